@@ -1,0 +1,1 @@
+"""gen-topics code generator: compiles schemas/ into generated/."""

@@ -1,0 +1,1 @@
+"""gen-topics runtime: what generated topic modules import at run time."""
