@@ -1,8 +1,134 @@
-"""The gen-topics command (placeholder until the compiler lands)."""
+"""The ``gen-topics`` command.
+
+``gen-topics SCHEMAS [-o OUT] [--check] [--clean] [--format text|json]`` compiles a schemas
+folder; ``gen-topics compat|pull|push ...`` runs the registry commands.
+Exit status: 0 ok, 1 ``--check`` found stale, missing or extra files, 2 invalid input or usage.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TextIO
+
+from generator.compiler import compile_folder
+from generator.errors import GeneratorError
+from generator.writer import compare, with_manifest, write
+
+SUBCOMMANDS = ("compat", "pull", "push")
+EXIT_OK, EXIT_STALE, EXIT_INVALID = 0, 1, 2
+
+
+def _version() -> str:
+    try:
+        return version("gen-topics")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gen-topics",
+        description="Compile Avro schemas, JSON Schemas and topic descriptors (*.topic.yaml) "
+        "into typed topic modules. Registry commands: gen-topics compat|pull|push --help.",
+    )
+    parser.add_argument("schemas", type=Path, help="the schemas folder")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=Path("generated"),
+        help="output package folder (default: ./generated)",
+    )
+    parser.add_argument(
+        "--check", action="store_true",
+        help="write nothing; exit 1 with a unified diff if files are stale, missing or extra",
+    )
+    parser.add_argument(
+        "--clean", action="store_true",
+        help="also remove files gen-topics generated before and no longer generates",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    parser.add_argument("--version", action="version", version=f"gen-topics {_version()}")
+    return parser
+
+
+class _Reporter:
+    def __init__(self, fmt: str, stderr: TextIO) -> None:
+        self.fmt = fmt
+        self.stderr = stderr
+        self.tty = stderr.isatty()
+        self.color = self.tty and not os.environ.get("NO_COLOR")
+        self.started = time.monotonic()
+
+    def progress(self, message: str) -> None:
+        # Progress only helps someone watching a terminal; pipes and CI logs stay quiet.
+        if self.tty and self.fmt == "text":
+            print(f"gen-topics: {message} ({time.monotonic() - self.started:.1f}s)", file=self.stderr)
+
+    def error_prefix(self) -> str:
+        return "\033[31merror\033[0m" if self.color else "error"
+
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the gen-topics console script."""
-    raise SystemExit(2)
+    """Entry point of the ``gen-topics`` console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in SUBCOMMANDS:
+        module = importlib.import_module(f"generator.commands.{args_list[0]}")
+        status: int = module.main(args_list[1:])
+        return status
+    args = _parser().parse_args(args_list)
+    reporter = _Reporter(args.format, sys.stderr)
+    try:
+        files = compile_folder(args.schemas, reporter.progress)
+    except GeneratorError as exc:
+        return _report_errors(exc, reporter)
+    out: Path = args.output
+    if args.check:
+        result = compare(out, with_manifest(files))
+        if args.format == "json":
+            print(json.dumps({
+                "ok": result.clean, "stale": result.stale, "missing": result.missing,
+                "extra": result.extra, "diff": result.diff, "errors": [],
+            }, indent=2))
+        elif result.clean:
+            print(f"gen-topics: {out} is up to date ({len(files) + 1} files)", file=sys.stderr)
+        else:
+            sys.stdout.write(result.diff)
+            for kind in ("stale", "missing", "extra"):
+                for name in getattr(result, kind):
+                    print(f"gen-topics: {kind}: {out / name}", file=sys.stderr)
+            print(f"gen-topics: {out} is out of date; run: gen-topics {args.schemas} -o {out}"
+                  + (" --clean" if result.extra else ""), file=sys.stderr)
+        return EXIT_OK if result.clean else EXIT_STALE
+    try:
+        written, removed = write(out, files, clean=args.clean)
+    except OSError as exc:
+        print(f"gen-topics: {reporter.error_prefix()}: cannot write {out}: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.format == "json":
+        print(json.dumps({"ok": True, "written": written, "removed": removed, "errors": []}, indent=2))
+    elif reporter.tty:
+        print(f"gen-topics: wrote {len(written)} of {len(files) + 1} files to {out}"
+              + (f", removed {len(removed)}" if removed else ""), file=sys.stderr)
+    return EXIT_OK
+
+
+def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
+    if reporter.fmt == "json":
+        print(json.dumps({
+            "ok": False,
+            "errors": [{"file": p.file, "line": p.line, "message": p.message} for p in exc.problems],
+        }, indent=2))
+    else:
+        for problem in exc.problems:
+            print(f"{problem.file}:{problem.line}: {reporter.error_prefix()}: {problem.message}",
+                  file=sys.stderr)
+    return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

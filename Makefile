@@ -1,0 +1,46 @@
+# gen-topics developer commands. `make test` works on a fresh machine: it installs what is
+# missing (scripts/bootstrap.sh), creates .venv, installs the project, and runs every test; the
+# pytest fixtures start real Kafka and a real schema registry on first use and stop them after.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := test
+.PHONY: test bootstrap venv lint services services-status services-stop
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "make: $(PYTHON) is older than 3.11; set PYTHON=python3.11 (or newer)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the dependencies change.
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	@touch $@
+
+venv: bootstrap $(INSTALLED)
+
+test: venv
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/mypy scripts
+
+# For development: start Kafka and the registry in the background and print their addresses
+# (as `export` lines: eval "$$(make -s services | grep ^export)"); stop them with `make services-stop`.
+services: bootstrap
+	@$(PYTHON) scripts/services.py start
+
+services-status:
+	@$(PYTHON) scripts/services.py status
+
+services-stop:
+	@$(PYTHON) scripts/services.py stop

@@ -1,0 +1,1 @@
+"""Registry-facing subcommands of gen-topics: ``compat``, ``pull`` and ``push``."""

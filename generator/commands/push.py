@@ -1,0 +1,200 @@
+"""``gen-topics push SCHEMAS --registry URL``: register every topic's key and value schema.
+
+Each schema goes under its subject (the descriptor's subject name strategy);
+schemas referenced by others (JSON Schema files named by ``$ref``) are registered
+first and passed as references. Before anything is registered, every schema is
+checked against the subject's registered versions, locally (at the descriptor's
+level, else the subject's level in the registry) and by the registry itself; one
+incompatible schema stops the push. ``--dry-run`` checks and reports only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from generator.commands.compat import _check_entry, _from_registry
+from generator.commands.report import FORMATS, Issue, emit
+from generator.commands.sources import SchemaEntry, SchemaSet, SourceError, load_path
+from generator.compat import InvalidLevelError, UnsupportedSchemaType, parse_level
+from generator.compat.avro_schema import AvroSchemaError
+from generator.compat.jsonschema_model import JsonSchemaError
+from runtime.registry import (
+    SchemaNotFoundError,
+    SchemaReference,
+    SchemaRegistryClient,
+    SchemaRegistryError,
+    SubjectNotFoundError,
+)
+
+__all__ = ["main", "push_order"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gen-topics push",
+        description="Register every topic's key and value schema with a schema registry.",
+    )
+    parser.add_argument("schemas", type=Path, help="the schemas folder (or one schema file)")
+    parser.add_argument("--registry", required=True, help="registry base URL")
+    parser.add_argument("--dry-run", action="store_true", help="check only, register nothing")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    return parser
+
+
+def push_order(schemas: SchemaSet) -> list[SchemaEntry]:
+    """Entries with every referenced subject before the subjects that reference it."""
+    ordered: list[SchemaEntry] = []
+    state: dict[str, str] = {}
+
+    def visit(subject: str, chain: tuple[str, ...]) -> None:
+        if state.get(subject) == "done":
+            return
+        if state.get(subject) == "active":
+            raise SourceError(f"schema references form a cycle: {' -> '.join((*chain, subject))}")
+        state[subject] = "active"
+        entry = schemas.entries[subject]
+        for _, target in entry.references:
+            if target in schemas.entries:
+                visit(target, (*chain, subject))
+        state[subject] = "done"
+        ordered.append(entry)
+
+    for subject in sorted(schemas.entries):
+        visit(subject, ())
+    return ordered
+
+
+async def _level(client: SchemaRegistryClient, entry: SchemaEntry) -> str:
+    if entry.level:
+        return entry.level
+    try:
+        return await client.get_config(entry.subject)
+    except SchemaRegistryError:
+        return await client.get_config()
+
+
+async def _check(
+    client: SchemaRegistryClient, entry: SchemaEntry, schemas: SchemaSet
+) -> list[Issue]:
+    level = parse_level(await _level(client, entry))
+    history = await _from_registry(client, entry, level.transitive)
+    if history is None:
+        return []
+    issues = _check_entry(entry, history, level, schemas)
+    if not issues and not entry.references:
+        # The registry has the last word (it may apply rules we do not know).
+        verdict = await client.test_compatibility(entry.subject, entry.text, entry.schema_type)
+        if not verdict.is_compatible and level.value != "NONE":
+            reasons = "; ".join(verdict.messages) or "no reason given"
+            issues.append(
+                Issue(
+                    "error",
+                    entry.subject,
+                    f"the registry rejects this schema at level {level.value}: {reasons}",
+                    entry.file,
+                    entry.line,
+                    "REGISTRY_INCOMPATIBLE",
+                )
+            )
+    return issues
+
+
+async def _register(
+    client: SchemaRegistryClient, entry: SchemaEntry, versions: dict[str, int]
+) -> tuple[int, int, bool]:
+    refs = [SchemaReference(name, target, versions[target]) for name, target in entry.references]
+    try:
+        found = await client.lookup(entry.subject, entry.text, entry.schema_type, refs)
+        if found.version is not None:
+            return found.schema_id, found.version, False
+    except (SchemaNotFoundError, SubjectNotFoundError):
+        pass
+    if entry.level:
+        await client.set_config(entry.level, entry.subject)
+    schema_id = await client.register(entry.subject, entry.text, entry.schema_type, refs)
+    found = await client.lookup(entry.subject, entry.text, entry.schema_type, refs)
+    return schema_id, found.version or 0, True
+
+
+async def _run(args: argparse.Namespace) -> tuple[list[Issue], list[dict[str, Any]], bool]:
+    schemas = load_path(args.schemas)
+    ordered = push_order(schemas)
+    issues: list[Issue] = []
+    results: list[dict[str, Any]] = []
+    async with SchemaRegistryClient(args.registry) as client:
+        for entry in ordered:
+            issues += await _check(client, entry, schemas)
+        if issues:
+            return issues, results, False
+        versions: dict[str, int] = {}
+        for entry in ordered:
+            if args.dry_run:
+                results.append({"subject": entry.subject, "status": "checked"})
+                issues.append(
+                    Issue(
+                        "notice",
+                        entry.subject,
+                        "compatible; would register",
+                        entry.file,
+                        entry.line,
+                    )
+                )
+                # Referencing entries need a version number even in a dry run.
+                versions[entry.subject] = 1
+                continue
+            schema_id, version, created = await _register(client, entry, versions)
+            versions[entry.subject] = version
+            status = "registered" if created else "unchanged"
+            results.append(
+                {"subject": entry.subject, "status": status, "id": schema_id, "version": version}
+            )
+            issues.append(
+                Issue(
+                    "notice",
+                    entry.subject,
+                    f"{status}: id {schema_id}, version {version}",
+                    entry.file,
+                    entry.line,
+                )
+            )
+    return issues, results, True
+
+
+def main(argv: list[str]) -> int:
+    """Run ``gen-topics push``; return the exit status (0 ok, 1 incompatible, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    try:
+        issues, results, ok = asyncio.run(_run(args))
+    except (
+        SourceError,
+        InvalidLevelError,
+        AvroSchemaError,
+        JsonSchemaError,
+        UnsupportedSchemaType,
+        SchemaRegistryError,
+    ) as exc:
+        emit("push", [Issue("error", "-", str(exc))], "push: failed", args.format, ok=False)
+        return 2
+    if not ok:
+        bad = sorted({i.subject for i in issues})
+        emit(
+            "push",
+            issues,
+            f"push: nothing registered; incompatible: {', '.join(bad)}",
+            args.format,
+            ok=False,
+        )
+        return 1
+    verb = "checked" if args.dry_run else "pushed"
+    emit(
+        "push",
+        issues,
+        f"push: {verb} {len(results)} subjects",
+        args.format,
+        ok=True,
+        extra={"results": results},
+    )
+    return 0

@@ -1,0 +1,78 @@
+"""Output of the registry commands: text for people, JSON for tools, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any, TextIO
+
+__all__ = ["FORMATS", "Issue", "emit"]
+
+FORMATS = ("text", "json", "github")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One line of a command's result: an error, warning or notice about one subject."""
+
+    severity: str  # error | warning | notice
+    subject: str
+    message: str
+    file: str = ""
+    line: int = 0
+    rule: str = ""
+    path: str = ""
+
+
+def _escape(value: str, *, prop: bool = False) -> str:
+    # GitHub workflow-command escaping.
+    out = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        out = out.replace(":", "%3A").replace(",", "%2C")
+    return out
+
+
+def emit(
+    command: str,
+    issues: list[Issue],
+    summary: str,
+    fmt: str,
+    *,
+    ok: bool,
+    extra: dict[str, Any] | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    """Write ``issues`` and ``summary`` to ``stream`` (stdout) in format ``fmt``."""
+    out = stream or sys.stdout
+    if fmt == "json":
+        doc: dict[str, Any] = {
+            "command": command,
+            "ok": ok,
+            "summary": summary,
+            "issues": [asdict(i) for i in issues],
+        }
+        if extra:
+            doc.update(extra)
+        out.write(json.dumps(doc, indent=2) + "\n")
+        return
+    for issue in issues:
+        rule = f"{issue.rule} " if issue.rule else ""
+        where = f" at {issue.path}" if issue.path else ""
+        text = f"{issue.subject}: {rule}{issue.message}{where}".replace(f"{rule}{rule}", rule)
+        if fmt == "github":
+            props = []
+            if issue.file:
+                props.append(f"file={_escape(issue.file, prop=True)}")
+                if issue.line:
+                    props.append(f"line={issue.line}")
+            props.append(f"title={_escape(f'gen-topics {command}', prop=True)}")
+            out.write(f"::{issue.severity} {','.join(props)}::{_escape(text)}\n")
+        else:
+            loc = (
+                f"{issue.file}:{issue.line}: "
+                if issue.file and issue.line
+                else (f"{issue.file}: " if issue.file else "")
+            )
+            out.write(f"{loc}{issue.severity}: {text}\n")
+    out.write(summary + "\n")

@@ -1,0 +1,336 @@
+"""Where the commands read schemas from: a folder or file, a git revision, or a registry.
+
+A folder with topic descriptors yields one entry per topic key/value schema, under
+the subject its descriptor's strategy names, with the exact text the generated
+code registers. Without descriptors, each ``.avsc`` is an entry under its record
+name and each ``.json`` under its ``title`` (or file name).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.avro_loader import load_avro
+from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
+from generator.avro_text import schema_text
+from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
+from runtime.registry.subjects import subject_name
+
+__all__ = [
+    "SchemaEntry",
+    "SchemaSet",
+    "SourceError",
+    "is_registry_url",
+    "load_git",
+    "load_path",
+]
+
+
+class SourceError(Exception):
+    """The input cannot be read (missing file, bad git revision, invalid schema ...)."""
+
+
+@dataclass(frozen=True)
+class SchemaEntry:
+    """One schema to check, register or compare, and where it came from."""
+
+    subject: str
+    schema_type: str
+    text: str
+    file: str
+    line: int = 1
+    level: str | None = None
+    base: str = ""  # JSON: the document's URI, for resolving relative $ref
+    # JSON: documents this one $refs: (ref as written, subject it is registered under)
+    references: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class SchemaSet:
+    """Schemas by subject, plus every JSON document for resolving ``$ref``."""
+
+    entries: dict[str, SchemaEntry] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)
+    root: Path | None = None
+
+
+def is_registry_url(text: str) -> bool:
+    """True for ``http://`` / ``https://`` URLs."""
+    return text.startswith(("http://", "https://"))
+
+
+def _rel(path: Path, display_root: Path) -> str:
+    try:
+        return path.resolve().relative_to(display_root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _json_documents(files: list[Path]) -> dict[str, Any]:
+    docs: dict[str, Any] = {}
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SourceError(f"{path}: not valid JSON: {exc}") from exc
+        docs[path.resolve().as_uri()] = data
+        if isinstance(data, dict) and isinstance(data.get("$id"), str):
+            docs[data["$id"]] = data
+    return docs
+
+
+def _json_subject(path: Path, data: Any) -> str:
+    if isinstance(data, dict) and isinstance(data.get("title"), str):
+        return str(data["title"])
+    return path.stem
+
+
+def _external_refs(data: Any) -> list[str]:
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                found.append(ref.split("#", 1)[0])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    return list(dict.fromkeys(found))
+
+
+def _avro_type(ref: TypeRef, registry: AvroRegistry) -> AvroType | None:
+    def one(name: str) -> AvroType:
+        if name in PRIMITIVES:
+            return Primitive(name)
+        if name not in registry.types:
+            raise SourceError(f"line {ref.line}: unknown Avro type {name!r}")
+        return Ref(name)
+
+    types = [one(n) for n in ref.names]
+    if len(types) == 1:
+        # A bare primitive key/value is serialized without the registry.
+        return None if isinstance(types[0], Primitive) else types[0]
+    return UnionType(tuple(types))
+
+
+def _describe_file(path: Path, rel: str, data: Any) -> tuple[str, str]:
+    if path.suffix == ".avsc":
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            name = str(data["name"])
+            ns = data.get("namespace")
+            return ("AVRO", name if "." in name or not ns else f"{ns}.{name}")
+        return ("AVRO", path.stem)
+    return ("JSON", _json_subject(path, data))
+
+
+def load_path(path: Path, *, display_root: Path | None = None) -> SchemaSet:
+    """Load a schemas folder (descriptors, ``.avsc``, ``.json``) or one schema file."""
+    shown = display_root or Path.cwd()
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    if path.is_file():
+        return _load_file(path, shown)
+    avsc = sorted(path.rglob("*.avsc"))
+    json_files = sorted(p for p in path.rglob("*.json") if p.is_file())
+    descriptors = sorted([*path.rglob("*.topic.yaml"), *path.rglob("*.topic.yml")])
+    out = SchemaSet(documents=_json_documents(json_files), root=path)
+    if not descriptors:
+        for file in [*avsc, *json_files]:
+            for entry in _load_file(file, shown).entries.values():
+                out.entries[entry.subject] = entry
+        _link_json_references(out)
+        return out
+    try:
+        registry = load_avro(path, avsc) if avsc else AvroRegistry()
+    except Exception as exc:  # GeneratorError lists file:line problems
+        raise SourceError(str(exc)) from exc
+    by_id = {
+        data["$id"]: Path(uri[len("file://") :])
+        for uri, data in out.documents.items()
+        if uri.startswith("file://") and isinstance(data, dict) and isinstance(data.get("$id"), str)
+    }
+    for descriptor in descriptors:
+        rel = _rel(descriptor, shown)
+        try:
+            topics = load_descriptor(descriptor, rel)
+        except Exception as exc:
+            raise SourceError(str(exc)) from exc
+        for topic in topics:
+            for is_key, ref in ((True, topic.key), (False, topic.value)):
+                if ref is not None:
+                    entry = _topic_entry(topic, ref, is_key, descriptor, registry, by_id, shown)
+                    if entry is not None:
+                        out.entries[entry.subject] = entry
+    _link_json_references(out)
+    return out
+
+
+def _topic_entry(
+    topic: TopicDescriptor,
+    ref: TypeRef,
+    is_key: bool,
+    descriptor: Path,
+    registry: AvroRegistry,
+    by_id: dict[str, Path],
+    shown: Path,
+) -> SchemaEntry | None:
+    level = topic.compatibility
+    if ref.is_json_schema:
+        name = ref.names[0]
+        file = by_id.get(name) if "://" in name else (descriptor.parent / name).resolve()
+        if file is None or not file.exists():
+            raise SourceError(
+                f"{_rel(descriptor, shown)}:{ref.line}: JSON Schema {name!r} not found"
+            )
+        text = file.read_text(encoding="utf-8")
+        kind = "JSON"
+        base = file.resolve().as_uri()
+        shown_file, line = _rel(file, shown), 1
+    else:
+        avro = _avro_type(ref, registry)
+        if avro is None:
+            return None
+        text = schema_text(avro, registry)
+        kind, base = "AVRO", ""
+        if isinstance(avro, Ref):
+            nt = registry.types[avro.fullname]
+            shown_file, line = nt.file, 1
+            if topic.file:
+                shown_file = _rel(descriptor.parent / nt.file, shown)
+                if not (descriptor.parent / nt.file).exists():
+                    shown_file = nt.file
+        else:
+            shown_file, line = _rel(descriptor, shown), ref.line
+    subject = subject_name(
+        topic.subject_name_strategy,
+        topic=topic.topic,
+        is_key=is_key,
+        schema_type=kind,
+        schema_text=text,
+    )
+    return SchemaEntry(subject, kind, text, shown_file, line, level, base)
+
+
+def _load_file(path: Path, shown: Path) -> SchemaSet:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SourceError(f"{_rel(path, shown)}: not valid JSON: {exc}") from exc
+    kind, subject = _describe_file(path, _rel(path, shown), data)
+    docs = {path.resolve().as_uri(): data}
+    entry = SchemaEntry(subject, kind, text, _rel(path, shown), 1, None, path.resolve().as_uri())
+    return SchemaSet({subject: entry}, docs, path.parent)
+
+
+def _link_json_references(schemas: SchemaSet) -> None:
+    """Record, for each JSON entry, the other entries its external ``$ref``s name."""
+    by_doc: dict[str, str] = {}
+    for entry in schemas.entries.values():
+        if entry.schema_type == "JSON" and entry.base:
+            by_doc[entry.base] = entry.subject
+            data = schemas.documents.get(entry.base)
+            if isinstance(data, dict) and isinstance(data.get("$id"), str):
+                by_doc[data["$id"]] = entry.subject
+    for subject, entry in list(schemas.entries.items()):
+        if entry.schema_type != "JSON":
+            continue
+        data = schemas.documents.get(entry.base) or json.loads(entry.text)
+        own_id = data.get("$id") if isinstance(data, dict) else None
+        refs: list[tuple[str, str]] = []
+        for ref in _external_refs(data):
+            target = _resolve_ref(ref, [b for b in (own_id, entry.base) if b], by_doc)
+            if target is None:
+                target = _document_subject(ref, [b for b in (own_id, entry.base) if b], schemas)
+            if target is not None:
+                refs.append((ref, target))
+        if refs:
+            schemas.entries[subject] = SchemaEntry(
+                entry.subject,
+                entry.schema_type,
+                entry.text,
+                entry.file,
+                entry.line,
+                entry.level,
+                entry.base,
+                tuple(refs),
+            )
+
+
+def _resolve_ref(ref: str, bases: list[str], by_doc: dict[str, str]) -> str | None:
+    from urllib.parse import urljoin
+
+    for base in bases:
+        uri = urljoin(base, ref)
+        if uri in by_doc:
+            return by_doc[uri]
+    return None
+
+
+def _document_subject(ref: str, bases: list[str], schemas: SchemaSet) -> str | None:
+    """A referenced document that is no topic's schema gets an entry of its own."""
+    from urllib.parse import urljoin
+
+    for base in bases:
+        uri = urljoin(base, ref)
+        data = schemas.documents.get(uri)
+        if data is None:
+            continue
+        file_uri = next(
+            (k for k, v in schemas.documents.items() if v is data and k.startswith("file://")),
+            uri,
+        )
+        path = Path(file_uri[len("file://") :]) if file_uri.startswith("file://") else Path(uri)
+        # Subject: the file's path under the schemas folder (stable, readable, unique).
+        root = schemas.root or path.parent
+        subject = _rel(path, root) if path.exists() else uri
+        if subject not in schemas.entries:
+            text = path.read_text(encoding="utf-8") if path.exists() else json.dumps(data)
+            shown = _rel(path, Path.cwd())
+            schemas.entries[subject] = SchemaEntry(subject, "JSON", text, shown, 1, None, file_uri)
+        return subject
+    return None
+
+
+def _git(args: list[str], cwd: Path) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SourceError(f"cannot run git: {exc}") from exc
+    if done.returncode != 0:
+        raise SourceError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def load_git(revision: str, path: Path) -> SchemaSet:
+    """Load ``path`` (file or folder) as it is at git ``revision`` (``git show REV:path``)."""
+    path = path.resolve()
+    start = path if path.is_dir() else path.parent
+    top = Path(_git(["rev-parse", "--show-toplevel"], start).strip())
+    rel = path.relative_to(top).as_posix()
+    listing = _git(["ls-tree", "-r", "--name-only", revision, "--", rel], top).splitlines()
+    if not listing:
+        raise SourceError(f"{rel} does not exist at git revision {revision!r}")
+    tmp = Path(tempfile.mkdtemp(prefix="gen-topics-git-"))
+    for name in listing:
+        blob = subprocess.run(
+            ["git", "show", f"{revision}:{name}"], cwd=top, capture_output=True, check=False
+        )
+        if blob.returncode != 0:
+            raise SourceError(f"git show {revision}:{name} failed")
+        target = tmp / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(blob.stdout)
+    return load_path(tmp / rel, display_root=tmp)

@@ -1,0 +1,115 @@
+"""Compatibility of a new schema against earlier versions, per registry level.
+
+BACKWARD: the new schema reads data written with the old one. FORWARD: the old
+schema reads data written with the new one. FULL: both. Plain levels compare
+with the latest earlier version only; ``*_TRANSITIVE`` levels with every
+earlier version, newest first, as Confluent's registry does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from generator.compat.avro import check_reader_writer
+from generator.compat.avro_schema import AvroNamed, AvroNode, parse_avro
+from generator.compat.findings import CompatibilityLevel, Finding, parse_level
+from generator.compat.jsonschema import diff_json_schemas
+from generator.compat.jsonschema_model import JsonNode, load_json_schema
+
+__all__ = ["CompatibilityReport", "UnsupportedSchemaType", "check_compatibility"]
+
+
+class UnsupportedSchemaType(ValueError):
+    """The schema type has no local checker (only AVRO and JSON do)."""
+
+
+@dataclass(frozen=True)
+class CompatibilityReport:
+    """The outcome: ``findings`` are the incompatibilities; ``notes`` compatible changes."""
+
+    level: CompatibilityLevel
+    findings: tuple[Finding, ...]
+    notes: tuple[Finding, ...] = ()
+    checked: tuple[str, ...] = ()
+
+    @property
+    def compatible(self) -> bool:
+        """True when no incompatible change was found."""
+        return not self.findings
+
+
+def _avro(text: str, references: Sequence[str]) -> AvroNode:
+    known: dict[str, AvroNamed] = {}
+    for ref in references:
+        _, known = parse_avro(ref, known)
+    root, _ = parse_avro(text, known)
+    return root
+
+
+def check_compatibility(
+    schema_type: str,
+    new: str,
+    history: Sequence[str],
+    level: CompatibilityLevel | str = CompatibilityLevel.BACKWARD,
+    *,
+    labels: Sequence[str] | None = None,
+    references: Sequence[str] = (),
+    new_base: str = "",
+    new_documents: Mapping[str, Any] | None = None,
+    history_bases: Sequence[str] | None = None,
+    history_documents: Mapping[str, Any] | None = None,
+) -> CompatibilityReport:
+    """Check ``new`` against ``history`` (oldest first) at ``level``.
+
+    ``schema_type`` is ``AVRO`` or ``JSON``; ``labels`` names each history entry
+    in findings (default ``v1``, ``v2`` ...); ``references`` are Avro schema texts
+    defining named types the schemas use. For JSON Schema, ``new_base`` /
+    ``history_bases`` are the documents' URIs and ``*_documents`` map URIs to the
+    documents their external ``$ref``s name. Raises the parser's error
+    (:class:`~generator.compat.avro_schema.AvroSchemaError` or
+    :class:`~generator.compat.jsonschema_model.JsonSchemaError`) on invalid input.
+    """
+    lvl = level if isinstance(level, CompatibilityLevel) else parse_level(level)
+    names = list(labels) if labels is not None else [f"v{i + 1}" for i in range(len(history))]
+    if lvl is CompatibilityLevel.NONE or not history:
+        return CompatibilityReport(lvl, ())
+    indexes = list(range(len(history)))
+    against = indexes[::-1] if lvl.transitive else indexes[-1:]
+    kind = schema_type.upper()
+    findings: list[Finding] = []
+    notes: list[Finding] = []
+    if kind == "AVRO":
+        new_node = _avro(new, references)
+        for i in against:
+            old_node = _avro(history[i], references)
+            if lvl.backward:
+                findings += check_reader_writer(
+                    new_node, old_node, direction="BACKWARD", version=names[i]
+                )
+            if lvl.forward:
+                findings += check_reader_writer(
+                    old_node, new_node, direction="FORWARD", version=names[i]
+                )
+    elif kind == "JSON":
+        new_json: JsonNode = load_json_schema(new, base=new_base, documents=new_documents)
+        for i in against:
+            old_base = history_bases[i] if history_bases else ""
+            old_json = load_json_schema(history[i], base=old_base, documents=history_documents)
+            found: list[Finding] = []
+            if lvl.backward:
+                found += diff_json_schemas(
+                    old_json, new_json, direction="BACKWARD", version=names[i]
+                )
+            if lvl.forward:
+                found += diff_json_schemas(
+                    new_json, old_json, direction="FORWARD", version=names[i]
+                )
+            findings += [f for f in found if not f.compatible]
+            notes += [f for f in found if f.compatible]
+    else:
+        raise UnsupportedSchemaType(
+            f"no local compatibility checker for schema type {schema_type!r}; expected AVRO or JSON"
+        )
+    return CompatibilityReport(lvl, tuple(findings), tuple(notes), tuple(names[i] for i in against))

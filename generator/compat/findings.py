@@ -1,0 +1,74 @@
+"""What a compatibility check reports: levels and findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["CompatibilityLevel", "Finding", "InvalidLevelError", "parse_level"]
+
+
+class InvalidLevelError(ValueError):
+    """A compatibility level name is not one the registries know."""
+
+
+class CompatibilityLevel(StrEnum):
+    """The schema-registry compatibility levels (Confluent names)."""
+
+    NONE = "NONE"
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+
+    @property
+    def transitive(self) -> bool:
+        """True when every earlier version is checked, not only the latest."""
+        return self.value.endswith("_TRANSITIVE")
+
+    @property
+    def backward(self) -> bool:
+        """True when the new schema must read data written with the old ones."""
+        return self.value.startswith(("BACKWARD", "FULL"))
+
+    @property
+    def forward(self) -> bool:
+        """True when the old schemas must read data written with the new one."""
+        return self.value.startswith(("FORWARD", "FULL"))
+
+
+def parse_level(name: str) -> CompatibilityLevel:
+    """Parse a level name case-insensitively; raise :class:`InvalidLevelError` otherwise."""
+    try:
+        return CompatibilityLevel(name.strip().upper())
+    except ValueError:
+        valid = ", ".join(level.value for level in CompatibilityLevel)
+        raise InvalidLevelError(
+            f"invalid compatibility level {name!r}; expected one of {valid}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One incompatibility (or, with ``compatible=True``, a noted compatible change).
+
+    ``rule`` is a stable identifier (Avro: ``TYPE_MISMATCH``, ``READER_FIELD_MISSING_DEFAULT_VALUE``
+    ...; JSON Schema: Confluent's difference types such as ``TYPE_NARROWED``); ``path`` is
+    where in the schema (Avro: ``/fields/0/type``; JSON Schema: ``#/properties/foo``);
+    ``direction`` is ``BACKWARD`` (new reads old) or ``FORWARD`` (old reads new);
+    ``version`` labels the earlier schema it was checked against.
+    """
+
+    rule: str
+    path: str
+    message: str
+    compatible: bool = False
+    direction: str = "BACKWARD"
+    version: str | None = None
+
+    def describe(self) -> str:
+        """One line for people: rule, path, message and the version compared with."""
+        against = f" (against {self.version})" if self.version else ""
+        return f"{self.direction} {self.rule} at {self.path}: {self.message}{against}"

@@ -1,0 +1,197 @@
+"""Compile a schemas folder: find inputs, load them, resolve topics into the model, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from generator.avro_loader import load_avro
+from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
+from generator.avro_text import schema_text
+from generator.canonical import fingerprint
+from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
+from generator.errors import GeneratorError, ProblemCollector
+from generator.model import AvroPayload, CodecPayload, CompileModel, JsonPayload, Payload, TopicModel
+from generator.naming import AVRO_PACKAGE, SUPPORT_MODULE, topic_class, topic_module
+from generator.render import render
+from generator.suggest import did_you_mean
+from generator.type_names import assign_names
+
+_SKIP_DIRS = {"__pycache__", ".git", "node_modules"}
+_RESERVED_MODULES = {AVRO_PACKAGE, SUPPORT_MODULE, "jsonmodels", "py"}
+Progress = Callable[[str], None]
+
+
+def find_inputs(root: Path) -> tuple[list[Path], list[Path]]:
+    """The ``.avsc`` files and ``*.topic.yaml``/``.yml`` descriptors under ``root``, sorted."""
+    avsc: list[Path] = []
+    descriptors: list[Path] = []
+    for path in sorted(root.rglob("*")):
+        if any(part in _SKIP_DIRS or part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if not path.is_file():
+            continue
+        if path.suffix == ".avsc":
+            avsc.append(path)
+        elif path.name.endswith((".topic.yaml", ".topic.yml")):
+            descriptors.append(path)
+    return avsc, descriptors
+
+
+def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
+    """Load and validate every input under ``root``; raise :class:`GeneratorError` if invalid."""
+    if not root.is_dir():
+        raise GeneratorError.single(str(root), 1, "not a directory; expected the schemas folder")
+    avsc, descriptor_files = find_inputs(root)
+    if progress:
+        progress(f"loading {len(avsc)} Avro schemas and {len(descriptor_files)} descriptors")
+    problems = ProblemCollector()
+    try:
+        registry = load_avro(root, avsc)
+    except GeneratorError as exc:
+        problems.extend(exc)
+        registry = AvroRegistry()
+    descriptors: list[TopicDescriptor] = []
+    for path in descriptor_files:
+        try:
+            descriptors.extend(load_descriptor(path, path.relative_to(root).as_posix()))
+        except GeneratorError as exc:
+            problems.extend(exc)
+    problems.raise_if_any()
+    json_compiler: Any = None
+    topics: list[TopicModel] = []
+    seen_topics: dict[str, TopicDescriptor] = {}
+    seen_classes: dict[str, TopicDescriptor] = {}
+    seen_modules: dict[str, TopicDescriptor] = {}
+    for desc in descriptors:
+        if desc.topic in seen_topics:
+            first = seen_topics[desc.topic]
+            problems.add(
+                desc.file, desc.line, f"topic {desc.topic!r} is already declared at {first.file}:{first.line}"
+            )
+            continue
+        seen_topics[desc.topic] = desc
+        class_name = desc.class_name or topic_class(desc.topic)
+        module = desc.module or topic_module(desc.topic)
+        for seen, name, what in ((seen_classes, class_name, "class"), (seen_modules, module, "module")):
+            if name in seen:
+                other = seen[name]
+                problems.add(
+                    desc.file,
+                    desc.line,
+                    f"topic {desc.topic!r} would generate {what} {name!r}, like topic "
+                    f"{other.topic!r} at {other.file}:{other.line}; set '{what}:' to tell them apart",
+                )
+            seen[name] = desc
+        if module in _RESERVED_MODULES or module.startswith("_"):
+            problems.add(
+                desc.file, desc.line, f"module name {module!r} of topic {desc.topic!r} is reserved; set 'module:'"
+            )
+        payloads: list[Payload] = []
+        for side in ("key", "value"):
+            ref: TypeRef | None = getattr(desc, side)
+            serializer: str | None = getattr(desc, f"{side}_serializer")
+            line = desc.lines.get(side, desc.line)
+            try:
+                if ref is not None and ref.is_json_schema:
+                    if json_compiler is None:
+                        json_compiler = _json_compiler(root, desc, line)
+                    payloads.append(_json_payload(json_compiler, ref, root / desc.file, serializer, desc, side))
+                else:
+                    payloads.append(_payload(registry, ref, serializer, desc, side, line))
+            except GeneratorError as exc:
+                problems.extend(exc)
+                payloads.append(CodecPayload("raw"))
+        topics.append(TopicModel(desc, class_name, module, payloads[0], payloads[1]))
+    problems.raise_if_any()
+    json_files: dict[str, str] = json_compiler.render() if json_compiler is not None else {}
+    sources = sorted(
+        [p.relative_to(root).as_posix() for p in avsc + descriptor_files]
+    )
+    return CompileModel(registry, assign_names(registry), topics, json_files, sources)
+
+
+def compile_folder(root: Path, progress: Progress | None = None) -> dict[str, str]:
+    """Relative output path -> file content for everything generated from ``root``."""
+    model = build_model(root, progress)
+    if progress:
+        progress(f"rendering {len(model.registry.types)} types and {len(model.topics)} topics")
+    return render(model)
+
+
+def _json_compiler(root: Path, desc: TopicDescriptor, line: int) -> Any:
+    try:
+        from generator.jsonschema import JsonSchemaCompiler
+    except ImportError as exc:
+        raise GeneratorError.single(
+            desc.file, line, f"JSON Schema support is not available ({exc}); install gen-topics[codegen]"
+        ) from exc
+    return JsonSchemaCompiler(root)
+
+
+def _json_payload(
+    compiler: Any, ref: TypeRef, descriptor: Path, serializer: str | None, desc: TopicDescriptor, side: str
+) -> Payload:
+    if serializer not in (None, "json"):
+        raise GeneratorError.single(
+            desc.file,
+            ref.line,
+            f"topic {desc.topic!r}: {side} is a JSON Schema, so {side}_serializer must be 'json' "
+            f"(or left out), not {serializer!r}",
+        )
+    return JsonPayload(compiler.resolve(ref.names[0], descriptor, ref.line))
+
+
+_CODEC_TYPES = {"raw": "bytes", "str": "string"}
+
+
+def _payload(
+    registry: AvroRegistry,
+    ref: TypeRef | None,
+    serializer: str | None,
+    desc: TopicDescriptor,
+    side: str,
+    line: int,
+) -> Payload:
+    if ref is None:
+        codec = serializer if serializer not in (None, "avro") else "raw"
+        if serializer == "avro":
+            raise GeneratorError.single(
+                desc.file, line, f"topic {desc.topic!r}: {side}_serializer 'avro' needs a '{side}' type"
+            )
+        return CodecPayload(codec or "raw")
+    if serializer in ("raw", "str"):
+        expected = _CODEC_TYPES[serializer]
+        if ref.names != (expected,):
+            raise GeneratorError.single(
+                desc.file,
+                ref.line,
+                f"topic {desc.topic!r}: {side}_serializer {serializer!r} carries {expected!r}, "
+                f"but {side} is {' | '.join(ref.names)!r}",
+            )
+        return CodecPayload(serializer)
+    if serializer == "json":
+        raise GeneratorError.single(
+            desc.file,
+            ref.line,
+            f"topic {desc.topic!r}: {side}_serializer 'json' needs a JSON Schema {side} "
+            f"(a .json path or $id), not the Avro type {' | '.join(ref.names)!r}",
+        )
+    branches: list[AvroType] = []
+    for name in ref.names:
+        if name in PRIMITIVES and name != "null":
+            branches.append(Primitive(name))
+        elif name in registry.types:
+            branches.append(Ref(name))
+        else:
+            known = [*sorted(PRIMITIVES - {"null"}), *registry.types]
+            raise GeneratorError.single(
+                desc.file,
+                ref.line,
+                f"topic {desc.topic!r}: {side} type {name!r} is neither an Avro primitive nor a "
+                f"named type defined in an .avsc file" + did_you_mean(name, known),
+            )
+    t: AvroType = branches[0] if len(branches) == 1 else UnionType(tuple(branches))
+    text = schema_text(t, registry)
+    return AvroPayload(t, text, fingerprint(text))

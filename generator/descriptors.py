@@ -1,0 +1,221 @@
+"""Topic descriptors (``*.topic.yaml``): loading and validation with file:line errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.errors import GeneratorError, ProblemCollector
+from generator.suggest import did_you_mean
+from generator.yaml_lines import Node, load_yaml
+
+TOPIC_KEYS = (
+    "key",
+    "value",
+    "partitions",
+    "replicas",
+    "retention",
+    "compacting",
+    "deleting",
+    "config",
+    "internal",
+    "acks",
+    "key_serializer",
+    "value_serializer",
+    "class",
+    "module",
+    "doc",
+    "subject_name_strategy",
+    "compatibility",
+)
+SERIALIZERS = ("avro", "json", "raw", "str", "string")
+STRATEGIES = ("topic", "record", "topic_record")
+COMPATIBILITY = (
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+    "NONE",
+)
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\Z")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, None: 1.0}
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """A key or value type as written: an Avro type name, a union of names, or a JSON Schema."""
+
+    names: tuple[str, ...]  # one name, or several for a union
+    line: int
+
+    @property
+    def is_json_schema(self) -> bool:
+        """True for a ``.json`` path or a URI-like ``$id``."""
+        return len(self.names) == 1 and (
+            self.names[0].endswith(".json") or "://" in self.names[0]
+        )
+
+
+@dataclass
+class TopicDescriptor:
+    """One topic as declared in a descriptor file."""
+
+    topic: str
+    file: str
+    line: int
+    key: TypeRef | None = None
+    value: TypeRef | None = None
+    partitions: int | None = None
+    replicas: int | None = None
+    retention: float | None = None
+    compacting: bool | None = None
+    deleting: bool | None = None
+    internal: bool = False
+    acks: bool = True
+    config: dict[str, str] = field(default_factory=dict)
+    key_serializer: str | None = None
+    value_serializer: str | None = None
+    class_name: str | None = None
+    module: str | None = None
+    doc: str | None = None
+    subject_name_strategy: str = "topic"
+    compatibility: str | None = None
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+def load_descriptor(path: Path, rel: str) -> list[TopicDescriptor]:
+    """Parse and validate one descriptor file (``rel`` is its path as reported)."""
+    root = load_yaml(path.read_text(encoding="utf-8"), rel)
+    problems = ProblemCollector()
+    if root is None:
+        raise GeneratorError.single(rel, 1, "empty topic descriptor; expected a 'topics:' mapping")
+    if not isinstance(root.value, dict):
+        raise GeneratorError.single(rel, root.line, "expected a mapping with a 'topics' key")
+    for key, node in root.value.items():
+        if key != "topics":
+            problems.add(rel, node.line, f"unknown key {key!r}; expected 'topics'" )
+    topics = root.value.get("topics")
+    if topics is None:
+        problems.add(rel, root.line, "missing 'topics' mapping")
+        problems.raise_if_any()
+        return []
+    if not isinstance(topics.value, dict):
+        raise GeneratorError.single(
+            rel, topics.line, "'topics' must map Kafka topic names to their settings"
+        )
+    out = []
+    for name, node in topics.value.items():
+        out.append(_topic(name, node, rel, problems))
+    problems.raise_if_any()
+    return out
+
+
+def _topic(name: str, node: Node, rel: str, problems: ProblemCollector) -> TopicDescriptor:
+    desc = TopicDescriptor(topic=name, file=rel, line=node.line)
+    if not _TOPIC_NAME.match(name) or name in (".", ".."):
+        problems.add(
+            rel, node.line, f"invalid Kafka topic name {name!r}: use 1-249 of [A-Za-z0-9._-]"
+        )
+    if node.value is None:
+        problems.add(rel, node.line, f"topic {name!r} needs settings, at least 'value'")
+        return desc
+    if not isinstance(node.value, dict):
+        problems.add(rel, node.line, f"settings of topic {name!r} must be a mapping")
+        return desc
+    settings: dict[str, Node] = node.value
+    for key, value in settings.items():
+        desc.lines[key] = value.line
+        if key not in TOPIC_KEYS:
+            problems.add(
+                rel, value.line, f"unknown key {key!r} in topic {name!r}" + did_you_mean(key, TOPIC_KEYS)
+            )
+            continue
+        try:
+            _apply(desc, key, value)
+        except ValueError as exc:
+            problems.add(rel, value.line, f"topic {name!r}: {key}: {exc}")
+    if desc.value is None and desc.value_serializer is None:
+        problems.add(rel, node.line, f"topic {name!r} has no 'value' type")
+    return desc
+
+
+def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
+    v: Any = node.value
+    if key in ("key", "value"):
+        setattr(desc, key, _type_ref(v, node))
+    elif key in ("partitions", "replicas"):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"expected a positive integer, got {v!r}")
+        setattr(desc, key, v)
+    elif key == "retention":
+        desc.retention = _retention(v)
+    elif key in ("compacting", "deleting", "internal", "acks"):
+        if not isinstance(v, bool):
+            raise ValueError(f"expected true or false, got {v!r}")
+        setattr(desc, key, v)
+    elif key == "config":
+        desc.config = _config(v)
+    elif key in ("key_serializer", "value_serializer"):
+        if v not in SERIALIZERS:
+            raise ValueError(f"expected one of {', '.join(SERIALIZERS)}, got {v!r}" + did_you_mean(str(v), SERIALIZERS))
+        setattr(desc, key, "str" if v == "string" else v)
+    elif key in ("class", "module"):
+        if not isinstance(v, str) or not _IDENTIFIER.match(v):
+            raise ValueError(f"expected a Python identifier, got {v!r}")
+        setattr(desc, "class_name" if key == "class" else "module", v)
+    elif key == "doc":
+        if not isinstance(v, str):
+            raise ValueError(f"expected a string, got {v!r}")
+        desc.doc = v
+    elif key == "subject_name_strategy":
+        if v not in STRATEGIES:
+            raise ValueError(f"expected one of {', '.join(STRATEGIES)}, got {v!r}" + did_you_mean(str(v), STRATEGIES))
+        desc.subject_name_strategy = v
+    elif key == "compatibility":
+        value = v.upper() if isinstance(v, str) else v
+        if value not in COMPATIBILITY:
+            raise ValueError(
+                f"expected one of {', '.join(COMPATIBILITY)}, got {v!r}" + did_you_mean(str(v).upper(), COMPATIBILITY)
+            )
+        desc.compatibility = value
+
+
+def _type_ref(v: Any, node: Node) -> TypeRef:
+    if isinstance(v, str) and v.strip():
+        return TypeRef((v.strip(),), node.line)
+    if isinstance(v, list) and v and all(isinstance(i.value, str) for i in v):
+        return TypeRef(tuple(i.value for i in v), node.line)
+    raise ValueError(
+        f"expected an Avro type name, a list of them (a union) or a JSON Schema path, got {v!r}"
+    )
+
+
+def _retention(v: Any) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
+        return float(v)
+    if isinstance(v, str):
+        match = _DURATION.match(v.strip())
+        if match:
+            return float(match.group(1)) * _UNITS[match.group(2)]
+    raise ValueError(f"expected seconds or a duration like 30m, 12h, 7d, got {v!r}")
+
+
+def _config(v: Any) -> dict[str, str]:
+    if not isinstance(v, dict):
+        raise ValueError("expected a mapping of Kafka topic config names to values")
+    out = {}
+    for name, item in v.items():
+        value = item.value
+        if isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        elif isinstance(value, (str, int, float)):
+            out[name] = str(value)
+        else:
+            raise ValueError(f"config {name!r}: expected a scalar value, got {value!r}")
+    return out

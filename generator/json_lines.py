@@ -1,0 +1,74 @@
+"""Find the line of a JSON path in a JSON text, to report schema errors as ``file:line``.
+
+Files are parsed with the fast C parser; only when an error must be reported is the text
+parsed again with a position-tracking decoder.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from json.decoder import JSONArray, JSONObject
+from json.scanner import py_make_scanner  # type: ignore[attr-defined]
+from typing import Any
+
+_PATH_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]")
+
+
+class _Located:
+    """A parsed JSON value with the offset where it starts."""
+
+    __slots__ = ("children", "offset")
+
+    def __init__(self, offset: int, children: Any) -> None:
+        self.offset = offset
+        self.children = children
+
+
+class _LocatingDecoder(json.JSONDecoder):
+    def __init__(self) -> None:
+        super().__init__()
+
+        def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+            start = s_and_end[1] - 1
+            obj, end = JSONObject(s_and_end, *args)
+            return _Located(start, dict(obj)), end
+
+        def parse_array(s_and_end: tuple[str, int], scan_once: Any) -> tuple[Any, int]:
+            start = s_and_end[1] - 1
+            arr, end = JSONArray(s_and_end, scan_once)
+            return _Located(start, arr), end
+
+        self.parse_object = parse_object  # type: ignore[assignment]
+        self.parse_array = parse_array  # type: ignore[assignment]
+        self.memo: dict[Any, Any] = {}
+        self.scan_once = py_make_scanner(self)
+
+
+def line_of(text: str, json_path: str) -> int:
+    """The 1-based line where the value at ``json_path`` (``$.fields[2].type``) starts.
+
+    Falls back to the deepest resolvable parent, and to line 1 when the text is not JSON.
+    """
+    try:
+        root = _LocatingDecoder().decode(text)
+    except ValueError:
+        return 1
+    node: Any = root
+    offset = node.offset if isinstance(node, _Located) else 0
+    for match in _PATH_PART.finditer(json_path):
+        if not isinstance(node, _Located):
+            break
+        key, index = match.group(1), match.group(2)
+        children = node.children
+        if key is not None and isinstance(children, dict) and key in children:
+            node = children[key]
+        elif index is not None and isinstance(children, list) and int(index) < len(children):
+            node = children[int(index)]
+        else:
+            break
+        if isinstance(node, _Located):
+            offset = node.offset
+    starts = [m.end() for m in re.finditer("\n", text)]
+    return bisect.bisect_right(starts, offset) + 1

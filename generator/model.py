@@ -1,0 +1,58 @@
+"""The intermediate model the renderer works from: topics with resolved key/value payloads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.avro_model import AvroRegistry, AvroType
+from generator.descriptors import TopicDescriptor
+from generator.type_names import PyName
+
+
+@dataclass(frozen=True)
+class AvroPayload:
+    """An Avro-typed key or value: its type, embedded schema text and fingerprint."""
+
+    type: AvroType
+    schema_text: str
+    fingerprint: int  # CRC-64-AVRO of the Parsing Canonical Form, unsigned
+
+
+@dataclass(frozen=True)
+class JsonPayload:
+    """A key or value typed by a JSON Schema (a pydantic model from the JSON compiler)."""
+
+    json_type: Any  # generator.jsonschema.JsonType
+
+
+@dataclass(frozen=True)
+class CodecPayload:
+    """A key or value using a named runtime codec: ``raw`` (bytes), ``str`` or ``json``."""
+
+    codec: str
+
+
+Payload = AvroPayload | JsonPayload | CodecPayload
+
+
+@dataclass(frozen=True)
+class TopicModel:
+    """One topic to generate a module for."""
+
+    descriptor: TopicDescriptor
+    class_name: str
+    module: str
+    key: Payload
+    value: Payload
+
+
+@dataclass
+class CompileModel:
+    """Everything one compilation produces files from."""
+
+    registry: AvroRegistry
+    names: dict[str, PyName]
+    topics: list[TopicModel]
+    json_files: dict[str, str] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)

@@ -1,0 +1,163 @@
+"""The app's consumer: subscribes to what iterated topics want, routes, tracks, commits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from runtime.messages import TP, Message
+from runtime.offsets import OffsetTracker
+from runtime.transport.base import ConsumerSettings, ConsumerTransport
+
+if TYPE_CHECKING:
+    from runtime.app import App
+    from runtime.topic import Topic
+
+__all__ = ["Conductor"]
+
+log = logging.getLogger(__name__)
+
+_FETCH_TIMEOUT_MS = 200
+
+
+class Conductor:
+    """Owns the consumer transport and the set of iterated topics (Faust's ``app.topics``).
+
+    Each fetched record goes to every subscribed topic whose names or pattern match its
+    topic name; its offset becomes committable once every one of those readers acked it.
+    """
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.tracker = OffsetTracker()
+        self._topics: set[Topic[Any, Any]] = set()
+        self._routes: dict[str, list[Topic[Any, Any]]] = {}
+        self._dirty = True
+        self._consumer: ConsumerTransport | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._last_commit = 0.0
+        self._error: BaseException | None = None
+
+    def __contains__(self, topic: object) -> bool:
+        return topic in self._topics
+
+    def __len__(self) -> int:
+        return len(self._topics)
+
+    @property
+    def topics(self) -> frozenset[Topic[Any, Any]]:
+        """The subscribed (iterating) topics."""
+        return frozenset(self._topics)
+
+    def add(self, topic: Topic[Any, Any]) -> None:
+        """Subscribe ``topic`` (an iterator clone); the consumer starts on first use."""
+        self._topics.add(topic)
+        self._dirty = True
+
+    def discard(self, topic: Topic[Any, Any]) -> None:
+        """Unsubscribe ``topic``."""
+        if topic in self._topics:
+            self._topics.discard(topic)
+            self._dirty = True
+
+    async def ensure_running(self) -> None:
+        """Start the consumer and its fetch loop if needed; re-raise a crash of the loop."""
+        if self._error is not None:
+            raise self._error
+        if self._task is None or self._task.done():
+            if self._consumer is None:
+                conf = self.app.conf
+                settings = ConsumerSettings(
+                    group_id=conf.consumer_group_id,
+                    auto_offset_reset=conf.consumer_auto_offset_reset,
+                    client_id=conf.client_id,
+                    metadata_max_age_ms=conf.consumer_metadata_max_age_ms,
+                    max_poll_records=conf.consumer_max_poll_records,
+                )
+                consumer = self.app.transport.consumer(settings)
+                await consumer.start()
+                self._consumer = consumer
+            self._task = asyncio.create_task(self._run(), name=f"{self.app.id}-consumer")
+
+    async def _resubscribe(self, consumer: ConsumerTransport) -> None:
+        self._dirty = False
+        names: set[str] = set()
+        patterns = []
+        for topic in self._topics:
+            if topic.pattern is not None:
+                patterns.append(topic.pattern)
+            else:
+                names.update(topic.topics)
+        self._routes.clear()
+        await consumer.subscribe(frozenset(names), tuple(patterns))
+
+    def _route(self, name: str) -> list[Topic[Any, Any]]:
+        targets = self._routes.get(name)
+        if targets is None:
+            targets = [t for t in self._topics if t.wants(name)]
+            self._routes[name] = targets
+        return targets
+
+    async def _run(self) -> None:
+        consumer = self._consumer
+        assert consumer is not None
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if self._dirty:
+                    await self._resubscribe(consumer)
+                batches = await consumer.getmany(_FETCH_TIMEOUT_MS)
+                for tp, messages in batches.items():
+                    for message in messages:
+                        await self._dispatch(tp, message)
+                if loop.time() - self._last_commit >= self.app.conf.commit_interval:
+                    await self.commit()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            log.exception("consumer of app %r stopped", self.app.id)
+            self._error = exc
+            for topic in list(self._topics):
+                topic.throw(exc)
+            raise
+
+    async def _dispatch(self, tp: TP, message: Message) -> None:
+        targets = self._route(tp.topic)
+        acking = [t for t in targets if t.acks]
+        self.tracker.delivered(tp, message.offset, len(acking))
+        for topic in targets:
+            await topic.deliver(message)
+
+    def ack(self, message: Message) -> None:
+        """A reader finished ``message``."""
+        self.tracker.ack(message.tp, message.offset)
+
+    async def commit(self) -> dict[TP, int]:
+        """Commit every processed offset now; returns what was committed."""
+        self._last_commit = asyncio.get_running_loop().time()
+        if self._consumer is None:
+            return {}
+        offsets = self.tracker.committable()
+        if offsets:
+            await self._consumer.commit(offsets)
+            self.tracker.mark_committed(offsets)
+        return offsets
+
+    async def stop(self) -> None:
+        """Stop fetching, commit what was processed, leave the group."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            try:
+                offsets = self.tracker.committable()
+                if offsets:
+                    await consumer.commit(offsets)
+                    self.tracker.mark_committed(offsets)
+            finally:
+                await consumer.stop()

@@ -1,0 +1,86 @@
+"""Exception types raised by the runtime, each naming where the problem is."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CodecError",
+    "DeclareError",
+    "DecodeError",
+    "EncodeError",
+    "RuntimeErrorBase",
+    "TopicConfigMismatch",
+    "UnknownCodecError",
+]
+
+
+class RuntimeErrorBase(Exception):
+    """Base class of every error raised by the gen-topics runtime."""
+
+
+class CodecError(RuntimeErrorBase):
+    """A codec could not turn a value into bytes or bytes into a value."""
+
+
+class UnknownCodecError(CodecError, KeyError):
+    """`get_codec` was given a name that is not registered."""
+
+    def __str__(self) -> str:
+        # KeyError would otherwise repr() the message and add quotes.
+        return str(self.args[0]) if self.args else ""
+
+
+class EncodeError(CodecError):
+    """A key or value did not encode to bytes; nothing was sent.
+
+    Attributes name the topic and which field (``"key"`` or ``"value"``) failed.
+    """
+
+    def __init__(self, message: str, *, topic: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.field = field
+
+
+class DecodeError(CodecError):
+    """A consumed record's key or value did not decode.
+
+    Carries the record's coordinates so the reader can log, skip or dead-letter it;
+    the record's offset is only committed once the reader moves past the error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+        field: str | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.field = field
+        self.data = data
+
+
+class DeclareError(RuntimeErrorBase):
+    """Creating or describing a topic on the broker failed."""
+
+
+class TopicConfigMismatch(RuntimeErrorBase):
+    """An existing topic's partitions or config differ from its declaration.
+
+    ``differences`` maps each differing setting to ``(declared, actual)``.
+    """
+
+    def __init__(self, topic: str, differences: dict[str, tuple[object, object]]) -> None:
+        detail = "; ".join(
+            f"{name}: declared {declared!r}, broker has {actual!r}"
+            for name, (declared, actual) in sorted(differences.items())
+        )
+        super().__init__(f"topic {topic!r} exists with a different configuration: {detail}")
+        self.topic = topic
+        self.differences = differences

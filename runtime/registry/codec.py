@@ -1,0 +1,260 @@
+"""Confluent wire-format codecs: magic byte 0, a 4-byte big-endian schema id, the payload.
+
+A :class:`RegistryCodec` wraps a generated (or runtime) :class:`SchemaCodec`: it
+registers (or looks up) the codec's schema under the topic's subject once, prefixes
+every encoded record with the id, and on decode fetches the writer's schema by id
+and resolves it to the reader type, so a consumer built on an older or newer
+compatible schema reads what the producer wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from runtime.codecs import Codec, SchemaCodec
+from runtime.errors import DecodeError, EncodeError
+from runtime.registry.client import SchemaRegistryClient
+from runtime.registry.errors import (
+    SchemaNotFoundError,
+    SchemaRegistryError,
+    SubjectNotFoundError,
+)
+from runtime.registry.models import RegisteredSchema, SchemaReference
+from runtime.registry.references import inline_avro_references
+from runtime.registry.subjects import subject_name
+
+__all__ = ["MAGIC_BYTE", "RegistryCodec", "frame", "registry_codec", "unframe"]
+
+T = TypeVar("T")
+
+MAGIC_BYTE = 0
+_HEADER = struct.Struct(">bI")
+HEADER_SIZE = _HEADER.size
+
+
+def frame(schema_id: int, payload: bytes) -> bytes:
+    """Prefix ``payload`` with the Confluent header for ``schema_id``."""
+    return _HEADER.pack(MAGIC_BYTE, schema_id) + payload
+
+
+def unframe(data: bytes) -> tuple[int, bytes]:
+    """Split a framed record into ``(schema_id, payload)``; :class:`DecodeError` if not framed."""
+    if len(data) < HEADER_SIZE:
+        raise DecodeError(
+            f"record of {len(data)} bytes is too short for the schema-registry wire format "
+            f"(magic byte + 4-byte schema id = {HEADER_SIZE} bytes)",
+            data=data,
+        )
+    if data[0] != MAGIC_BYTE:
+        raise DecodeError(
+            f"unknown magic byte {data[0]:#04x}; the schema-registry wire format starts with "
+            f"{MAGIC_BYTE:#04x} (was this record written without the registry serializer?)",
+            data=data,
+        )
+    return int.from_bytes(data[1:HEADER_SIZE], "big"), data[HEADER_SIZE:]
+
+
+def _same_schema(a: str, b: str) -> bool:
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except ValueError:
+        return a == b
+
+
+class RegistryCodec(Codec[T]):
+    """Frames ``inner``'s bytes with the schema id registered under ``subject``.
+
+    With ``auto_register`` the schema is registered on :meth:`prepare`; without, it
+    must already be registered (looked up), or be the same schema as the subject's
+    latest version. Implements runtime's ``PreparedCodec`` protocol.
+    """
+
+    def __init__(
+        self,
+        inner: SchemaCodec[T],
+        *,
+        client: SchemaRegistryClient,
+        subject: str,
+        auto_register: bool = True,
+        references: Sequence[SchemaReference] = (),
+        topic: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.inner = inner
+        self.client = client
+        self.subject = subject
+        self.auto_register = auto_register
+        self.references = tuple(references)
+        self.topic = topic
+        self.field = field
+        self.name = f"registry:{inner.name}"
+        self.schema_id: int | None = None
+        self._header = b""
+        self._lock: asyncio.Lock | None = None
+        # Writer schema text by id, with references already inlined.
+        self._writers: dict[int, str] = {}
+        self._same_ids: set[int] = set()
+
+    def __repr__(self) -> str:
+        return f"<RegistryCodec {self.subject!r} id={self.schema_id} inner={self.inner!r}>"
+
+    async def prepare(self) -> None:
+        """Register or look up the schema id (once; concurrent callers share the work)."""
+        if self.schema_id is not None:
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.schema_id is not None:
+                return
+            schema_id = await self._resolve_id()
+            self._header = _HEADER.pack(MAGIC_BYTE, schema_id)
+            self.schema_id = schema_id
+
+    async def _resolve_id(self) -> int:
+        inner = self.inner
+        if self.auto_register:
+            return await self.client.register(
+                self.subject, inner.schema_text, inner.schema_type, self.references
+            )
+        try:
+            found = await self.client.lookup(
+                self.subject, inner.schema_text, inner.schema_type, self.references
+            )
+            return found.schema_id
+        except (SchemaNotFoundError, SubjectNotFoundError):
+            pass
+        try:
+            latest = await self.client.get_latest(self.subject)
+        except SubjectNotFoundError:
+            latest = None
+        if latest is not None and _same_schema(latest.schema, inner.schema_text):
+            return latest.schema_id
+        raise EncodeError(
+            f"the {inner.schema_type} schema of codec {inner.name!r} is not registered under "
+            f"subject {self.subject!r} and auto-registration is off; register it first "
+            "(gen-topics push) or create the App with registry_auto_register=True",
+            topic=self.topic,
+            field=self.field,
+        )
+
+    def encode(self, value: T) -> bytes:
+        """Encode with the inner codec and prefix the header (after :meth:`prepare`)."""
+        if self.schema_id is None:
+            raise EncodeError(
+                f"registry codec for subject {self.subject!r} is not prepared: "
+                "await codec.prepare() before encoding (Topic.send does this)",
+                topic=self.topic,
+                field=self.field,
+            )
+        return self._header + self.inner.encode(value)
+
+    def decode(self, data: bytes) -> T:
+        """Decode a record whose writer schema is already known (else :class:`DecodeError`)."""
+        schema_id, payload = self._unframe(data)
+        if schema_id == self.schema_id or schema_id in self._same_ids:
+            return self.inner.decode(payload)
+        writer = self._writers.get(schema_id)
+        if writer is None:
+            raise self._error(
+                f"schema id {schema_id} is not cached; use decode_async to fetch it", data
+            )
+        return self.inner.decode_with_writer_schema(payload, writer)
+
+    async def decode_async(self, data: bytes) -> Any:
+        """Decode a record, fetching its writer schema from the registry when unknown."""
+        schema_id, payload = self._unframe(data)
+        if schema_id == self.schema_id or schema_id in self._same_ids:
+            return self.inner.decode(payload)
+        writer = self._writers.get(schema_id)
+        if writer is None:
+            writer = await self._fetch_writer(schema_id, data)
+        if schema_id in self._same_ids:
+            return self.inner.decode(payload)
+        return self.inner.decode_with_writer_schema(payload, writer)
+
+    async def _fetch_writer(self, schema_id: int, data: bytes) -> str:
+        try:
+            found = await self.client.get_schema(schema_id)
+            if found.schema_type != self.inner.schema_type:
+                raise self._error(
+                    f"record was written with a {found.schema_type} schema (id {schema_id}) "
+                    f"but this codec reads {self.inner.schema_type}",
+                    data,
+                )
+            text = await self._inline(found)
+        except SchemaNotFoundError:
+            raise self._error(
+                f"unknown schema id {schema_id}: the registry at {self.client.url} has no such "
+                "schema (was the record written against another registry?)",
+                data,
+            ) from None
+        except SchemaRegistryError as exc:
+            raise self._error(f"cannot fetch writer schema id {schema_id}: {exc}", data) from exc
+        if _same_schema(text, self.inner.schema_text):
+            # Our own schema under another id (another subject): no resolution needed.
+            self._same_ids.add(schema_id)
+        self._writers[schema_id] = text
+        return text
+
+    async def _inline(self, found: RegisteredSchema) -> str:
+        if not found.references or found.schema_type != "AVRO":
+            return found.schema
+        referenced: dict[str, str] = {}
+        pending = list(found.references)
+        while pending:
+            ref = pending.pop()
+            if ref.name in referenced:
+                continue
+            version = await self.client.get_version(ref.subject, ref.version)
+            referenced[ref.name] = version.schema
+            pending.extend(version.references)
+        return inline_avro_references(found.schema, referenced)
+
+    def _unframe(self, data: bytes) -> tuple[int, bytes]:
+        try:
+            return unframe(data)
+        except DecodeError as exc:
+            raise self._error(str(exc), data) from None
+
+    def _error(self, message: str, data: bytes) -> DecodeError:
+        where = f"topic {self.topic!r} {self.field}: " if self.topic else ""
+        return DecodeError(
+            f"{where}{message} (subject {self.subject!r})",
+            topic=self.topic,
+            field=self.field,
+            data=data,
+        )
+
+
+def registry_codec(
+    inner: SchemaCodec[T],
+    *,
+    client: SchemaRegistryClient,
+    topic: str,
+    is_key: bool,
+    strategy: str = "topic",
+    auto_register: bool = True,
+    references: Sequence[SchemaReference] = (),
+) -> RegistryCodec[T]:
+    """The wire-format codec for ``topic``'s key or value (the App's registry hook)."""
+    subject = subject_name(
+        strategy,
+        topic=topic,
+        is_key=is_key,
+        schema_type=inner.schema_type,
+        schema_text=inner.schema_text,
+    )
+    return RegistryCodec(
+        inner,
+        client=client,
+        subject=subject,
+        auto_register=auto_register,
+        references=references,
+        topic=topic,
+        field="key" if is_key else "value",
+    )

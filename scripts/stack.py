@@ -1,0 +1,70 @@
+"""The services a test session uses, started lazily and stopped together.
+
+``ServiceStack.kafka_bootstrap()`` / ``registry_url()`` return the address of an existing service
+named by ``KAFKA_BOOTSTRAP_SERVERS`` / ``SCHEMA_REGISTRY_URL`` if set; otherwise they start the
+service on first call (once) and return its address. ``stop()`` (also run at interpreter exit)
+stops whatever this stack started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Callable
+
+from scripts.kafka_service import start_kafka
+from scripts.registry_service import start_registry
+from scripts.running import RunningService
+
+KAFKA_ENV = "KAFKA_BOOTSTRAP_SERVERS"
+REGISTRY_ENV = "SCHEMA_REGISTRY_URL"
+
+
+class ServiceStack:
+    """Kafka and the schema registry for one process, each started at most once, on demand."""
+
+    def __init__(self, *, detached: bool = False, use_env: bool = True) -> None:
+        """Services die with this process unless *detached*; *use_env* honours the env vars."""
+        self._detached = detached
+        self._use_env = use_env
+        self._lock = threading.Lock()
+        self._started: dict[str, RunningService] = {}
+        if not detached:
+            atexit.register(self.stop)
+
+    def _get(self, name: str, env: str, start: Callable[..., RunningService]) -> str:
+        external = os.environ.get(env) if self._use_env else None
+        if external:
+            return external
+        with self._lock:
+            if name not in self._started:
+                self._started[name] = start(tie_to_parent=not self._detached)
+            return self._started[name].address
+
+    def kafka_bootstrap(self) -> str:
+        """Return ``host:port`` of a Kafka broker (env override, else one started here)."""
+        return self._get("kafka", KAFKA_ENV, start_kafka)
+
+    def registry_url(self) -> str:
+        """Return the Confluent-compatible base URL of a registry (env, else started here)."""
+        return self._get("registry", REGISTRY_ENV, start_registry)
+
+    def started(self) -> list[RunningService]:
+        """The services this stack started and has not stopped yet."""
+        with self._lock:
+            return list(self._started.values())
+
+    def stop(self) -> None:
+        """Stop every service this stack started, in reverse start order."""
+        with self._lock:
+            services = list(self._started.values())
+            self._started.clear()
+        errors: list[BaseException] = []
+        for service in reversed(services):
+            try:
+                service.stop()
+            except Exception as exc:  # stop the others too, then report
+                errors.append(exc)
+        if errors:
+            raise errors[0]

@@ -1,0 +1,1 @@
+"""Jinja2 templates of the gen-topics code generator (package data, found via importlib)."""

@@ -1,0 +1,36 @@
+"""Session fixtures: real Kafka and a real schema registry, started on first use only.
+
+``kafka_bootstrap`` and ``registry_url`` use ``KAFKA_BOOTSTRAP_SERVERS`` / ``SCHEMA_REGISTRY_URL``
+when set (nothing is started then); otherwise the first test that asks starts the service (see
+scripts/stack.py), and it is stopped when the session ends. A run that needs neither starts neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from scripts.stack import ServiceStack
+
+
+@pytest.fixture(scope="session")
+def service_stack() -> Iterator[ServiceStack]:
+    """The session's lazily started services; stopped at session end."""
+    stack = ServiceStack()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(service_stack: ServiceStack) -> str:
+    """``"127.0.0.1:PORT"`` of a real Kafka 4.x broker (or ``$KAFKA_BOOTSTRAP_SERVERS``)."""
+    return service_stack.kafka_bootstrap()
+
+
+@pytest.fixture(scope="session")
+def registry_url(service_stack: ServiceStack) -> str:
+    """Base URL of a real Confluent-compatible registry API (or ``$SCHEMA_REGISTRY_URL``)."""
+    return service_stack.registry_url()
