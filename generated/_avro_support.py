@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import fastavro
+
+# isort: split
+# (runtime is first-party inside this repository and third-party elsewhere)
 from runtime.codecs import SchemaCodec
 from runtime.errors import DecodeError, EncodeError
 

@@ -12,7 +12,7 @@ from typing import Final, TypeAlias
 
 from runtime import Topic
 
-from . import _avro_support as _avro_support
+from . import _avro_support as _support
 from .avro.com.acme import customers as _avro_com_acme_customers
 
 KEY_SCHEMA: Final = '"string"'
@@ -51,12 +51,12 @@ KeyType: TypeAlias = str
 ValueType: TypeAlias = _avro_com_acme_customers.Customer
 
 
-KEY_CODEC: Final = _avro_support.AvroTypeCodec[KeyType](
+KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="customers-key",
 )
-VALUE_CODEC: Final = _avro_support.AvroTypeCodec[ValueType](
+VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_customers.Customer.to_avro,

@@ -10,7 +10,7 @@ from typing import Final, TypeAlias
 
 from runtime import Topic
 
-from . import _avro_support as _avro_support
+from . import _avro_support as _support
 from .avro.com.acme import inventory as _avro_com_acme_inventory
 
 KEY_SCHEMA: Final = (
@@ -49,14 +49,14 @@ KeyType: TypeAlias = _avro_com_acme_inventory.StockKey
 ValueType: TypeAlias = _avro_com_acme_inventory.StockLevel
 
 
-KEY_CODEC: Final = _avro_support.AvroTypeCodec[KeyType](
+KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     to_avro=_avro_com_acme_inventory.StockKey.to_avro,
     from_avro=_avro_com_acme_inventory.StockKey.from_avro,
     name="inventory.stock-key",
 )
-VALUE_CODEC: Final = _avro_support.AvroTypeCodec[ValueType](
+VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_inventory.StockLevel.to_avro,

@@ -11,7 +11,7 @@ from typing import Any, Final, TypeAlias
 
 from runtime import Topic
 
-from . import _avro_support as _avro_support
+from . import _avro_support as _support
 from .avro.com.acme import orders as _avro_com_acme_orders
 
 KEY_SCHEMA: Final = '"string"'
@@ -100,12 +100,12 @@ def _value_from_avro(v: Any) -> ValueType:
     return _dec_union_1(v)
 
 
-KEY_CODEC: Final = _avro_support.AvroTypeCodec[KeyType](
+KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="orders-key",
 )
-VALUE_CODEC: Final = _avro_support.AvroTypeCodec[ValueType](
+VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_value_to_avro,

@@ -10,7 +10,7 @@ from typing import Final, TypeAlias
 
 from runtime import Topic
 
-from . import _avro_support as _avro_support
+from . import _avro_support as _support
 from .avro.com.acme import orders as _avro_com_acme_orders
 
 KEY_SCHEMA: Final = '"string"'
@@ -50,12 +50,12 @@ KeyType: TypeAlias = str
 ValueType: TypeAlias = _avro_com_acme_orders.OrderPlaced
 
 
-KEY_CODEC: Final = _avro_support.AvroTypeCodec[KeyType](
+KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="orders.placed-key",
 )
-VALUE_CODEC: Final = _avro_support.AvroTypeCodec[ValueType](
+VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_orders.OrderPlaced.to_avro,

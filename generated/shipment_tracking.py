@@ -11,7 +11,7 @@ from typing import Final, TypeAlias
 from runtime import Topic
 from runtime.json_codec import JsonModelCodec
 
-from . import _avro_support as _avro_support
+from . import _avro_support as _support
 from .jsonmodels.shipments import shipment_event as _jsonmodels_shipments_shipment_event
 
 KEY_SCHEMA: Final = '"long"'
@@ -128,7 +128,7 @@ KeyType: TypeAlias = int
 ValueType: TypeAlias = _jsonmodels_shipments_shipment_event.ShipmentEvent
 
 
-KEY_CODEC: Final = _avro_support.AvroTypeCodec[KeyType](
+KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="shipment-tracking-key",

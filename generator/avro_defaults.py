@@ -13,7 +13,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from generator.avro_model import ArrayType, AvroRegistry, AvroType, MapType, Primitive, Ref, UnionType
+from generator.avro_model import (
+    ArrayType,
+    AvroRegistry,
+    AvroType,
+    MapType,
+    Primitive,
+    Ref,
+    UnionType,
+)
 
 _INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -122,7 +130,9 @@ def _logical_int(t: Primitive, value: int) -> DefaultValue:
             micros = value * 1000 if t.logical == "time-millis" else value
             if not 0 <= micros < 86_400_000_000:
                 raise DefaultError("time of day out of range")
-            return DefaultValue("time", (dt.datetime.min + dt.timedelta(microseconds=micros)).time())
+            return DefaultValue(
+                "time", (dt.datetime.min + dt.timedelta(microseconds=micros)).time()
+            )
         if t.logical in ("timestamp-millis", "local-timestamp-millis"):
             stamp = _EPOCH + dt.timedelta(milliseconds=value)
         elif t.logical in ("timestamp-micros", "local-timestamp-micros"):

@@ -29,7 +29,7 @@ from generator.avro_model import (
     SchemaFile,
     UnionType,
 )
-from generator.errors import GeneratorError, ProblemCollector
+from generator.errors import ProblemCollector
 from generator.json_lines import line_of
 from generator.suggest import did_you_mean
 
@@ -63,7 +63,7 @@ class _FileParser:
         if name in PRIMITIVES:
             return Primitive(name)
         if name in NAMED_KINDS or name in ("array", "map"):
-            self.error(path, f"{name!r} must be written as an object with \"type\": {name!r}")
+            self.error(path, f'{name!r} must be written as an object with "type": {name!r}')
             return Primitive("null")
         if not all(_NAME.match(part) for part in name.split(".")):
             self.error(path, f"invalid type name {name!r}")
@@ -96,13 +96,13 @@ class _FileParser:
 
     def _object(self, obj: dict[str, Any], ns: str, path: str) -> AvroType:
         if "type" not in obj:
-            self.error(path, "schema object has no \"type\"")
+            self.error(path, 'schema object has no "type"')
             return Primitive("null")
         kind = obj["type"]
         if isinstance(kind, (dict, list)):
             return self.parse(kind, ns, f"{path}.type")
         if not isinstance(kind, str):
-            self.error(f"{path}.type", f"\"type\" must be a string, got {kind!r}")
+            self.error(f"{path}.type", f'"type" must be a string, got {kind!r}')
             return Primitive("null")
         if kind in PRIMITIVES:
             return self._primitive(kind, obj)
@@ -110,18 +110,18 @@ class _FileParser:
             return self._define(kind, obj, ns, path)
         if kind == "array":
             if "items" not in obj:
-                self.error(path, "array has no \"items\"")
+                self.error(path, 'array has no "items"')
                 return Primitive("null")
             return ArrayType(self.parse(obj["items"], ns, f"{path}.items"))
         if kind == "map":
             if "values" not in obj:
-                self.error(path, "map has no \"values\"")
+                self.error(path, 'map has no "values"')
                 return Primitive("null")
             return MapType(self.parse(obj["values"], ns, f"{path}.values"))
         self.error(
             f"{path}.type",
             f"unknown type {kind!r} in an object; a named type reference is written as the bare "
-            f"name {kind!r}, not wrapped in {{\"type\": ...}}",
+            f'name {kind!r}, not wrapped in {{"type": ...}}',
         )
         return Primitive("null")
 
@@ -140,7 +140,7 @@ class _FileParser:
     def _define(self, kind: str, obj: dict[str, Any], ns: str, path: str) -> AvroType:
         name = obj.get("name")
         if not isinstance(name, str) or not name:
-            self.error(path, f"{kind} has no \"name\"")
+            self.error(path, f'{kind} has no "name"')
             return Primitive("null")
         own_ns = obj.get("namespace")
         if own_ns is not None and not isinstance(own_ns, str):
@@ -159,7 +159,8 @@ class _FileParser:
             self.error(path, f"{kind} name {short!r} is a primitive type name")
         aliases = tuple(
             a if "." in a or not namespace else f"{namespace}.{a}"
-            for a in obj.get("aliases", ()) if isinstance(a, str)
+            for a in obj.get("aliases", ())
+            if isinstance(a, str)
         )
         doc = obj.get("doc") if isinstance(obj.get("doc"), str) else None
         nt = NamedType(
@@ -201,13 +202,13 @@ class _FileParser:
     def _fields(self, nt: NamedType, obj: dict[str, Any], ns: str, path: str) -> None:
         fields = obj.get("fields")
         if not isinstance(fields, list):
-            self.error(path, f"record {nt.fullname!r} needs a \"fields\" array")
+            self.error(path, f'record {nt.fullname!r} needs a "fields" array')
             return
         names: set[str] = set()
         for index, f in enumerate(fields):
             fpath = f"{path}.fields[{index}]"
             if not isinstance(f, dict):
-                self.error(fpath, "a field must be an object with \"name\" and \"type\"")
+                self.error(fpath, 'a field must be an object with "name" and "type"')
                 continue
             fname = f.get("name")
             if not isinstance(fname, str) or not _NAME.match(fname):
@@ -218,7 +219,7 @@ class _FileParser:
                 continue
             names.add(fname)
             if "type" not in f:
-                self.error(fpath, f"field {fname!r} has no \"type\"")
+                self.error(fpath, f'field {fname!r} has no "type"')
                 continue
             ftype = self.parse(f["type"], ns, f"{fpath}.type")
             doc = f.get("doc") if isinstance(f.get("doc"), str) else None
@@ -227,7 +228,7 @@ class _FileParser:
     def _enum(self, nt: NamedType, obj: dict[str, Any], path: str) -> None:
         symbols = obj.get("symbols")
         if not isinstance(symbols, list) or not symbols:
-            self.error(path, f"enum {nt.fullname!r} needs a non-empty \"symbols\" array")
+            self.error(path, f'enum {nt.fullname!r} needs a non-empty "symbols" array')
             return
         for index, symbol in enumerate(symbols):
             if not isinstance(symbol, str) or not _NAME.match(symbol):
@@ -251,7 +252,7 @@ class _FileParser:
     def _fixed(self, nt: NamedType, obj: dict[str, Any], path: str) -> None:
         size = obj.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            self.error(path, f"fixed {nt.fullname!r} needs a non-negative integer \"size\"")
+            self.error(path, f'fixed {nt.fullname!r} needs a non-negative integer "size"')
             return
         nt.size = size
         logical = obj.get("logicalType")
@@ -310,6 +311,8 @@ def load_avro(root: Path, files: Iterable[Path]) -> AvroRegistry:
     for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
         rel = path.relative_to(root).as_posix()
         text = path.read_text(encoding="utf-8")
+        if "/" in text:
+            text = _strip_comments(text)
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -327,6 +330,44 @@ def load_avro(root: Path, files: Iterable[Path]) -> AvroRegistry:
         _check_defaults(registry, problems)
     problems.raise_if_any()
     return registry
+
+
+def _strip_comments(text: str) -> str:
+    """Blank out ``/* */`` and ``//`` comments outside strings, keeping line numbers.
+
+    Avro's Java parser accepts comments in .avsc files (Jackson ALLOW_COMMENTS), and
+    real-world schemas (e.g. Apache Hudi's) start with a license comment.
+    """
+    out: list[str] = []
+    i, n, in_string = 0, len(text), False
+    while i < n:
+        c = text[i]
+        if in_string:
+            out.append(c)
+            if c == "\\" and i + 1 < n:
+                out.append(text[i + 1])
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+            out.append(c)
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append("".join(ch if ch == "\n" else " " for ch in text[i:end]))
+            i = end
+            continue
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out.append(" " * (end - i))
+            i = end
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _resolve(registry: AvroRegistry, parser: _FileParser, ref: Ref) -> None:

@@ -40,15 +40,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("schemas", type=Path, help="the schemas folder")
     parser.add_argument(
-        "-o", "--output", type=Path, default=Path("generated"),
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("generated"),
         help="output package folder (default: ./generated)",
     )
     parser.add_argument(
-        "--check", action="store_true",
+        "--check",
+        action="store_true",
         help="write nothing; exit 1 with a unified diff if files are stale, missing or extra",
     )
     parser.add_argument(
-        "--clean", action="store_true",
+        "--clean",
+        action="store_true",
         help="also remove files gen-topics generated before and no longer generates",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
@@ -67,7 +72,9 @@ class _Reporter:
     def progress(self, message: str) -> None:
         # Progress only helps someone watching a terminal; pipes and CI logs stay quiet.
         if self.tty and self.fmt == "text":
-            print(f"gen-topics: {message} ({time.monotonic() - self.started:.1f}s)", file=self.stderr)
+            print(
+                f"gen-topics: {message} ({time.monotonic() - self.started:.1f}s)", file=self.stderr
+            )
 
     def error_prefix(self) -> str:
         return "\033[31merror\033[0m" if self.color else "error"
@@ -90,10 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         result = compare(out, with_manifest(files))
         if args.format == "json":
-            print(json.dumps({
-                "ok": result.clean, "stale": result.stale, "missing": result.missing,
-                "extra": result.extra, "diff": result.diff, "errors": [],
-            }, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "ok": result.clean,
+                        "stale": result.stale,
+                        "missing": result.missing,
+                        "extra": result.extra,
+                        "diff": result.diff,
+                        "errors": [],
+                    },
+                    indent=2,
+                )
+            )
         elif result.clean:
             print(f"gen-topics: {out} is up to date ({len(files) + 1} files)", file=sys.stderr)
         else:
@@ -101,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
             for kind in ("stale", "missing", "extra"):
                 for name in getattr(result, kind):
                     print(f"gen-topics: {kind}: {out / name}", file=sys.stderr)
-            print(f"gen-topics: {out} is out of date; run: gen-topics {args.schemas} -o {out}"
-                  + (" --clean" if result.extra else ""), file=sys.stderr)
+            print(
+                f"gen-topics: {out} is out of date; run: gen-topics {args.schemas} -o {out}"
+                + (" --clean" if result.extra else ""),
+                file=sys.stderr,
+            )
         return EXIT_OK if result.clean else EXIT_STALE
     try:
         written, removed = write(out, files, clean=args.clean)
@@ -110,23 +129,37 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gen-topics: {reporter.error_prefix()}: cannot write {out}: {exc}", file=sys.stderr)
         return EXIT_INVALID
     if args.format == "json":
-        print(json.dumps({"ok": True, "written": written, "removed": removed, "errors": []}, indent=2))
+        print(
+            json.dumps({"ok": True, "written": written, "removed": removed, "errors": []}, indent=2)
+        )
     elif reporter.tty:
-        print(f"gen-topics: wrote {len(written)} of {len(files) + 1} files to {out}"
-              + (f", removed {len(removed)}" if removed else ""), file=sys.stderr)
+        print(
+            f"gen-topics: wrote {len(written)} of {len(files) + 1} files to {out}"
+            + (f", removed {len(removed)}" if removed else ""),
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
     if reporter.fmt == "json":
-        print(json.dumps({
-            "ok": False,
-            "errors": [{"file": p.file, "line": p.line, "message": p.message} for p in exc.problems],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": False,
+                    "errors": [
+                        {"file": p.file, "line": p.line, "message": p.message} for p in exc.problems
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         for problem in exc.problems:
-            print(f"{problem.file}:{problem.line}: {reporter.error_prefix()}: {problem.message}",
-                  file=sys.stderr)
+            print(
+                f"{problem.file}:{problem.line}: {reporter.error_prefix()}: {problem.message}",
+                file=sys.stderr,
+            )
     return EXIT_INVALID
 
 

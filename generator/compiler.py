@@ -11,8 +11,15 @@ from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, 
 from generator.avro_text import schema_text
 from generator.canonical import fingerprint
 from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
-from generator.errors import GeneratorError, ProblemCollector
-from generator.model import AvroPayload, CodecPayload, CompileModel, JsonPayload, Payload, TopicModel
+from generator.errors import GeneratorError, Problem, ProblemCollector
+from generator.model import (
+    AvroPayload,
+    CodecPayload,
+    CompileModel,
+    JsonPayload,
+    Payload,
+    TopicModel,
+)
 from generator.naming import AVRO_PACKAGE, SUPPORT_MODULE, topic_class, topic_module
 from generator.render import render
 from generator.suggest import did_you_mean
@@ -40,7 +47,25 @@ def find_inputs(root: Path) -> tuple[list[Path], list[Path]]:
 
 
 def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
-    """Load and validate every input under ``root``; raise :class:`GeneratorError` if invalid."""
+    """Load and validate every input under ``root``; raise :class:`GeneratorError` if invalid.
+
+    Problems name files as ``root/relative/path`` so editors can open them.
+    """
+    try:
+        return _build_model(root, progress)
+    except GeneratorError as exc:
+        raise GeneratorError(
+            Problem(_located(root, p.file), p.line, p.message) for p in exc.problems
+        ) from None
+
+
+def _located(root: Path, file: str) -> str:
+    if Path(file).is_absolute() or Path(file).exists() or not (root / file).exists():
+        return file
+    return (root / file).as_posix()
+
+
+def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     if not root.is_dir():
         raise GeneratorError.single(str(root), 1, "not a directory; expected the schemas folder")
     avsc, descriptor_files = find_inputs(root)
@@ -68,25 +93,33 @@ def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
         if desc.topic in seen_topics:
             first = seen_topics[desc.topic]
             problems.add(
-                desc.file, desc.line, f"topic {desc.topic!r} is already declared at {first.file}:{first.line}"
+                desc.file,
+                desc.line,
+                f"topic {desc.topic!r} is already declared at {first.file}:{first.line}",
             )
             continue
         seen_topics[desc.topic] = desc
         class_name = desc.class_name or topic_class(desc.topic)
         module = desc.module or topic_module(desc.topic)
-        for seen, name, what in ((seen_classes, class_name, "class"), (seen_modules, module, "module")):
+        for seen, name, what in (
+            (seen_classes, class_name, "class"),
+            (seen_modules, module, "module"),
+        ):
             if name in seen:
                 other = seen[name]
                 problems.add(
                     desc.file,
                     desc.line,
                     f"topic {desc.topic!r} would generate {what} {name!r}, like topic "
-                    f"{other.topic!r} at {other.file}:{other.line}; set '{what}:' to tell them apart",
+                    f"{other.topic!r} at {other.file}:{other.line}; "
+                    f"set '{what}:' to tell them apart",
                 )
             seen[name] = desc
         if module in _RESERVED_MODULES or module.startswith("_"):
             problems.add(
-                desc.file, desc.line, f"module name {module!r} of topic {desc.topic!r} is reserved; set 'module:'"
+                desc.file,
+                desc.line,
+                f"module name {module!r} of topic {desc.topic!r} is reserved; set 'module:'",
             )
         payloads: list[Payload] = []
         for side in ("key", "value"):
@@ -97,7 +130,9 @@ def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
                 if ref is not None and ref.is_json_schema:
                     if json_compiler is None:
                         json_compiler = _json_compiler(root, desc, line)
-                    payloads.append(_json_payload(json_compiler, ref, root / desc.file, serializer, desc, side))
+                    payloads.append(
+                        _json_payload(json_compiler, ref, root / desc.file, serializer, desc, side)
+                    )
                 else:
                     payloads.append(_payload(registry, ref, serializer, desc, side, line))
             except GeneratorError as exc:
@@ -106,9 +141,7 @@ def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
         topics.append(TopicModel(desc, class_name, module, payloads[0], payloads[1]))
     problems.raise_if_any()
     json_files: dict[str, str] = json_compiler.render() if json_compiler is not None else {}
-    sources = sorted(
-        [p.relative_to(root).as_posix() for p in avsc + descriptor_files]
-    )
+    sources = sorted([p.relative_to(root).as_posix() for p in avsc + descriptor_files])
     return CompileModel(registry, assign_names(registry), topics, json_files, sources)
 
 
@@ -125,13 +158,20 @@ def _json_compiler(root: Path, desc: TopicDescriptor, line: int) -> Any:
         from generator.jsonschema import JsonSchemaCompiler
     except ImportError as exc:
         raise GeneratorError.single(
-            desc.file, line, f"JSON Schema support is not available ({exc}); install gen-topics[codegen]"
+            desc.file,
+            line,
+            f"JSON Schema support is not available ({exc}); install gen-topics[codegen]",
         ) from exc
     return JsonSchemaCompiler(root)
 
 
 def _json_payload(
-    compiler: Any, ref: TypeRef, descriptor: Path, serializer: str | None, desc: TopicDescriptor, side: str
+    compiler: Any,
+    ref: TypeRef,
+    descriptor: Path,
+    serializer: str | None,
+    desc: TopicDescriptor,
+    side: str,
 ) -> Payload:
     if serializer not in (None, "json"):
         raise GeneratorError.single(
@@ -158,7 +198,9 @@ def _payload(
         codec = serializer if serializer not in (None, "avro") else "raw"
         if serializer == "avro":
             raise GeneratorError.single(
-                desc.file, line, f"topic {desc.topic!r}: {side}_serializer 'avro' needs a '{side}' type"
+                desc.file,
+                line,
+                f"topic {desc.topic!r}: {side}_serializer 'avro' needs a '{side}' type",
             )
         return CodecPayload(codec or "raw")
     if serializer in ("raw", "str"):

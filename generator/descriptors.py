@@ -57,9 +57,7 @@ class TypeRef:
     @property
     def is_json_schema(self) -> bool:
         """True for a ``.json`` path or a URI-like ``$id``."""
-        return len(self.names) == 1 and (
-            self.names[0].endswith(".json") or "://" in self.names[0]
-        )
+        return len(self.names) == 1 and (self.names[0].endswith(".json") or "://" in self.names[0])
 
 
 @dataclass
@@ -99,7 +97,7 @@ def load_descriptor(path: Path, rel: str) -> list[TopicDescriptor]:
         raise GeneratorError.single(rel, root.line, "expected a mapping with a 'topics' key")
     for key, node in root.value.items():
         if key != "topics":
-            problems.add(rel, node.line, f"unknown key {key!r}; expected 'topics'" )
+            problems.add(rel, node.line, f"unknown key {key!r}; expected 'topics'")
     topics = root.value.get("topics")
     if topics is None:
         problems.add(rel, root.line, "missing 'topics' mapping")
@@ -133,7 +131,9 @@ def _topic(name: str, node: Node, rel: str, problems: ProblemCollector) -> Topic
         desc.lines[key] = value.line
         if key not in TOPIC_KEYS:
             problems.add(
-                rel, value.line, f"unknown key {key!r} in topic {name!r}" + did_you_mean(key, TOPIC_KEYS)
+                rel,
+                value.line,
+                f"unknown key {key!r} in topic {name!r}" + did_you_mean(key, TOPIC_KEYS),
             )
             continue
         try:
@@ -163,7 +163,10 @@ def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
         desc.config = _config(v)
     elif key in ("key_serializer", "value_serializer"):
         if v not in SERIALIZERS:
-            raise ValueError(f"expected one of {', '.join(SERIALIZERS)}, got {v!r}" + did_you_mean(str(v), SERIALIZERS))
+            raise ValueError(
+                f"expected one of {', '.join(SERIALIZERS)}, got {v!r}"
+                + did_you_mean(str(v), SERIALIZERS)
+            )
         setattr(desc, key, "str" if v == "string" else v)
     elif key in ("class", "module"):
         if not isinstance(v, str) or not _IDENTIFIER.match(v):
@@ -175,13 +178,17 @@ def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
         desc.doc = v
     elif key == "subject_name_strategy":
         if v not in STRATEGIES:
-            raise ValueError(f"expected one of {', '.join(STRATEGIES)}, got {v!r}" + did_you_mean(str(v), STRATEGIES))
+            raise ValueError(
+                f"expected one of {', '.join(STRATEGIES)}, got {v!r}"
+                + did_you_mean(str(v), STRATEGIES)
+            )
         desc.subject_name_strategy = v
     elif key == "compatibility":
         value = v.upper() if isinstance(v, str) else v
         if value not in COMPATIBILITY:
             raise ValueError(
-                f"expected one of {', '.join(COMPATIBILITY)}, got {v!r}" + did_you_mean(str(v).upper(), COMPATIBILITY)
+                f"expected one of {', '.join(COMPATIBILITY)}, got {v!r}"
+                + did_you_mean(str(v).upper(), COMPATIBILITY)
             )
         desc.compatibility = value
 

@@ -25,7 +25,9 @@ class GeneratorError(Exception):
     """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: list[Problem] = sorted(set(problems), key=lambda p: (p.file, p.line, p.message))
+        self.problems: list[Problem] = sorted(
+            set(problems), key=lambda p: (p.file, p.line, p.message)
+        )
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from json.decoder import JSONArray, JSONObject
+from json.decoder import JSONArray, JSONObject  # type: ignore[attr-defined]
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from typing import Any
 
@@ -40,8 +40,8 @@ class _LocatingDecoder(json.JSONDecoder):
             arr, end = JSONArray(s_and_end, scan_once)
             return _Located(start, arr), end
 
-        self.parse_object = parse_object  # type: ignore[assignment]
-        self.parse_array = parse_array  # type: ignore[assignment]
+        self.parse_object = parse_object
+        self.parse_array = parse_array
         self.memo: dict[Any, Any] = {}
         self.scan_once = py_make_scanner(self)
 
@@ -63,6 +63,10 @@ def line_of(text: str, json_path: str) -> int:
         key, index = match.group(1), match.group(2)
         children = node.children
         if key is not None and isinstance(children, dict) and key in children:
+            if not isinstance(children[key], _Located):
+                # A scalar has no recorded offset: find its key inside the parent object.
+                found = re.compile(rf'"{re.escape(key)}"\s*:').search(text, node.offset)
+                offset = found.start() if found else offset
             node = children[key]
         elif index is not None and isinstance(children, list) and int(index) < len(children):
             node = children[int(index)]

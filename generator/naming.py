@@ -64,6 +64,8 @@ def module_parts(namespace: str) -> tuple[str, ...]:
 
 def module_alias(parts: tuple[str, ...]) -> str:
     """The local alias a generated module imports another generated module under."""
+    if parts == (SUPPORT_MODULE,):
+        return "_support"
     return "_" + "_".join(parts).lstrip("_")
 
 

@@ -77,7 +77,9 @@ def header_lines(sources: Iterable[str]) -> list[str]:
     return lines
 
 
-def import_block(stdlib: Iterable[str], relative: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+def import_block(
+    stdlib: Iterable[str], relative: Iterable[tuple[str, str]]
+) -> tuple[list[str], list[str]]:
     """Sorted import lines (isort order): stdlib ``import``/``from`` lines, then relative ones.
 
     ``relative`` holds (``from ... import x`` statement, alias) pairs.

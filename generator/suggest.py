@@ -13,5 +13,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     if not close:
         # Long dotted names: compare the last part too, since namespaces dominate the ratio.
         short = {c.rsplit(".", 1)[-1]: c for c in pool}
-        close = [short[m] for m in difflib.get_close_matches(name.rsplit(".", 1)[-1], list(short), n=1)]
+        close = [
+            short[m] for m in difflib.get_close_matches(name.rsplit(".", 1)[-1], list(short), n=1)
+        ]
     return f"; did you mean {close[0]!r}?" if close else ""

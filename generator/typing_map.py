@@ -13,7 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generator.avro_defaults import DefaultValue
-from generator.avro_model import ArrayType, AvroRegistry, AvroType, MapType, Primitive, Ref, UnionType
+from generator.avro_model import (
+    ArrayType,
+    AvroRegistry,
+    AvroType,
+    MapType,
+    Primitive,
+    Ref,
+    UnionType,
+)
 from generator.naming import SUPPORT_MODULE, module_alias
 from generator.source_text import py_string
 from generator.type_names import PyName
@@ -133,7 +141,9 @@ class TypeRenderer:
 
     def _encode_union(self, t: UnionType, x: str, depth: int) -> str | None:
         named = [b for b in t.branches if isinstance(b, Ref)]
-        converting = [b for b in t.branches if not isinstance(b, Ref) and self.encode(b, "v") is not None]
+        converting = [
+            b for b in t.branches if not isinstance(b, Ref) and self.encode(b, "v") is not None
+        ]
         if not named and not converting:
             return None
         others = [b for b in t.branches if not (isinstance(b, Primitive) and b.name == "null")]
@@ -166,7 +176,9 @@ class TypeRenderer:
                 return f"[{inner} for {v} in {x}]"
             return f"{{k{depth}: {inner} for k{depth}, {v} in {x}.items()}}"
         named = [b for b in t.branches if isinstance(b, Ref)]
-        converting = [b for b in t.branches if not isinstance(b, Ref) and self.decode(b, "v") is not None]
+        converting = [
+            b for b in t.branches if not isinstance(b, Ref) and self.decode(b, "v") is not None
+        ]
         if not named and not converting:
             return None
         others = [b for b in t.branches if not (isinstance(b, Primitive) and b.name == "null")]
@@ -186,7 +198,9 @@ class TypeRenderer:
         self._helper_ids[key] = name
         ann = self.annotation(t)
         lines = (
-            self._encode_helper(name, ann, t) if kind == "enc" else self._decode_helper(name, ann, t)
+            self._encode_helper(name, ann, t)
+            if kind == "enc"
+            else self._decode_helper(name, ann, t)
         )
         self.helpers.append("\n".join(lines))
         return name
@@ -221,14 +235,14 @@ class TypeRenderer:
 
     def _decode_helper(self, name: str, ann: str, t: UnionType) -> list[str]:
         lines = [f"def {name}(v: Any) -> {ann}:"]
-        named = [b for b in t.branches if isinstance(b, Ref)]
+        named: list[Ref] = [b for b in t.branches if isinstance(b, Ref)]
         if named:
             lines.append("    if type(v) is tuple:")
             lines.append("        name, value = v")
-            for branch in named:
-                inner = self.decode(branch, "value", 1) or "value"
-                lines.append(f'        if name == "{branch.fullname}":')
-                lines.append(f"            return {inner}")
+            for ref in named:
+                tagged = self.decode(ref, "value", 1) or "value"
+                lines.append(f'        if name == "{ref.fullname}":')
+                lines.append(f"            return {tagged}")
             lines.append('        raise ValueError(f"unexpected union branch {name!r}")')
         for branch in t.branches:
             if isinstance(branch, (ArrayType, MapType)):
@@ -274,7 +288,9 @@ class TypeRenderer:
         if kind == "list":
             return "[" + ", ".join(self.literal(v, field_names) for _, v in dv.items) + "]"
         if kind == "dict":
-            return "{" + ", ".join(f"{k!r}: {self.literal(v, field_names)}" for k, v in dv.items) + "}"
+            return (
+                "{" + ", ".join(f"{k!r}: {self.literal(v, field_names)}" for k, v in dv.items) + "}"
+            )
         args = ", ".join(
             f"{field_names[dv.name][k]}={self.literal(v, field_names)}" for k, v in dv.items
         )
@@ -282,7 +298,7 @@ class TypeRenderer:
 
     def needs_factory(self, dv: DefaultValue) -> bool:
         """Mutable defaults, and names from other modules (import cycles), need a factory."""
-        if dv.kind in ("list", "dict", "record"):
+        if dv.kind in ("list", "dict", "record", "uuid"):
             return True
         if dv.kind in ("enum", "fixed"):
             return self.names[dv.name].module != self.module

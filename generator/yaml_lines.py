@@ -57,7 +57,7 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, file: str) -> Node:
                 )
             value = _convert(loader, value_node, file)
             # Report a value's problems at its key's line: that is where users look.
-            out[key] = Node(value.value, key_line if value.line < key_line else value.line)
+            out[key] = Node(value.value, key_line)
         return Node(out, line)
     if isinstance(node, yaml.SequenceNode):
         return Node([_convert(loader, item, file) for item in node.value], line)

@@ -14,16 +14,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar, cast, overload
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator
 
 from runtime.codecs import SchemaCodec
 from runtime.errors import DecodeError, EncodeError
 
-__all__ = ["JsonDecodeError", "JsonEncodeError", "JsonModelCodec", "field_path"]
+__all__ = ["JsonDecodeError", "JsonEncodeError", "JsonModel", "JsonModelCodec", "field_path"]
 
 ModelT = TypeVar("ModelT")
 _M = TypeVar("_M", bound=BaseModel)
+
+
+class JsonModel(BaseModel):
+    """Base class of every generated JSON Schema object model.
+
+    JSON Schema allows properties a schema does not list unless it says
+    ``"additionalProperties": false`` (the generated class then sets ``extra='forbid'``), so
+    unknown properties are kept and written back: a service on an older schema version that
+    re-publishes a record does not silently drop a newer writer's fields.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
 
 def field_path(loc: Sequence[int | str]) -> str:

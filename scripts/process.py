@@ -28,6 +28,8 @@ def _die_with_parent() -> None:
     # Runs in the child between fork and exec: if the test session is killed (even with SIGKILL,
     # where no atexit or finally runs), the kernel sends the service SIGTERM instead of leaving
     # an orphaned JVM. Linux only; elsewhere the atexit hook remains the safety net.
+    # The signal fires when the spawning *thread* ends, so services are started from a thread
+    # that lives as long as they should (the main thread, in pytest and in services.py).
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

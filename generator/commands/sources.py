@@ -118,8 +118,7 @@ def _avro_type(ref: TypeRef, registry: AvroRegistry) -> AvroType | None:
 
     types = [one(n) for n in ref.names]
     if len(types) == 1:
-        # A bare primitive key/value is serialized without the registry.
-        return None if isinstance(types[0], Primitive) else types[0]
+        return types[0]
     return UnionType(tuple(types))
 
 
@@ -168,9 +167,9 @@ def load_path(path: Path, *, display_root: Path | None = None) -> SchemaSet:
         for topic in topics:
             for is_key, ref in ((True, topic.key), (False, topic.value)):
                 if ref is not None:
-                    entry = _topic_entry(topic, ref, is_key, descriptor, registry, by_id, shown)
-                    if entry is not None:
-                        out.entries[entry.subject] = entry
+                    found = _topic_entry(topic, ref, is_key, descriptor, registry, by_id, shown)
+                    if found is not None:
+                        out.entries[found.subject] = found
     _link_json_references(out)
     return out
 
@@ -197,6 +196,9 @@ def _topic_entry(
         base = file.resolve().as_uri()
         shown_file, line = _rel(file, shown), 1
     else:
+        serializer = topic.key_serializer if is_key else topic.value_serializer
+        if serializer not in (None, "avro"):
+            return None  # raw/str/json keys and values never reach the registry
         avro = _avro_type(ref, registry)
         if avro is None:
             return None
@@ -323,14 +325,16 @@ def load_git(revision: str, path: Path) -> SchemaSet:
     listing = _git(["ls-tree", "-r", "--name-only", revision, "--", rel], top).splitlines()
     if not listing:
         raise SourceError(f"{rel} does not exist at git revision {revision!r}")
-    tmp = Path(tempfile.mkdtemp(prefix="gen-topics-git-"))
-    for name in listing:
-        blob = subprocess.run(
-            ["git", "show", f"{revision}:{name}"], cwd=top, capture_output=True, check=False
-        )
-        if blob.returncode != 0:
-            raise SourceError(f"git show {revision}:{name} failed")
-        target = tmp / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(blob.stdout)
-    return load_path(tmp / rel, display_root=tmp)
+    with tempfile.TemporaryDirectory(prefix="gen-topics-git-") as scratch:
+        tmp = Path(scratch)
+        for name in listing:
+            blob = subprocess.run(
+                ["git", "show", f"{revision}:{name}"], cwd=top, capture_output=True, check=False
+            )
+            if blob.returncode != 0:
+                raise SourceError(f"git show {revision}:{name} failed")
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob.stdout)
+        # Everything is read into memory here, so the checkout can go.
+        return load_path(tmp / rel, display_root=tmp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,8 @@ class JsonSchemaCompiler:
         return self._index
 
     def _find(self, ref: str, descriptor: Path) -> SchemaFile | None:
-        candidate = descriptor.parent / ref
+        # Lexical normalisation: "../json/a.json" must not depend on the folders on the way.
+        candidate = Path(os.path.normpath(descriptor.parent / ref))
         if ref.endswith(".json") and candidate.is_file():
             found = self.index.by_path(candidate)
             if found is None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import unquote, urldefrag, urljoin
 
 from generator.jsonschema.errors import JsonSchemaError
 
@@ -155,10 +155,8 @@ class SchemaIndex:
             schema.require_document()
             seen[schema.relative] = schema
             for ref in schema.refs:
-                base, _ = split_ref(ref)
-                if not base:
-                    continue
-                target = self.locate(base, schema)
+                base, fragment = split_ref(ref)
+                target = self.locate(base, schema) if base else schema
                 if target is None:
                     raise JsonSchemaError(
                         f"$ref {ref!r} points to no schema file under {self.root}: "
@@ -167,8 +165,51 @@ class SchemaIndex:
                         path=schema.path,
                         line=_line_of(schema.text, ref),
                     )
-                pending.append(target)
+                if target.document is not None and not _fragment_exists(target.document, fragment):
+                    raise JsonSchemaError(
+                        f"$ref {ref!r}: {target.relative} has no {fragment!r} "
+                        "(expected a JSON pointer like '#/$defs/Name' or an $anchor)",
+                        path=schema.path,
+                        line=_line_of(schema.text, ref),
+                    )
+                if target is not schema:
+                    pending.append(target)
         return [seen[key] for key in sorted(seen)]
+
+
+def _fragment_exists(document: dict[str, Any], fragment: str) -> bool:
+    """Whether ``#fragment`` (a JSON pointer or a plain-name anchor) exists in ``document``."""
+    if fragment in ("", "/"):
+        return True
+    if fragment.startswith("/"):
+        node: Any = document
+        for token in fragment[1:].split("/"):
+            token = unquote(token).replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return False
+        return True
+    return fragment in _anchors(document)
+
+
+def _anchors(node: Any) -> set[str]:
+    """Plain-name anchors: ``$anchor`` (2019-09+) and ``$id: "#name"`` (draft 7)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$anchor" and isinstance(value, str):
+                found.add(value)
+            elif key in ("$id", "id") and isinstance(value, str) and value.startswith("#"):
+                found.add(value[1:])
+            elif key not in _DATA_KEYWORDS:
+                found |= _anchors(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _anchors(item)
+    return found
 
 
 def _line_of(text: str, needle: str) -> int | None:

@@ -37,6 +37,9 @@ def dm_options() -> dict[str, Any]:
         "capitalise_enum_members": True,
         "set_default_enum_member": True,
         "use_title_as_name": True,
+        # Keeps properties the schema does not list (JSON Schema allows them unless
+        # additionalProperties is false, which DM maps to extra='forbid' per class).
+        "base_class": "runtime.json_codec.JsonModel",
         # Deterministic bytes: no timestamp, our own header, the built-in formatter (no
         # dependency on an external black/isort version).
         "disable_timestamp": True,
@@ -44,10 +47,11 @@ def dm_options() -> dict[str, Any]:
         "formatters": [Formatter.BUILTIN],
         "builtin_format_line_length": 100,
         "use_exact_imports": True,
-        # Nested constrained types (array items with minLength, ...) become type aliases,
-        # so users write ["a"] instead of [Tag("a")]; file roots that are not objects
-        # become aliases too (JsonModelCodec accepts both).
-        "collapse_root_models": True,
+        # Root models become type aliases, so a nested constrained type (array items with
+        # minLength, ...) is written ["a"] rather than [Tag("a")], and a file whose root is
+        # not an object still gets its own importable name (JsonModelCodec takes both).
+        # Not collapsed: a referenced primitive schema keeps its module and name.
+        "collapse_root_models": False,
         "use_type_alias": True,
         # Null is allowed only where the schema allows it; a property that may be absent
         # but not null is `T | MISSING = MISSING`, so absent and null stay distinct and the

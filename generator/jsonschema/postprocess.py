@@ -14,6 +14,7 @@ from generator.jsonschema.options import HEADER_PLACEHOLDER
 __all__ = ["finish_module", "mark_field_overrides", "top_level_names"]
 
 _MISSING_OLD = "pydantic.experimental.missing_sentinel"
+_BASE_MODULE = "runtime.json_codec"
 _LINE_LENGTH = 100
 _OVERRIDE_IGNORE = "  # type: ignore[assignment, unused-ignore]"
 
@@ -68,10 +69,36 @@ def _fix_missing_import(source: str) -> str:
     return "".join(lines)
 
 
+def _group_base_class_import(source: str) -> str:
+    """Give ``from runtime... import JsonModel`` its own (first-party) import group.
+
+    DM sorts it among third-party imports; ruff's isort puts the project's own packages in a
+    group of their own after third-party ones and before relative imports.
+    """
+    line = f"from {_BASE_MODULE} import JsonModel\n"
+    if line not in source:
+        return source
+    lines = source.splitlines(keepends=True)
+    lines.remove(line)
+    tree = ast.parse("".join(lines))
+    last_absolute = max(
+        (
+            node.end_lineno or node.lineno
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            and not (isinstance(node, ast.ImportFrom) and node.level > 0)
+        ),
+        default=0,
+    )
+    lines[last_absolute:last_absolute] = ["\n", line]
+    return "".join(lines)
+
+
 def finish_module(source: str, source_path: str | None, is_package: bool) -> str:
-    """Header naming the source file, MISSING import, union order, one final newline."""
+    """Header naming the source file, import fixes, union order, one final newline."""
     source = source.replace(HEADER_PLACEHOLDER, _header(source_path, is_package), 1)
     source = _fix_missing_import(source)
+    source = _group_base_class_import(source)
     # ruff (RUF036) wants None last in a union; DM writes `T | None | MISSING`.
     source = source.replace(" | None | MISSING", " | MISSING | None")
     if any(len(line) > _LINE_LENGTH for line in source.splitlines()):

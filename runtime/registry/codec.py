@@ -155,6 +155,8 @@ class RegistryCodec(Codec[T]):
 
     def decode(self, data: bytes) -> T:
         """Decode a record whose writer schema is already known (else :class:`DecodeError`)."""
+        if data[:5] == self._header and self._header:
+            return self.inner.decode(data[5:])
         schema_id, payload = self._unframe(data)
         if schema_id == self.schema_id or schema_id in self._same_ids:
             return self.inner.decode(payload)
@@ -167,6 +169,9 @@ class RegistryCodec(Codec[T]):
 
     async def decode_async(self, data: bytes) -> Any:
         """Decode a record, fetching its writer schema from the registry when unknown."""
+        # Fast path (the common case): our own schema id, checked without a call.
+        if data[:5] == self._header and self._header:
+            return self.inner.decode(data[5:])
         schema_id, payload = self._unframe(data)
         if schema_id == self.schema_id or schema_id in self._same_ids:
             return self.inner.decode(payload)

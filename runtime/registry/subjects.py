@@ -24,6 +24,14 @@ def record_name(schema_type: str, schema_text: str) -> str:
             name: str = data["name"]
             namespace = data.get("namespace")
             return name if "." in name or not namespace else f"{namespace}.{name}"
+        # Unnamed types are named by their type, as Avro's Schema.getFullName() does
+        # (so a "string" key under the record strategy is subject "string").
+        if isinstance(data, str):
+            return data
+        if isinstance(data, list):
+            return "union"
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            return str(data["type"])
         raise SubjectNameError(
             "the record/topic_record strategies need a named Avro type (record, enum or fixed) "
             f"at the root; got {schema_text[:60]!r}"

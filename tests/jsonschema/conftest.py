@@ -21,6 +21,7 @@ EXAMPLE_REFS = ("json/shipments/shipment_event.json", "json/shipments/shipment_k
 def write_package(files: dict[str, str], root: Path, package: str) -> Path:
     """Write rendered ``jsonmodels/...`` files under ``root/package`` (importable from root)."""
     base = root / package
+    base.mkdir(parents=True, exist_ok=True)
     for relative, source in files.items():
         target = base / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -99,6 +99,7 @@ def test_generated_package_passes_mypy_strict_and_rejects_wrong_types(
             """
             import datetime as dt
             import uuid
+            from pydantic import AnyUrl
             from pkg.jsonmodels.shipments.shipment_event import (
                 Carrier, ShipmentDispatched, ShipmentEvent,
             )
@@ -107,7 +108,7 @@ def test_generated_package_passes_mypy_strict_and_rejects_wrong_types(
                 event_id=uuid.uuid4(), shipment_id=uuid.uuid4(),
                 occurred_at=dt.datetime.now(dt.UTC), tags=["fragile"],
                 detail=ShipmentDispatched(
-                    kind="dispatched", carrier=Carrier.DHL, tracking_url="https://t.example/1"
+                    kind="dispatched", carrier=Carrier.DHL, tracking_url=AnyUrl("https://t.example/1")
                 ),
             )
             attempt: int = event.attempt
@@ -126,9 +127,24 @@ def test_generated_package_passes_mypy_strict_and_rejects_wrong_types(
         encoding="utf-8",
     )
     run = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null",
-         "-p", "pkg", "use_ok.py", "use_bad.py"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir=/dev/null",
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "pkg",
+            "use_ok.py",
+            "use_bad.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "MYPYPATH": str(REPO)},  # generated models import runtime
     )
     lines = [line for line in run.stdout.splitlines() if ": error:" in line]
     assert all(line.startswith("use_bad.py:") for line in lines), run.stdout
@@ -139,9 +155,19 @@ def test_generated_package_passes_mypy_strict_and_rejects_wrong_types(
 def test_generated_package_passes_ruff(example_render: dict[str, str], tmp_path: Path) -> None:
     write_package(example_render, tmp_path, "pkg")
     run = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config",
-         str(REPO / "pyproject.toml"), str(tmp_path / "pkg")],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--no-cache",
+            "--config",
+            str(REPO / "pyproject.toml"),
+            str(tmp_path / "pkg"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
 

@@ -10,7 +10,7 @@ import pytest
 
 from runtime.codecs import AvroCodec, SchemaCodec
 from runtime.errors import DecodeError, EncodeError
-from runtime.registry import SchemaRegistryClient
+from runtime.registry import SchemaReference, SchemaRegistryClient
 from runtime.registry.codec import RegistryCodec, frame, registry_codec, unframe
 from runtime.registry.subjects import SubjectNameError, subject_name
 from tests.registry.helpers import avro_record, unique
@@ -86,7 +86,7 @@ def test_subject_name_strategies() -> None:
 
 def test_unprepared_codec_refuses_to_encode() -> None:
     client = SchemaRegistryClient("http://127.0.0.1:9")
-    codec = registry_codec(AvroCodec(USER_V1), client=client, topic="t", is_key=False)
+    codec = registry_codec(AvroCodec[Any](USER_V1), client=client, topic="t", is_key=False)
     with pytest.raises(EncodeError, match="not prepared"):
         codec.encode({"id": 1})
 
@@ -100,7 +100,7 @@ async def test_encode_frames_with_registered_id(registry_url: str, strategy: str
     topic = unique("wire")
     async with SchemaRegistryClient(registry_url) as client:
         codec = registry_codec(
-            AvroCodec(USER_V1), client=client, topic=topic, is_key=False, strategy=strategy
+            AvroCodec[Any](USER_V1), client=client, topic=topic, is_key=False, strategy=strategy
         )
         await codec.prepare()
         await codec.prepare()  # idempotent
@@ -114,7 +114,7 @@ async def test_encode_frames_with_registered_id(registry_url: str, strategy: str
         data = codec.encode({"id": 42})
         assert data[0] == 0
         assert struct.unpack(">I", data[1:5])[0] == latest.schema_id == codec.schema_id
-        assert data[5:] == AvroCodec(USER_V1).encode({"id": 42})
+        assert data[5:] == AvroCodec[Any](USER_V1).encode({"id": 42})
         assert codec.decode(data) == {"id": 42}
         assert await codec.decode_async(data) == {"id": 42}
 
@@ -139,7 +139,7 @@ async def test_json_schema_wire_format(registry_url: str) -> None:
 async def test_decode_edge_cases_are_decode_errors(registry_url: str) -> None:
     topic = unique("wire-edge")
     async with SchemaRegistryClient(registry_url) as client:
-        codec = registry_codec(AvroCodec(USER_V1), client=client, topic=topic, is_key=False)
+        codec = registry_codec(AvroCodec[Any](USER_V1), client=client, topic=topic, is_key=False)
         for bad, match in [
             (b"\x00\x00", "too short"),
             (b"\x07\x00\x00\x00\x01\x02", "magic byte 0x07"),
@@ -169,7 +169,11 @@ async def _codec(
     client: SchemaRegistryClient, topic: str, schema: str, *, auto_register: bool = True
 ) -> RegistryCodec[Any]:
     codec = registry_codec(
-        AvroCodec(schema), client=client, topic=topic, is_key=False, auto_register=auto_register
+        AvroCodec[Any](schema),
+        client=client,
+        topic=topic,
+        is_key=False,
+        auto_register=auto_register,
     )
     await codec.prepare()
     return codec
@@ -189,10 +193,10 @@ async def test_backward_change_both_directions(registry_url: str) -> None:
         # Fresh consumers (separate clients: nothing cached) on each version.
         async with SchemaRegistryClient(registry_url) as other:
             consumer_v2 = registry_codec(
-                AvroCodec(USER_V2), client=other, topic=topic, is_key=False
+                AvroCodec[Any](USER_V2), client=other, topic=topic, is_key=False
             )
             consumer_v1 = registry_codec(
-                AvroCodec(USER_V1), client=other, topic=topic, is_key=False
+                AvroCodec[Any](USER_V1), client=other, topic=topic, is_key=False
             )
             assert await consumer_v2.decode_async(old_record) == {"id": 1, "email": "?"}
             assert await consumer_v2.decode_async(new_record) == {"id": 2, "email": "a@b"}
@@ -212,10 +216,10 @@ async def test_forward_change_both_directions(registry_url: str) -> None:
         new_record = producer_v2.encode({"id": 2})
         async with SchemaRegistryClient(registry_url) as other:
             consumer_v1 = registry_codec(
-                AvroCodec(ORDER_V1), client=other, topic=topic, is_key=False
+                AvroCodec[Any](ORDER_V1), client=other, topic=topic, is_key=False
             )
             consumer_v2 = registry_codec(
-                AvroCodec(ORDER_V2), client=other, topic=topic, is_key=False
+                AvroCodec[Any](ORDER_V2), client=other, topic=topic, is_key=False
             )
             assert await consumer_v1.decode_async(new_record) == {"id": 2, "note": "-"}
             assert await consumer_v2.decode_async(old_record) == {"id": 1}
@@ -230,7 +234,7 @@ async def test_registry_rejects_incompatible_producer(registry_url: str) -> None
         await _codec(client, topic, USER_V1)
         await client.set_config("BACKWARD", f"{topic}-value")
         breaking = avro_record("User", [{"name": "id", "type": "string"}])
-        codec = registry_codec(AvroCodec(breaking), client=client, topic=topic, is_key=False)
+        codec = registry_codec(AvroCodec[Any](breaking), client=client, topic=topic, is_key=False)
         with pytest.raises(Exception, match="409"):
             await codec.prepare()
         assert codec.schema_id is None
@@ -246,3 +250,61 @@ async def test_without_auto_register_uses_the_registered_version(registry_url: s
         codec = await _codec(client, topic, USER_V1, auto_register=False)
         assert codec.schema_id == registered
         assert await client.get_versions(f"{topic}-value") == [1]
+
+
+def test_inline_avro_references_builds_a_standalone_schema() -> None:
+    import fastavro
+
+    from runtime.registry.references import inline_avro_references
+
+    money = avro_record("Money", [{"name": "cents", "type": "long"}], namespace="com.x")
+    item = avro_record("Item", [{"name": "price", "type": "com.x.Money"}], namespace="com.y")
+    order = avro_record(
+        "Order",
+        [
+            {"name": "item", "type": "com.y.Item"},
+            {"name": "total", "type": "com.x.Money"},
+            {"name": "items", "type": {"type": "array", "items": "com.y.Item"}},
+        ],
+        namespace="com.y",
+    )
+    text = inline_avro_references(order, {"com.y.Item": item, "com.x.Money": money})
+    parsed = json.loads(text)
+    # Each named type defined once, at its first use, then referenced by name.
+    assert parsed["fields"][0]["type"]["name"] == "Item"
+    assert parsed["fields"][0]["type"]["fields"][0]["type"]["name"] == "Money"
+    assert parsed["fields"][1]["type"] == "com.x.Money"
+    assert parsed["fields"][2]["type"]["items"] == "com.y.Item"
+    fastavro.parse_schema(parsed)
+
+
+@pytest.mark.registry
+async def test_consumer_resolves_writer_schema_with_references(registry_url: str) -> None:
+    """A record written with a schema that uses registry references decodes after inlining."""
+    topic = unique("wire-refs")
+    address_subject = unique("test.gen.Address")
+    address = avro_record("Address", [{"name": "city", "type": "string"}])
+    person_ref = avro_record("Person", [{"name": "home", "type": "test.gen.Address"}])
+    standalone_v1 = json.dumps(
+        {**json.loads(person_ref), "fields": [{"name": "home", "type": json.loads(address)}]}
+    )
+    reader_v2 = json.dumps(
+        {
+            **json.loads(standalone_v1),
+            "fields": [
+                *json.loads(standalone_v1)["fields"],
+                {"name": "age", "type": "int", "default": -1},
+            ],
+        }
+    )
+    async with SchemaRegistryClient(registry_url) as client:
+        await client.register(address_subject, address)
+        ref = SchemaReference("test.gen.Address", address_subject, 1)
+        writer_id = await client.register(f"{topic}-value", person_ref, references=[ref])
+        payload = AvroCodec[Any](standalone_v1).encode({"home": {"city": "Delft"}})
+    async with SchemaRegistryClient(registry_url) as fresh:
+        consumer = registry_codec(
+            AvroCodec[Any](reader_v2), client=fresh, topic=topic, is_key=False
+        )
+        decoded = await consumer.decode_async(frame(writer_id, payload))
+    assert decoded == {"home": {"city": "Delft"}, "age": -1}

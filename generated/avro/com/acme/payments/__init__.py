@@ -16,7 +16,7 @@ import enum
 import uuid as _uuid
 from typing import Any, ClassVar, Self
 
-from ..... import _avro_support as _avro_support
+from ..... import _avro_support as _support
 from .. import common as _avro_com_acme_common
 
 
@@ -120,7 +120,7 @@ class Payment:
     status: PaymentStatus = PaymentStatus.PENDING
     authorized_at: _dt.datetime | None = None
     captured_at: _dt.datetime | None = None
-    settle_after: _avro_support.Duration = dataclasses.field(default_factory=lambda: _avro_support.Duration(0, 2, 0))
+    settle_after: _support.Duration = dataclasses.field(default_factory=lambda: _support.Duration(0, 2, 0))
     fingerprint: MD5
     risk_score: float | None = None
     processing_time: _dt.time
@@ -158,7 +158,7 @@ class Payment:
             status=PaymentStatus(d["status"]),
             authorized_at=d["authorized_at"],
             captured_at=d["captured_at"],
-            settle_after=_avro_support.Duration.from_avro(d["settle_after"]),
+            settle_after=_support.Duration.from_avro(d["settle_after"]),
             fingerprint=MD5(d["fingerprint"]),
             risk_score=d["risk_score"],
             processing_time=d["processing_time"],

@@ -1,0 +1,227 @@
+"""gen-topics compat / push / pull: exit codes, output formats, git and registry sources."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.commands import compat, pull, push
+from runtime.registry import RegisteredSchema, SchemaRegistryClient
+from tests.registry.helpers import unique
+
+USER_V1: dict[str, Any] = {
+    "type": "record",
+    "name": "User",
+    "namespace": "cmd.test",
+    "fields": [{"name": "id", "type": "long"}],
+}
+
+
+def _with_field(schema: dict[str, Any], field: dict[str, Any]) -> dict[str, Any]:
+    fields = list(schema["fields"])
+    return {**schema, "fields": [*fields, field]}
+
+
+def _write_folder(root: Path, topic: str, user: dict[str, Any], level: str = "BACKWARD") -> Path:
+    (root / "avro").mkdir(parents=True, exist_ok=True)
+    (root / "avro" / "user.avsc").write_text(json.dumps(user, indent=2) + "\n")
+    (root / "users.topic.yaml").write_text(
+        f"topics:\n  {topic}:\n    key: string\n    value: cmd.test.User\n"
+        f"    compatibility: {level}\n"
+    )
+    return root
+
+
+def _run(main: object, argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(argv)  # type: ignore[operator]
+    return code, capsys.readouterr().out
+
+
+def test_compat_files_backward_and_forward(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old.avsc"
+    new = tmp_path / "new.avsc"
+    old.write_text(json.dumps(USER_V1))
+    # A field without a default: readable forward, not backward.
+    new.write_text(json.dumps(_with_field(USER_V1, {"name": "email", "type": "string"})))
+    code, out = _run(compat.main, [str(new), "--against", str(old)], capsys)
+    assert code == 1
+    assert "READER_FIELD_MISSING_DEFAULT_VALUE" in out and "/fields/1" in out
+    code, _ = _run(compat.main, [str(new), "--against", str(old), "--level", "FORWARD"], capsys)
+    assert code == 0
+    code, out = _run(compat.main, [str(new), "--against", str(old), "--level", "sideways"], capsys)
+    assert code == 2 and "invalid compatibility level" in out
+
+
+def test_compat_github_and_json_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old = _write_folder(tmp_path / "old", "users", USER_V1)
+    new = _write_folder(
+        tmp_path / "new", "users", {**USER_V1, "fields": [{"name": "id", "type": "string"}]}
+    )
+    code, out = _run(compat.main, [str(new), "--against", str(old), "--format", "github"], capsys)
+    assert code == 1
+    line = next(x for x in out.splitlines() if x.startswith("::error"))
+    assert "file=" in line and "avro/user.avsc" in line
+    # field 0 (line 6) or its "type" (line 8) in the indented file, not the file's first line
+    assert ",line=6," in line or ",line=8," in line
+    assert "TYPE_MISMATCH" in line and "users-value" in line
+    code, out = _run(compat.main, [str(new), "--against", str(old), "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert code == 1 and doc["ok"] is False
+    assert doc["results"] == [
+        {"subject": "users-key", "level": "BACKWARD", "status": "compatible"},
+        {"subject": "users-value", "level": "BACKWARD", "status": "incompatible"},
+    ]
+    assert doc["issues"][0]["path"] == "/fields/0/type"
+
+
+def test_compat_against_git_revision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    folder = _write_folder(repo / "schemas", "users", USER_V1)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], check=True)
+    compatible = _with_field(USER_V1, {"name": "email", "type": "string", "default": ""})
+    _write_folder(folder, "users", compatible)
+    code, out = _run(compat.main, [str(folder), "--against", "git:main"], capsys)
+    assert code == 0, out
+    _write_folder(folder, "users", _with_field(USER_V1, {"name": "email", "type": "string"}))
+    code, out = _run(compat.main, [str(folder), "--against", "git:main"], capsys)
+    assert code == 1 and "email" in out
+    code, out = _run(compat.main, [str(folder), "--against", "git:no-such-branch"], capsys)
+    assert code == 2
+
+
+async def _subjects(url: str) -> list[str]:
+    async with SchemaRegistryClient(url) as client:
+        return await client.get_subjects()
+
+
+async def _latest_and_config(url: str, subject: str) -> tuple[RegisteredSchema, str, list[int]]:
+    async with SchemaRegistryClient(url) as client:
+        latest = await client.get_latest(subject)
+        return latest, await client.get_config(subject), await client.get_versions(subject)
+
+
+# The commands run their own event loop (asyncio.run), so these tests are synchronous.
+@pytest.mark.registry
+def test_push_pull_and_compat_against_registry(
+    tmp_path: Path, registry_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = unique("cmd-users")
+    folder = _write_folder(tmp_path / "schemas", topic, USER_V1)
+    code, out = _run(push.main, [str(folder), "--registry", registry_url, "--dry-run"], capsys)
+    assert code == 0, out
+    assert topic + "-value" not in asyncio.run(_subjects(registry_url))
+    code, out = _run(push.main, [str(folder), "--registry", registry_url], capsys)
+    assert code == 0, out
+    assert f"{topic}-value: registered" in out
+    latest, level, _ = asyncio.run(_latest_and_config(registry_url, f"{topic}-value"))
+    assert json.loads(latest.schema) == USER_V1
+    assert level == "BACKWARD"
+    code, out = _run(push.main, [str(folder), "--registry", registry_url], capsys)
+    assert code == 0 and "unchanged" in out  # idempotent
+
+    # An incompatible change is refused before anything is registered.
+    _write_folder(folder, topic, _with_field(USER_V1, {"name": "email", "type": "string"}))
+    code, out = _run(compat.main, [str(folder), "--against", registry_url], capsys)
+    assert code == 1 and "READER_FIELD_MISSING_DEFAULT_VALUE" in out
+    code, out = _run(push.main, [str(folder), "--registry", registry_url], capsys)
+    assert code == 1 and "nothing registered" in out
+    assert asyncio.run(_latest_and_config(registry_url, f"{topic}-value"))[2] == [1]
+
+    out_dir = tmp_path / "pulled"
+    code, out = _run(
+        pull.main,
+        ["--registry", registry_url, "--subject", f"{topic}-value", "-o", str(out_dir)],
+        capsys,
+    )
+    assert code == 0, out
+    assert json.loads((out_dir / "avro" / "cmd.test.User.avsc").read_text()) == USER_V1
+    descriptor = (out_dir / "pulled.topic.yaml").read_text()
+    assert f'"{topic}":' in descriptor and '"cmd.test.User"' in descriptor
+    # The pulled folder reads back as the same subject and schema.
+    code, out = _run(
+        compat.main, [str(out_dir), "--against", registry_url, "--format", "json"], capsys
+    )
+    assert code == 0
+    assert json.loads(out)["results"] == [
+        {"subject": f"{topic}-value", "level": "BACKWARD", "status": "compatible"}
+    ]
+
+
+@pytest.mark.registry
+def test_push_registers_json_references_first(
+    tmp_path: Path, registry_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = unique("cmd-ship")
+    root = tmp_path / "schemas"
+    (root / "common").mkdir(parents=True)
+    (root / "common" / "address.json").write_text(
+        json.dumps(
+            {"title": "Address", "type": "object", "properties": {"city": {"type": "string"}}}
+        )
+    )
+    (root / "ship.json").write_text(
+        json.dumps(
+            {
+                "title": "Ship",
+                "type": "object",
+                "properties": {"to": {"$ref": "common/address.json"}, "id": {"type": "string"}},
+            }
+        )
+    )
+    (root / "ship.topic.yaml").write_text(f"topics:\n  {topic}:\n    value: ship.json\n")
+    code, out = _run(push.main, [str(root), "--registry", registry_url, "--format", "json"], capsys)
+    assert code == 0, out
+    subjects = [r["subject"] for r in json.loads(out)["results"]]
+    assert subjects.index("common/address.json") < subjects.index(f"{topic}-value")
+    latest, _, _ = asyncio.run(_latest_and_config(registry_url, f"{topic}-value"))
+    assert [r.name for r in latest.references] == ["common/address.json"]
+
+
+def test_push_registers_the_text_generated_code_registers() -> None:
+    """push must register byte-identical schemas to what generated topics register at run
+    time, or the same schema would get a second version under the subject."""
+    import importlib
+
+    from generator.commands.sources import load_path
+    from runtime.codecs import SchemaCodec
+    from runtime.registry.subjects import subject_name
+
+    root = Path(__file__).resolve().parents[2]
+    schemas = load_path(root / "schemas", display_root=root)
+    compared = 0
+    for module_file in sorted((root / "generated").glob("*.py")):
+        if module_file.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"generated.{module_file.stem}")
+        for cls in vars(module).values():
+            topics = getattr(cls, "default_topics", None)
+            if not isinstance(cls, type) or not topics:
+                continue
+            for is_key in (True, False):
+                codec = getattr(
+                    cls, "default_key_serializer" if is_key else "default_value_serializer"
+                )
+                if not isinstance(codec, SchemaCodec):
+                    continue
+                subject = subject_name(
+                    getattr(cls, "subject_name_strategy", "topic"),
+                    topic=topics[0],
+                    is_key=is_key,
+                    schema_type=codec.schema_type,
+                    schema_text=codec.schema_text,
+                )
+                assert subject in schemas.entries, f"{cls.__name__}: no push entry for {subject}"
+                assert schemas.entries[subject].text == codec.schema_text, subject
+                compared += 1
+    if compared == 0:
+        pytest.skip("no generated topic modules yet")
