@@ -16,17 +16,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from generated.avro.com.acme.common import Address, Currency, Money  # noqa: E402
-from generated.avro.com.acme.customers import Customer, Tier  # noqa: E402
-from generated.avro.com.acme.orders import (  # noqa: E402
+from generated.avro.com.acme.common import Address, Currency, Money
+from generated.avro.com.acme.customers import Customer, Tier
+from generated.avro.com.acme.orders import (
     OrderConfirmed,
     OrderDelivered,
     OrderLine,
     OrderPlaced,
 )
-from generated.customers import CustomersTopic  # noqa: E402
-from generated.orders import OrdersTopic, ValueType  # noqa: E402
-from runtime import App  # noqa: E402
+from generated.customers import CustomersTopic
+from generated.orders import OrdersTopic, ValueType
+from runtime import App
 
 
 def _broker() -> str:

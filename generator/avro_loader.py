@@ -105,7 +105,7 @@ class _FileParser:
             self.error(f"{path}.type", f'"type" must be a string, got {kind!r}')
             return Primitive("null")
         if kind in PRIMITIVES:
-            return self._primitive(kind, obj)
+            return self._primitive(kind, obj, path)
         if kind in NAMED_KINDS:
             return self._define(kind, obj, ns, path)
         if kind == "array":
@@ -125,16 +125,17 @@ class _FileParser:
         )
         return Primitive("null")
 
-    def _primitive(self, kind: str, obj: dict[str, Any]) -> Primitive:
+    def _primitive(self, kind: str, obj: dict[str, Any], path: str) -> Primitive:
         logical = obj.get("logicalType")
         # Per the Avro spec, an invalid or unknown logical type falls back to its base type.
         if not isinstance(logical, str) or logical not in LOGICAL_ON_PRIMITIVE.get(kind, ()):
             return Primitive(kind)
         if logical == "decimal":
-            precision, scale = _decimal_params(obj, None)
-            if precision is None:
+            params = _decimal_params(obj, None)
+            if isinstance(params, str):
+                self.error(path, params)
                 return Primitive(kind)
-            return Primitive(kind, logical, precision, scale)
+            return Primitive(kind, logical, *params)
         return Primitive(kind, logical)
 
     def _define(self, kind: str, obj: dict[str, Any], ns: str, path: str) -> AvroType:
@@ -259,19 +260,26 @@ class _FileParser:
         if logical == "duration" and size == 12:
             nt.logical = "duration"
         elif logical == "decimal":
-            precision, scale = _decimal_params(obj, size)
-            if precision is not None:
-                nt.logical, nt.precision, nt.scale = "decimal", precision, scale
+            params = _decimal_params(obj, size)
+            if isinstance(params, str):
+                self.error(path, params)
+            else:
+                nt.logical, (nt.precision, nt.scale) = "decimal", params
 
 
-def _decimal_params(obj: dict[str, Any], size: int | None) -> tuple[int | None, int]:
+def _decimal_params(obj: dict[str, Any], size: int | None) -> tuple[int, int] | str:
+    """(precision, scale), or what is wrong.
+
+    The Avro spec says to ignore an invalid decimal, but fastavro (the runtime) can then
+    neither read nor write the field, so gen-topics rejects it up front.
+    """
     precision, scale = obj.get("precision"), obj.get("scale", 0)
     if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
-        return None, 0
+        return f"decimal needs an integer precision >= 1, got {precision!r}"
     if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= precision:
-        return None, 0
+        return f"decimal scale must be an integer from 0 to the precision {precision}, got {scale!r}"
     if size is not None and precision > len(str(2 ** (8 * size - 1) - 1)):
-        return None, 0
+        return f"decimal precision {precision} does not fit in a fixed of {size} bytes"
     return precision, scale
 
 

@@ -22,6 +22,9 @@ class OffsetTracker:
 
     def delivered(self, tp: TP, offset: int, readers: int) -> None:
         """``offset`` was handed to ``readers`` readers (0: nothing to wait for)."""
+        if tp not in self._committed:
+            # The first record read is where the group's committed position already is.
+            self._committed[tp] = offset
         if readers > 0:
             self._pending.setdefault(tp, {})[offset] = readers
         if offset + 1 > self._next.get(tp, -1):

@@ -161,8 +161,11 @@ class MemoryConsumer(ConsumerTransport):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return {}
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+            # that races with the event being set, and the app could then never stop.
             try:
-                await asyncio.wait_for(self._wake.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._wake.wait()
             except TimeoutError:
                 return {}
 

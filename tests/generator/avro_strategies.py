@@ -80,14 +80,18 @@ def _strategy(s: Any, ns: str, named: dict[str, Any], depth: int) -> st.SearchSt
     if kind == "map":
         if depth <= 0:
             return st.just({})
-        return st.dictionaries(st.text(max_size=5), _strategy(s["values"], ns, named, depth - 1), max_size=3)
+        return st.dictionaries(
+            st.text(max_size=5), _strategy(s["values"], ns, named, depth - 1), max_size=3
+        )
     prim = _primitive(kind, s.get("logicalType"), s)
     if prim is None:  # a named-type reference written as {"type": "Name"}
         return _strategy(kind, ns, named, depth)
     return prim
 
 
-def _union(branches: list[Any], ns: str, named: dict[str, Any], depth: int) -> st.SearchStrategy[Any]:
+def _union(
+    branches: list[Any], ns: str, named: dict[str, Any], depth: int
+) -> st.SearchStrategy[Any]:
     if depth <= 0 and "null" in branches:
         return st.none()
     options = []
@@ -127,7 +131,10 @@ def _named(d: dict[str, Any], ns: str, named: dict[str, Any], depth: int) -> st.
         if logical == "decimal" and isinstance(d.get("precision"), int):
             return _decimal(d["precision"], d.get("scale", 0), size)
         return st.binary(min_size=size, max_size=size)
-    fields = {f["name"]: st.deferred(lambda f=f: _strategy(f["type"], ns, named, depth - 1)) for f in d["fields"]}
+    fields = {
+        f["name"]: st.deferred(lambda f=f: _strategy(f["type"], ns, named, depth - 1))
+        for f in d["fields"]
+    }
     return st.fixed_dictionaries(fields)
 
 
@@ -154,11 +161,21 @@ def _primitive(kind: Any, logical: Any, s: dict[str, Any]) -> st.SearchStrategy[
         if logical == "time-micros":
             return st.times()
         if logical in ("timestamp-millis", "local-timestamp-millis"):
-            base = st.datetimes(_MIN_TS, _MAX_TS).map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))
-            return base.map(lambda t: t.replace(tzinfo=dt.UTC)) if logical == "timestamp-millis" else base
+            base = st.datetimes(_MIN_TS, _MAX_TS).map(
+                lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000)
+            )
+            return (
+                base.map(lambda t: t.replace(tzinfo=dt.UTC))
+                if logical == "timestamp-millis"
+                else base
+            )
         if logical in ("timestamp-micros", "local-timestamp-micros"):
             base = st.datetimes(_MIN_TS, _MAX_TS)
-            return base.map(lambda t: t.replace(tzinfo=dt.UTC)) if logical == "timestamp-micros" else base
+            return (
+                base.map(lambda t: t.replace(tzinfo=dt.UTC))
+                if logical == "timestamp-micros"
+                else base
+            )
         return st.integers(-(2**63), 2**63 - 1)
     if kind == "float":
         return st.floats(width=32, allow_nan=False)

@@ -28,7 +28,9 @@ def schemas(tmp_path: Path) -> Path:
     return root
 
 
-def test_writes_then_check_passes(schemas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_writes_then_check_passes(
+    schemas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "src" / "acme" / "topics"
     assert main([str(schemas), "-o", str(out)]) == 0
     assert (out / "orders.py").is_file() and (out / ".gen-topics-manifest").is_file()
@@ -101,7 +103,9 @@ def test_output_package_imports_only_runtime_absolutely(schemas: Path, tmp_path:
         for line in path.read_text().splitlines():
             if line.startswith(("import ", "from ")) and not line.startswith("from ."):
                 module = line.split()[1].split(".")[0]
-                assert module in {"__future__", "runtime", "fastavro", *sys.stdlib_module_names}, line
+                assert module in {"__future__", "runtime", "fastavro", *sys.stdlib_module_names}, (
+                    line
+                )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
     code = (
         "from deep.pkg.topics.orders import OrdersTopic, VALUE_CODEC\n"

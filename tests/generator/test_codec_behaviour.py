@@ -34,7 +34,9 @@ def test_union_branch_follows_the_python_type_not_the_shape() -> None:
     assert type(orders.VALUE_CODEC.decode(a)) is OrderConfirmed
     assert type(orders.VALUE_CODEC.decode(b)) is OrderDelivered
     read = fastavro.schemaless_reader(
-        io.BytesIO(b), fastavro.parse_schema(json.loads(orders.VALUE_SCHEMA)), None,
+        io.BytesIO(b),
+        fastavro.parse_schema(json.loads(orders.VALUE_SCHEMA)),
+        None,
         return_named_type=True,
     )
     assert read[0] == "com.acme.orders.OrderDelivered"
@@ -98,8 +100,8 @@ def test_wrong_value_is_an_encode_error_naming_the_codec() -> None:
 
 
 def test_embedded_fingerprint_matches_embedded_schema() -> None:
-    assert orders.VALUE_FINGERPRINT == fingerprint(orders.VALUE_SCHEMA)
-    assert payments.KEY_FINGERPRINT == fingerprint('"string"')
+    assert fingerprint(orders.VALUE_SCHEMA) == orders.VALUE_FINGERPRINT
+    assert fingerprint('"string"') == payments.KEY_FINGERPRINT
 
 
 def test_topic_class_carries_descriptor_settings() -> None:

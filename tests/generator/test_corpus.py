@@ -7,8 +7,8 @@ Each folder is compiled in one batch to a temporary package; mypy runs once over
 from __future__ import annotations
 
 import csv
-import re
 import importlib
+import re
 import shutil
 import sys
 from pathlib import Path

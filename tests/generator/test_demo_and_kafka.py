@@ -23,7 +23,11 @@ def test_demo_runs_on_memory_broker() -> None:
     env = {"PATH": "/usr/bin:/bin"}
     done = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "demo.py")],
-        capture_output=True, text=True, timeout=120, env=env, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "received OrderDelivered" in done.stdout and "typed round trip ok" in done.stdout
@@ -48,7 +52,10 @@ async def test_record_key_and_recursive_value_on_real_kafka(kafka_bootstrap: str
         (
             StockKey(sku=f"sku-{i}", warehouse="ams"),
             StockLevel(
-                sku=f"sku-{i}", warehouse="ams", on_hand=i, updated_at=now,
+                sku=f"sku-{i}",
+                warehouse="ams",
+                on_hand=i,
+                updated_at=now,
                 location=Location(aisle="A", shelf=i),
                 kit=Component(sku="kit", parts=[Component(sku=f"p{i}")]) if i % 2 else None,
             ),

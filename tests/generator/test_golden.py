@@ -1,6 +1,7 @@
 """Golden tests: one small schemas folder per feature -> the exact expected output files.
 
-Regenerate after an intended change with: GEN_TOPICS_UPDATE_GOLDEN=1 pytest tests/generator/test_golden.py
+Regenerate after an intended change with:
+    GEN_TOPICS_UPDATE_GOLDEN=1 pytest tests/generator/test_golden.py
 (then review the diff). Expected files are stored with a .txt suffix so tools leave them alone.
 """
 
@@ -56,13 +57,38 @@ def test_feature_outputs_pass_mypy_strict_and_ruff(tmp_path: Path) -> None:
         write(tmp_path / f"golden_{feature}", compile_folder(INPUTS / feature), clean=False)
     paths = [str(p) for p in sorted(tmp_path.iterdir())]
     stdout, stderr, status = api.run(
-        ["--config-file", str(root / "pyproject.toml"), "--strict", "--cache-dir",
-         str(tmp_path / ".cache"), *paths]
+        [
+            "--config-file",
+            str(root / "pyproject.toml"),
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / ".cache"),
+            *paths,
+        ]
     )
     assert status == 0, stdout + stderr
     ruff = Path(sys.executable).with_name("ruff")
     done = subprocess.run(
         [str(ruff), "check", "--no-cache", "--config", str(root / "pyproject.toml"), *paths],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_feature_outputs_import_and_round_trip(tmp_path: Path) -> None:
+    import sys
+
+    from generator.compiler import build_model
+    from generator.writer import write
+    from tests.generator.roundtrip import check_round_trip, record_codecs
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        for feature in FEATURES:
+            package = f"golden_rt_{feature}"
+            write(tmp_path / package, compile_folder(INPUTS / feature), clean=False)
+            for _name, codec, text in record_codecs(build_model(INPUTS / feature), package):
+                check_round_trip(codec, text, examples=15)
+    finally:
+        sys.path.remove(str(tmp_path))

@@ -9,7 +9,7 @@ from mypy import api
 
 ROOT = Path(__file__).resolve().parents[2]
 
-USAGE = '''
+USAGE = """
 import datetime as dt
 import uuid
 
@@ -32,10 +32,10 @@ async def use(app: App) -> None:
             first_sku: str = value.lines[0].sku
     await CustomersTopic(app).send(key="c-1", value=None)  # a tombstone
 {bad}
-'''
+"""
 
 BAD_LINES = {
-    "wrong-key": '    await orders.send(key=42, value=confirmed)',
+    "wrong-key": "    await orders.send(key=42, value=confirmed)",
     "wrong-value": '    await orders.send(key="o-1", value=Customer)',
     "wrong-field": '    OrderConfirmed(order_id="not-a-uuid", at=dt.datetime.now(dt.UTC))',
 }
@@ -51,16 +51,29 @@ def _mypy(tmp_path: Path, source: str, cache: Path) -> tuple[str, int]:
     path = tmp_path / "usage.py"
     path.write_text(source)
     stdout, stderr, status = api.run(
-        ["--config-file", str(ROOT / "pyproject.toml"), "--strict", "--cache-dir", str(cache),
-         str(path)]
+        [
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--strict",
+            "--cache-dir",
+            str(cache),
+            str(path),
+        ]
     )
     return stdout + stderr, status
 
 
 def test_generated_package_passes_mypy_strict(cache_dir: Path) -> None:
     stdout, stderr, status = api.run(
-        ["--config-file", str(ROOT / "pyproject.toml"), "--strict", "--cache-dir",
-         str(cache_dir), "-p", "generated"]
+        [
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--strict",
+            "--cache-dir",
+            str(cache_dir),
+            "-p",
+            "generated",
+        ]
     )
     assert status == 0, stdout + stderr
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
+import sys
 import uuid
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from generator.jsonschema import JsonSchemaCompiler
 from runtime import DecodeError, EncodeError
 from runtime.json_codec import JsonDecodeError, JsonEncodeError, JsonModelCodec, field_path
-from tests.jsonschema.conftest import SCHEMAS
+from tests.jsonschema.conftest import SCHEMAS, write_package
 
 EVENT_SCHEMA = (SCHEMAS / "json/shipments/shipment_event.json").read_text(encoding="utf-8")
 
@@ -210,3 +214,37 @@ def test_field_path_formats_indexes_and_nesting() -> None:
     assert field_path(("detail", "parcels", 0, "sku")) == "detail.parcels[0].sku"
     assert field_path((3, "a")) == "[3].a"
     assert field_path(()) == ""
+
+
+def test_properties_the_schema_does_not_list_are_kept(tmp_path: Path) -> None:
+    schema = {
+        "title": "Open",
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "closed": {"$ref": "#/$defs/Closed"}},
+        "$defs": {
+            "Closed": {
+                "type": "object",
+                "properties": {"a": {"type": "string"}},
+                "additionalProperties": False,
+            }
+        },
+    }
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "open.json").write_text(json.dumps(schema), encoding="utf-8")
+    compiler = JsonSchemaCompiler(tmp_path / "schemas")
+    resolved = compiler.resolve("open.json", tmp_path / "schemas" / "t.topic.yaml", 1)
+    package = f"open_{uuid.uuid4().hex[:8]}"
+    write_package(compiler.render(), tmp_path, package)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        importlib.invalidate_caches()
+        module = importlib.import_module(f"{package}.{resolved.module}")
+    finally:
+        sys.path.remove(str(tmp_path))
+    codec = JsonModelCodec(module.Open, resolved.schema_text)
+    record = {"id": 1, "added_by_a_newer_writer": {"x": [1, 2]}}
+    value = codec.decode(json.dumps(record).encode())
+    assert json.loads(codec.encode(value)) == record
+    with pytest.raises(JsonDecodeError) as caught:
+        codec.decode(b'{"closed": {"a": "x", "b": 1}}')
+    assert caught.value.path == "closed.b"

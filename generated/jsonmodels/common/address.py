@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field
+from pydantic import MISSING, ConfigDict, Field
+
+from runtime.json_codec import JsonModel
 
 
-class Address(BaseModel):
+class Address(JsonModel):
     """
     A postal address.
     """

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import MISSING, AnyUrl, BaseModel, ConfigDict, Field
+from pydantic import MISSING, AnyUrl, ConfigDict, Field
+
+from runtime.json_codec import JsonModel
 
 
-class Contact(BaseModel):
+class Contact(JsonModel):
     """
     How to reach a customer about a shipment.
     """

@@ -8,8 +8,10 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import MISSING, AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import MISSING, AnyUrl, AwareDatetime, ConfigDict, Field
 from typing_extensions import TypeAliasType
+
+from runtime.json_codec import JsonModel
 
 from ..common.address import Address
 from ..common.contact import Contact
@@ -24,7 +26,7 @@ class Source(StrEnum):
 Tag = TypeAliasType("Tag", Annotated[str, Field(min_length=1)])
 
 
-class Parcel(BaseModel):
+class Parcel(JsonModel):
     """
     One box of a shipment.
     """
@@ -49,7 +51,7 @@ class Carrier(StrEnum):
     POSTNL = 'postnl'
 
 
-class ShipmentCreated(BaseModel):
+class ShipmentCreated(JsonModel):
     """
     An order was packed into parcels.
     """
@@ -64,7 +66,7 @@ class ShipmentCreated(BaseModel):
     parcels: Annotated[list[Parcel], Field(min_length=1)]
 
 
-class ShipmentDispatched(BaseModel):
+class ShipmentDispatched(JsonModel):
     """
     A carrier picked the shipment up.
     """
@@ -78,7 +80,7 @@ class ShipmentDispatched(BaseModel):
     expected_on: date | MISSING = MISSING
 
 
-class ShipmentDelivered(BaseModel):
+class ShipmentDelivered(JsonModel):
     """
     The recipient has the shipment.
     """
@@ -98,7 +100,7 @@ class Reason(StrEnum):
     OTHER = 'other'
 
 
-class ShipmentCancelled(BaseModel):
+class ShipmentCancelled(JsonModel):
     """
     The shipment will not be delivered.
     """
@@ -111,7 +113,7 @@ class ShipmentCancelled(BaseModel):
     refund_cents: Annotated[int, Field(ge=0)] = 0
 
 
-class ShipmentEvent(BaseModel):
+class ShipmentEvent(JsonModel):
     """
     Something that happened to a shipment.
     """

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from runtime.json_codec import JsonModel
 
 
-class ShipmentKey(BaseModel):
+class ShipmentKey(JsonModel):
     """
     Partitioning key of shipment records: all events of one shipment go to one partition.
     """
