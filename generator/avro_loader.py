@@ -277,8 +277,10 @@ def _decimal_params(obj: dict[str, Any], size: int | None) -> tuple[int, int] | 
     if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
         return f"decimal needs an integer precision >= 1, got {precision!r}"
     if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= precision:
-        return f"decimal scale must be an integer from 0 to the precision {precision}, got {scale!r}"
-    if size is not None and precision > len(str(2 ** (8 * size - 1) - 1)):
+        return (
+            f"decimal scale must be an integer from 0 to the precision {precision}, got {scale!r}"
+        )
+    if size is not None and precision > len(str(2 ** (8 * size - 1) - 1)) - 1:
         return f"decimal precision {precision} does not fit in a fixed of {size} bytes"
     return precision, scale
 

@@ -84,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gen-topics`` console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS:
-        module = importlib.import_module(f"generator.commands.{args_list[0]}")
+        try:
+            module = importlib.import_module(f"generator.commands.{args_list[0]}")
+        except ImportError as exc:
+            print(f"gen-topics {args_list[0]}: not available: {exc}", file=sys.stderr)
+            return EXIT_INVALID
         status: int = module.main(args_list[1:])
         return status
     args = _parser().parse_args(args_list)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import fastavro
 
 from generator.avro_loader import load_avro
 from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
@@ -130,9 +133,7 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
                 if ref is not None and ref.is_json_schema:
                     if json_compiler is None:
                         json_compiler = _json_compiler(root, desc, line)
-                    payloads.append(
-                        _json_payload(json_compiler, ref, root / desc.file, serializer, desc, side)
-                    )
+                    payloads.append(_json_payload(json_compiler, ref, root, desc, serializer, side))
                 else:
                     payloads.append(_payload(registry, ref, serializer, desc, side, line))
             except GeneratorError as exc:
@@ -168,11 +169,12 @@ def _json_compiler(root: Path, desc: TopicDescriptor, line: int) -> Any:
 def _json_payload(
     compiler: Any,
     ref: TypeRef,
-    descriptor: Path,
-    serializer: str | None,
+    root: Path,
     desc: TopicDescriptor,
+    serializer: str | None,
     side: str,
 ) -> Payload:
+    descriptor = root / desc.file
     if serializer not in (None, "json"):
         raise GeneratorError.single(
             desc.file,
@@ -180,7 +182,13 @@ def _json_payload(
             f"topic {desc.topic!r}: {side} is a JSON Schema, so {side}_serializer must be 'json' "
             f"(or left out), not {serializer!r}",
         )
-    return JsonPayload(compiler.resolve(ref.names[0], descriptor, ref.line))
+    json_type = compiler.resolve(ref.names[0], descriptor, ref.line)
+    source = Path(json_type.source)
+    try:
+        rel = source.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        rel = source.as_posix()
+    return JsonPayload(json_type, rel)
 
 
 _CODEC_TYPES = {"raw": "bytes", "str": "string"}
@@ -236,4 +244,13 @@ def _payload(
             )
     t: AvroType = branches[0] if len(branches) == 1 else UnionType(tuple(branches))
     text = schema_text(t, registry)
+    try:
+        # The generated module parses this text with fastavro on import: fail here instead.
+        fastavro.parse_schema(json.loads(text))
+    except (ValueError, TypeError, KeyError, fastavro.schema.SchemaParseException) as exc:
+        raise GeneratorError.single(
+            desc.file,
+            ref.line,
+            f"topic {desc.topic!r}: fastavro (the runtime) rejects the {side} schema: {exc}",
+        ) from exc
     return AvroPayload(t, text, fingerprint(text))

@@ -24,6 +24,7 @@ class JsonPayload:
     """A key or value typed by a JSON Schema (a pydantic model from the JSON compiler)."""
 
     json_type: Any  # generator.jsonschema.JsonType
+    source: str  # the schema file, relative to the schemas folder
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,15 @@ import re
 AVRO_PACKAGE = "avro"
 SUPPORT_MODULE = "_avro_support"
 # Names that generated modules and classes use themselves.
+# Names that generated modules and classes use themselves.
 RESERVED_MODULE_NAMES = frozenset(
-    {"annotations", "dataclasses", "enum", "Any", "ClassVar", "Self", "Annotated", "Final"}
+    {"annotations", "dataclasses", "enum", "Any", "ClassVar", "Self", "Final", "TypeAlias"}
+)
+# Local variables of generated methods and helpers: a class of the same name would be
+# shadowed inside them.
+LOCAL_NAMES = frozenset(
+    {"d", "obj", "cls", "self", "v", "name", "value", "KeyType", "ValueType"}
+    | {f"{prefix}{i}" for prefix in ("v", "k") for i in range(10)}
 )
 RESERVED_FIELD_NAMES = frozenset(
     {"self", "cls", "to_avro", "from_avro", "avro_name", "dataclasses", "_dt", "_decimal", "_uuid"}
@@ -75,6 +82,11 @@ def enum_member(symbol: str, taken: set[str]) -> str:
     if re.fullmatch(r"_.*_", name) or name in ("name", "value", "mro"):
         name = name + "_x"
     return mangle(name, taken, builtins_too=False)
+
+
+def enum_lookup(class_name: str) -> str:
+    """The module-level dict mapping an enum's Avro symbols to its members."""
+    return f"{class_name.upper()}_BY_SYMBOL"
 
 
 def topic_module(topic: str) -> str:

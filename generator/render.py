@@ -23,6 +23,7 @@ from generator.naming import (
     RESERVED_FIELD_NAMES,
     RESERVED_MODULE_NAMES,
     SUPPORT_MODULE,
+    enum_lookup,
     enum_member,
     mangle,
     module_alias,
@@ -162,6 +163,7 @@ def _namespace_module(
                     "name": py,
                     "docstring": docstring(doc, "    ", fallback=""),
                     "members": [(names.members[nt.fullname][s], f'"{s}"') for s in nt.symbols],
+                    "lookup": enum_lookup(py),
                 }
             )
         elif nt.kind == "fixed":
@@ -332,6 +334,7 @@ def _side(
         out["class_ref"] = None if type_name == "Any" else type_name
     elif isinstance(payload, JsonPayload):
         jt = payload.json_type
+        sources.add(payload.source)
         module_parts = tuple(jt.module.split("."))
         alias = module_alias(module_parts)
         extra_relative.append((relative_import((), module_parts), alias))

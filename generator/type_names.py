@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from generator.avro_model import AvroRegistry, NamedType
-from generator.naming import RESERVED_MODULE_NAMES, mangle, module_parts
+from generator.naming import LOCAL_NAMES, RESERVED_MODULE_NAMES, mangle, module_parts
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def assign_names(registry: AvroRegistry) -> dict[str, PyName]:
             children[parts[:i]].add(parts[i])
     names: dict[str, PyName] = {}
     for parts, types in sorted(by_module.items()):
-        taken = set(children[parts]) | set(RESERVED_MODULE_NAMES)
+        taken = set(children[parts]) | set(RESERVED_MODULE_NAMES) | set(LOCAL_NAMES)
         for nt in types:
             name = mangle(nt.name, taken)
             taken.add(name)

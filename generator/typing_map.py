@@ -22,7 +22,7 @@ from generator.avro_model import (
     Ref,
     UnionType,
 )
-from generator.naming import SUPPORT_MODULE, module_alias
+from generator.naming import SUPPORT_MODULE, enum_lookup, module_alias
 from generator.source_text import py_string
 from generator.type_names import PyName
 
@@ -71,6 +71,14 @@ class TypeRenderer:
             return py.name
         self.modules.add(py.module)
         return f"{module_alias(py.module)}.{py.name}"
+
+    def _enum_lookup(self, fullname: str) -> str:
+        py = self.names[fullname]
+        lookup = enum_lookup(py.name)
+        if py.module == self.module:
+            return lookup
+        self.modules.add(py.module)
+        return f"{module_alias(py.module)}.{lookup}"
 
     def support(self) -> str:
         """The alias of the support module (Duration, the codec class)."""
@@ -165,6 +173,8 @@ class TypeRenderer:
                 return None
             if nt.logical == "duration":
                 return f"{self.support()}.Duration.from_avro({x})"
+            if nt.kind == "enum":
+                return f"{self._enum_lookup(nt.fullname)}[{x}]"
             return f"{self.class_ref(nt.fullname)}({x})"
         if isinstance(t, (ArrayType, MapType)):
             inner_t = t.items if isinstance(t, ArrayType) else t.values

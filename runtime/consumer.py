@@ -39,6 +39,7 @@ class Conductor:
         self._task: asyncio.Task[None] | None = None
         self._last_commit = 0.0
         self._error: BaseException | None = None
+        self._isolated = False
 
     def __contains__(self, topic: object) -> bool:
         return topic in self._topics
@@ -91,6 +92,7 @@ class Conductor:
             else:
                 names.update(topic.topics)
         self._routes.clear()
+        self._isolated = any(t.active_partitions is not None for t in self._topics)
         await consumer.subscribe(frozenset(names), tuple(patterns))
 
     def _route(self, name: str) -> list[Topic[Any, Any]]:
@@ -125,6 +127,11 @@ class Conductor:
 
     async def _dispatch(self, tp: TP, message: Message) -> None:
         targets = self._route(tp.topic)
+        if self._isolated:
+            # Isolated-partition readers only get the partitions they were given.
+            targets = [
+                t for t in targets if t.active_partitions is None or tp in t.active_partitions
+            ]
         acking = [t for t in targets if t.acks]
         self.tracker.delivered(tp, message.offset, len(acking))
         for topic in targets:
@@ -148,10 +155,11 @@ class Conductor:
     async def stop(self) -> None:
         """Stop fetching, commit what was processed, leave the group."""
         task, self._task = self._task, None
-        if task is not None:
+        while task is not None and not task.done():
+            # Cancel until it sticks: a client library may swallow one cancellation.
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                await asyncio.wait({task}, timeout=1.0)
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             try:

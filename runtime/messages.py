@@ -35,8 +35,7 @@ class TP(NamedTuple):
     partition: int
 
 
-@dataclass(frozen=True, slots=True)
-class RecordMetadata:
+class RecordMetadata(NamedTuple):
     """Where the broker stored a produced record.
 
     ``timestamp`` is in seconds (float) like Faust's API; ``timestamp_type`` is 0 for

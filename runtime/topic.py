@@ -122,7 +122,9 @@ class Topic(Generic[K, V]):
             names = tuple(self.default_topics)
         else:
             names = ()
-        self.topics: tuple[str, ...] = names
+        self._fast: tuple[str, Codec[Any], Codec[Any], bool] | None = None
+        self._codecs: dict[tuple[str, bool], tuple[Codec[Any], bool]] = {}
+        self._topics: tuple[str, ...] = names
         self._pattern: Pattern[str] | None = None
         self.pattern = pattern
         base = Schema(
@@ -139,7 +141,7 @@ class Topic(Generic[K, V]):
                 value_serializer=schema.value_serializer,
                 allow_empty=schema.allow_empty,
             )
-        self.schema: Schema = base.replace(
+        self._schema: Schema = base.replace(
             key_type=key_type,
             value_type=value_type,
             key_serializer=key_serializer,
@@ -168,10 +170,34 @@ class Topic(Generic[K, V]):
         self.loop = loop
         self._queue = queue
         self._declare: _SharedDeclare = root._declare if root is not None else _SharedDeclare()
-        self._codecs: dict[tuple[str, bool], tuple[Codec[Any], bool]] = {}
         self._current: Event[K, V] | Message | None = None
 
     # -- schema views -------------------------------------------------------------
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """The topic names (empty for a pattern topic)."""
+        return self._topics
+
+    @topics.setter
+    def topics(self, topics: Sequence[str] | str) -> None:
+        self._topics = (topics,) if isinstance(topics, str) else tuple(topics)
+        self._forget_codecs()
+
+    @property
+    def schema(self) -> Schema:
+        """Key/value types and serializers (immutable; assign a new one to change it)."""
+        return self._schema
+
+    @schema.setter
+    def schema(self, schema: Schema) -> None:
+        self._schema = schema
+        self._forget_codecs()
+
+    def _forget_codecs(self) -> None:
+        # (name, key codec, key needs prepare, value codec, value needs prepare) for send().
+        self._fast = None
+        self._codecs = {}
 
     @property
     def key_type(self) -> Any:
@@ -209,6 +235,7 @@ class Topic(Generic[K, V]):
     def pattern(self, pattern: str | Pattern[str] | None) -> None:
         if pattern and self.topics:
             raise TypeError("Cannot specify both topics and pattern")
+        self._fast = None
         self._pattern = (
             re.compile(pattern) if isinstance(pattern, str) and pattern else (pattern or None)
         )
@@ -388,6 +415,11 @@ class Topic(Generic[K, V]):
             cached = self._codecs.get((name, is_key))
             if cached is not None:
                 return cached
+        return self._resolve_codec(name, is_key, override, schema)
+
+    def _resolve_codec(
+        self, name: str, is_key: bool, override: Serializer | None, schema: Schema | None
+    ) -> tuple[Codec[Any], bool]:
         s = schema if schema is not None else self.schema
         chosen = (
             override
@@ -479,19 +511,44 @@ class Topic(Generic[K, V]):
         and field). ``value=None`` is a tombstone. An async ``callback`` is awaited before
         the returned awaitable resolves. ``force`` is accepted for Faust compatibility.
         """
-        name = self.get_topic_name()
-        key_bytes = await self.prepare_key(key, key_serializer, schema, topic=name)
-        value_bytes = await self.prepare_value(value, value_serializer, schema, topic=name)
+        # Inlined prepare_key/prepare_value: this is the hot path of every producer.
+        fast = self._fast
+        if (
+            fast is None
+            or key_serializer is not None
+            or value_serializer is not None
+            or (schema is not None)
+        ):
+            fast = self._send_codecs(key_serializer, value_serializer, schema)
+        name, key_codec, value_codec, prepared = fast
+        if prepared:
+            await self._prepare_codecs(key_codec, value_codec, key, value)
+        key_bytes: bytes | None = None
+        value_bytes: bytes | None = None
+        try:
+            if key is not None:
+                key_bytes = key_codec.encode(key)
+            if value is not None:
+                value_bytes = value_codec.encode(value)
+        except Exception:
+            key_bytes = value_bytes = None  # re-encode below for the precise error
+        if (key is not None and type(key_bytes) is not bytes) or (
+            value is not None and type(value_bytes) is not bytes
+        ):
+            key_bytes = self._encode(name, "key", key_codec, key)
+            value_bytes = self._encode(name, "value", value_codec, value)
         hdrs = normalize_headers(headers) if headers else None
         if callback is None:
-            producer = self.app.producer_or_none or await self.app.maybe_start_producer()
-            return await producer.send(
-                name,
-                key_bytes,
-                value_bytes,
-                partition=partition,
-                timestamp_ms=None if timestamp is None else int(timestamp * 1000),
-                headers=hdrs,
+            producer = self.app._producer or await self.app.maybe_start_producer()
+            return producer.delivery(
+                await producer.send(
+                    name,
+                    key_bytes,
+                    value_bytes,
+                    partition=partition,
+                    timestamp_ms=None if timestamp is None else int(timestamp * 1000),
+                    headers=hdrs,
+                )
             )
         fut = FutureMessage(
             PendingMessage(
@@ -509,6 +566,29 @@ class Topic(Generic[K, V]):
             )
         )
         return await self.publish_message(fut)
+
+    def _send_codecs(
+        self,
+        key_serializer: Serializer | None,
+        value_serializer: Serializer | None,
+        schema: Schema | None,
+    ) -> tuple[str, Codec[Any], Codec[Any], bool]:
+        name = self.get_topic_name()
+        key_codec, key_prepared = self._codec(name, True, key_serializer, schema)
+        value_codec, value_prepared = self._codec(name, False, value_serializer, schema)
+        result = (name, key_codec, value_codec, key_prepared or value_prepared)
+        if key_serializer is None and value_serializer is None and schema is None:
+            self._fast = result
+        return result
+
+    @staticmethod
+    async def _prepare_codecs(
+        key_codec: Codec[Any], value_codec: Codec[Any], key: Any, value: Any
+    ) -> None:
+        if key is not None and isinstance(key_codec, PreparedCodec):
+            await key_codec.prepare()
+        if value is not None and isinstance(value_codec, PreparedCodec):
+            await value_codec.prepare()
 
     def as_future_message(
         self,
@@ -600,13 +680,15 @@ class Topic(Generic[K, V]):
             )
             message.encoded = True
         producer = self.app.producer_or_none or await self.app.maybe_start_producer()
-        delivery = await producer.send(
-            name,
-            message.key,
-            message.value,
-            partition=message.partition,
-            timestamp_ms=None if message.timestamp is None else int(message.timestamp * 1000),
-            headers=normalize_headers(message.headers) or None,
+        delivery = producer.delivery(
+            await producer.send(
+                name,
+                message.key,
+                message.value,
+                partition=message.partition,
+                timestamp_ms=None if message.timestamp is None else int(message.timestamp * 1000),
+                headers=normalize_headers(message.headers) or None,
+            )
         )
         if wait:
             await self._finalize(fut, delivery)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from re import Pattern
 from typing import Any
 
@@ -31,24 +31,25 @@ _TOPIC_ALREADY_EXISTS = 36
 _NO_TIMESTAMP = -1
 
 
+_new_metadata = tuple.__new__
+
+
 class _Delivery:
     """Awaits aiokafka's delivery future and converts its metadata (no extra Future per send)."""
 
     __slots__ = ("_fut",)
 
-    def __init__(self, fut: Awaitable[Any]) -> None:
+    def __init__(self, fut: Any) -> None:
         self._fut = fut
 
     def __await__(self) -> Generator[Any, None, RecordMetadata]:
-        md = yield from self._fut.__await__()
-        ts = md.timestamp
-        return RecordMetadata(
-            md.topic,
-            md.partition,
-            md.offset,
-            None if ts is None or ts == _NO_TIMESTAMP else ts / 1000.0,
-            md.timestamp_type if md.timestamp_type is not None else 0,
-        )
+        fut = self._fut
+        md = fut.result() if fut.done() else (yield from fut.__await__())
+        # aiokafka's RecordMetadata: (topic, partition, topic_partition, offset, timestamp ms,
+        # timestamp_type, log_start_offset); built with tuple.__new__ because this runs per record.
+        topic, partition, _, offset, ts, ts_type, _ = md
+        seconds = None if ts is None or ts == _NO_TIMESTAMP else ts / 1000.0
+        return _new_metadata(RecordMetadata, (topic, partition, offset, seconds, ts_type or 0))
 
 
 class KafkaProducer(ProducerTransport):
@@ -81,7 +82,7 @@ class KafkaProducer(ProducerTransport):
             producer, self._producer = self._producer, None
             await producer.stop()
 
-    async def send(
+    def send(
         self,
         topic: str,
         key: bytes | None,
@@ -90,19 +91,17 @@ class KafkaProducer(ProducerTransport):
         partition: int | None = None,
         timestamp_ms: int | None = None,
         headers: Headers | None = None,
-    ) -> Awaitable[RecordMetadata]:
-        """Queue the record in aiokafka's accumulator."""
-        if self._producer is None:
+    ) -> Awaitable[Any]:
+        """aiokafka's own ``send`` coroutine (queues in its accumulator; returns its future)."""
+        producer = self._producer
+        if producer is None:
             raise RuntimeError(f"kafka producer for {topic!r} is not started")
-        fut = await self._producer.send(
-            topic,
-            value,
-            key=key,
-            partition=partition,
-            timestamp_ms=timestamp_ms,
-            headers=headers or None,
-        )
-        return _Delivery(fut)
+        send: Callable[..., Awaitable[Any]] = producer.send
+        return send(topic, value, key, partition, timestamp_ms, headers or None)
+
+    def delivery(self, handle: Any) -> Awaitable[RecordMetadata]:
+        """Wrap aiokafka's delivery future so it resolves to our :class:`RecordMetadata`."""
+        return _Delivery(handle)
 
     async def flush(self) -> None:
         """Wait for all queued records."""
@@ -130,6 +129,7 @@ class KafkaConsumer(ConsumerTransport):
         self._bootstrap = bootstrap_servers
         self.settings = settings
         self._consumer: AIOKafkaConsumer | None = None
+        self._subscribed = False
 
     async def start(self) -> None:
         """Connect (the group is joined on the first fetch after :meth:`subscribe`)."""
@@ -164,6 +164,7 @@ class KafkaConsumer(ConsumerTransport):
     async def subscribe(self, topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> None:
         """Subscribe to names and patterns (one regex when any pattern is involved)."""
         consumer = self._require()
+        self._subscribed = bool(topics or patterns)
         if patterns:
             consumer.subscribe(pattern=_subscription_regex(topics, patterns))
         elif topics:
@@ -174,7 +175,8 @@ class KafkaConsumer(ConsumerTransport):
     async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
         """Fetch records, converted to :class:`Message`."""
         consumer = self._require()
-        if not consumer.subscription():
+        if not self._subscribed:
+            await asyncio.sleep(timeout_ms / 1000.0)
             return {}
         batches = await consumer.getmany(timeout_ms=timeout_ms)
         out: dict[TP, list[Message]] = {}

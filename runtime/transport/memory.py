@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Generator, Mapping
 from re import Pattern
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from runtime.messages import TP, Headers, Message, RecordMetadata
 from runtime.transport.base import (
@@ -62,12 +62,16 @@ class MemoryProducer(ProducerTransport):
         timestamp_ms: int | None = None,
         headers: Headers | None = None,
     ) -> Awaitable[RecordMetadata]:
-        """Append the record now and return its metadata as an awaitable."""
+        """Append the record now; its metadata comes back as an already-done awaitable."""
         return Resolved(
             self.broker.append(
                 topic, key, value, partition=partition, timestamp_ms=timestamp_ms, headers=headers
             )
         )
+
+    def delivery(self, handle: Any) -> Awaitable[RecordMetadata]:
+        """The handle already is an awaitable of the metadata."""
+        return cast(Awaitable[RecordMetadata], handle)
 
     async def flush(self) -> None:
         """Nothing is buffered."""

@@ -8,6 +8,7 @@ they would on Kafka. Keys are partitioned with Kafka's murmur2, keyless records 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -206,4 +207,10 @@ def new_member(
     topics: frozenset[str], patterns: tuple[Pattern[str], ...], wake: asyncio.Event
 ) -> _Member:
     """A group member that sets ``wake`` when records it may want arrive."""
-    return _Member(topics, patterns, wake.set)
+
+    def notify() -> None:
+        # A member whose event loop is gone (an app never stopped) must not break producers.
+        with contextlib.suppress(RuntimeError):
+            wake.set()
+
+    return _Member(topics, patterns, notify)

@@ -140,3 +140,12 @@ def test_quiet_when_piped(schemas: Path, tmp_path: Path) -> None:
         [exe, str(schemas), "-o", str(tmp_path / "gen")], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["compat", "pull", "push"])
+def test_registry_subcommands_are_dispatched(command: str) -> None:
+    exe = str(ROOT / ".venv" / "bin" / "gen-topics")
+    done = subprocess.run([exe, command, "--help"], capture_output=True, text=True, timeout=60)
+    # Either the registry command's own help, or a clear "not available" (exit 2).
+    assert done.returncode in (0, 2), done.stderr
+    assert command in (done.stdout + done.stderr)

@@ -121,3 +121,30 @@ def test_corpus_output_passes_mypy_strict(batches: Path) -> None:
     args += [str(batches / name) for name in sorted(packages)]
     stdout, stderr, status = api.run([*args, "--cache-dir", str(batches / ".mypy_cache")])
     assert status == 0, stdout[-5000:] + stderr
+
+
+def _rejected() -> list[str]:
+    if not (CORPUS / "VALIDATION.tsv").is_file():
+        return []
+    with (CORPUS / "VALIDATION.tsv").open() as fh:
+        return [
+            row["local_path"]
+            for row in csv.DictReader(fh, delimiter="\t")
+            if row["local_path"].startswith("avro/") and row["parses_with_folder"] == "no"
+        ]
+
+
+@pytest.mark.parametrize("path", _rejected())
+def test_invalid_corpus_files_are_rejected_with_their_location(path: str, tmp_path: Path) -> None:
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    with (CORPUS / "SOURCES.tsv").open() as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    group = next(r["group"] for r in rows if r["local_path"] == path)
+    for row in rows:
+        if row["group"] == group:
+            shutil.copy(CORPUS / row["local_path"], schemas / Path(row["local_path"]).name)
+    with pytest.raises(GeneratorError) as info:
+        build_model(schemas)
+    name = Path(path).name
+    assert any(p.file.endswith(name) and p.line >= 1 for p in info.value.problems), str(info.value)

@@ -105,7 +105,7 @@ def test_avro_schema_resolution_from_writer_schema() -> None:
 
 
 def test_avro_encode_error_names_codec() -> None:
-    codec = AvroCodec(ORDER, name="order")
+    codec: AvroCodec[Any] = AvroCodec(ORDER, name="order")
     with pytest.raises(EncodeError, match="avro codec 'order'"):
         codec.encode({"id": "a", "qty": "not an int"})
 

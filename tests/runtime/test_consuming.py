@@ -26,9 +26,7 @@ async def _read(topic: Topic[Any, Any], n: int, timeout: float = 30.0) -> list[A
 async def test_pattern_subscription_receives_from_two_topics(
     broker_url: str, unique: str, take: Any
 ) -> None:
-    async with App(
-        f"pat-{unique}", broker=broker_url, consumer_metadata_max_age_ms=500
-    ) as app:
+    async with App(f"pat-{unique}", broker=broker_url, consumer_metadata_max_age_ms=500) as app:
         for suffix in ("a", "b", "other"):
             await app.topic(f"pat-{unique}-{suffix}", partitions=1).declare()
         await (await app.topic(f"pat-{unique}-a").send(value={"from": "a"}))
@@ -152,3 +150,17 @@ async def test_consumer_crash_reaches_the_reader(memory_url: str) -> None:
         with pytest.raises(ConnectionError, match="broker went away"):
             async with asyncio.timeout(5):
                 await it.__anext__()
+
+
+async def test_active_partitions_restrict_an_isolated_reader(memory_url: str) -> None:
+    async with App("iso", broker=memory_url) as app:
+        topic = app.topic("iso", partitions=2, value_serializer="raw")
+        await topic.declare()
+        await topic.send(value=b"p0", partition=0)
+        await topic.send(value=b"p1", partition=1)
+        isolated = topic.clone(is_iterator=True, active_partitions={TP("iso", 1)})
+        app.conductor.add(isolated)
+        [event] = await _read(isolated, 1, timeout=5)
+        assert event.value == b"p1"
+        await asyncio.sleep(0.3)
+        assert isolated.empty()  # partition 0 was not routed here

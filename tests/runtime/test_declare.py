@@ -39,7 +39,12 @@ async def test_declare_creates_with_config_read_back_from_broker(
     async with App(f"decl-{unique}", broker=broker_url) as app:
         name = f"decl-{unique}"
         topic = app.topic(
-            name, partitions=3, replicas=1, retention="2h", compacting=True, deleting=True,
+            name,
+            partitions=3,
+            replicas=1,
+            retention="2h",
+            compacting=True,
+            deleting=True,
             config={"max.message.bytes": "65536"},
         )
         assert await topic.declare() == []
@@ -106,9 +111,7 @@ class _CountingAdmin(AdminTransport):
     async def close(self) -> None:
         pass
 
-    async def create_topic(
-        self, name: str, *, partitions: int, replicas: int, config: Any
-    ) -> bool:
+    async def create_topic(self, name: str, *, partitions: int, replicas: int, config: Any) -> bool:
         self.calls += 1
         await self.gate.wait()
         if self.calls <= self.fail_times:
@@ -169,3 +172,30 @@ async def test_clones_share_the_declaration(memory_url: str) -> None:
         await topic.maybe_declare()
         await topic.__aiter__().maybe_declare()
         assert admin.calls == 1
+
+
+class _RecordingAdmin(_CountingAdmin):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate.set()
+        self.requests: list[tuple[str, int, int, dict[str, str]]] = []
+
+    async def create_topic(
+        self, name: str, *, partitions: int, replicas: int, config: Any
+    ) -> bool:
+        self.requests.append((name, partitions, replicas, dict(config)))
+        return True
+
+
+async def test_declare_each_name_in_order_with_partitions_and_replicas(memory_url: str) -> None:
+    async with App("x", broker=memory_url, topic_replication_factor=3) as app:
+        admin = _RecordingAdmin()
+        app._admin = admin
+        await app.topic("foo", "bar", partitions=101, replicas=202, compacting=True).declare()
+        assert admin.requests == [
+            ("foo", 101, 202, {"cleanup.policy": "compact"}),
+            ("bar", 101, 202, {"cleanup.policy": "compact"}),
+        ]
+        admin.requests.clear()
+        await app.topic("baz", replicas=0).declare()  # 0 and None fall back to the app's
+        assert admin.requests == [("baz", 8, 3, {})]

@@ -45,7 +45,9 @@ async def test_round_trip_with_headers_partition_and_timestamp(
         assert event.headers == {"trace": b"abc", "n": b"1"}
         assert event.message.headers == [("trace", b"abc"), ("n", b"1")]
         assert (event.message.topic, event.message.partition, event.message.offset) == (
-            f"rt-{unique}", 2, 0,
+            f"rt-{unique}",
+            2,
+            0,
         )
         assert event.message.timestamp == pytest.approx(1_700_000_000.25)
 

@@ -40,8 +40,12 @@ def test_overrides_win_and_the_given_schema_is_not_mutated(app: App) -> None:
     # Fix over Faust: Faust writes the overrides into the caller's Schema object.
     schema = Schema(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     topic = app.topic(
-        "foo", schema=schema, key_type=str, value_type=str,
-        key_serializer="str", value_serializer="json",
+        "foo",
+        schema=schema,
+        key_type=str,
+        value_type=str,
+        key_serializer="str",
+        value_serializer="json",
     )
     assert (topic.key_type, topic.value_type) == (str, str)
     assert (topic.key_serializer, topic.value_serializer) == ("str", "json")
@@ -105,9 +109,7 @@ def test_label_and_repr(app: App) -> None:
     assert topic.label == "Topic: a,b"
     assert topic.clone(is_iterator=True).label == "(*)Topic: a,b"
     assert repr(topic).startswith("<Topic Topic: a,b@0x")
-    assert repr(topic.clone(active_partitions=set())).endswith(
-        "active={<pending for assignment>}>"
-    )
+    assert repr(topic.clone(active_partitions=set())).endswith("active={<pending for assignment>}>")
 
 
 def test_retention_forms(app: App) -> None:
@@ -287,7 +289,9 @@ def test_clone_using_queue(app: App) -> None:
 
 def test_on_stop_iteration_removes_only_isolated_clones(app: App) -> None:
     plain = app.topic("a").__aiter__()
-    isolated = app.topic("b", ).clone(is_iterator=True, active_partitions={("b", 0)})
+    isolated = app.topic(
+        "b",
+    ).clone(is_iterator=True, active_partitions={("b", 0)})
     app.conductor.add(isolated)
     plain.on_stop_iteration()
     isolated.on_stop_iteration()

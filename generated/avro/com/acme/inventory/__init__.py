@@ -34,11 +34,12 @@ class Component:
     @classmethod
     def from_avro(cls, d: dict[str, Any]) -> Self:
         """Build from what fastavro's reader returns (``return_named_type=True``)."""
-        return cls(
-            sku=d["sku"],
-            quantity=d["quantity"],
-            parts=[Component.from_avro(v0) for v0 in d["parts"]],
-        )
+        # Filling the slots directly skips __init__'s keyword handling (decoding is hot).
+        obj = object.__new__(cls)
+        obj.sku = d["sku"]
+        obj.quantity = d["quantity"]
+        obj.parts = [Component.from_avro(v0) for v0 in d["parts"]]
+        return obj
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -59,10 +60,11 @@ class Location:
     @classmethod
     def from_avro(cls, d: dict[str, Any]) -> Self:
         """Build from what fastavro's reader returns (``return_named_type=True``)."""
-        return cls(
-            aisle=d["aisle"],
-            shelf=d["shelf"],
-        )
+        # Filling the slots directly skips __init__'s keyword handling (decoding is hot).
+        obj = object.__new__(cls)
+        obj.aisle = d["aisle"]
+        obj.shelf = d["shelf"]
+        return obj
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -83,10 +85,11 @@ class StockKey:
     @classmethod
     def from_avro(cls, d: dict[str, Any]) -> Self:
         """Build from what fastavro's reader returns (``return_named_type=True``)."""
-        return cls(
-            sku=d["sku"],
-            warehouse=d["warehouse"],
-        )
+        # Filling the slots directly skips __init__'s keyword handling (decoding is hot).
+        obj = object.__new__(cls)
+        obj.sku = d["sku"]
+        obj.warehouse = d["warehouse"]
+        return obj
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -121,12 +124,13 @@ class StockLevel:
     @classmethod
     def from_avro(cls, d: dict[str, Any]) -> Self:
         """Build from what fastavro's reader returns (``return_named_type=True``)."""
-        return cls(
-            sku=d["sku"],
-            warehouse=d["warehouse"],
-            on_hand=d["on_hand"],
-            reserved=d["reserved"],
-            updated_at=d["updated_at"],
-            location=Location.from_avro(d["location"]),
-            kit=(None if d["kit"] is None else Component.from_avro(d["kit"][1])),
-        )
+        # Filling the slots directly skips __init__'s keyword handling (decoding is hot).
+        obj = object.__new__(cls)
+        obj.sku = d["sku"]
+        obj.warehouse = d["warehouse"]
+        obj.on_hand = d["on_hand"]
+        obj.reserved = d["reserved"]
+        obj.updated_at = d["updated_at"]
+        obj.location = Location.from_avro(d["location"])
+        obj.kit = (None if d["kit"] is None else Component.from_avro(d["kit"][1]))
+        return obj

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Throughput of ``Topic.send`` against the client underneath it, in one run.
+
+    python benchmarks/bench_send.py [--messages N] [--rounds R]
+
+Kafka: ``Topic.send`` (raw codec, 100-byte value) vs aiokafka's ``AIOKafkaProducer.send`` with
+the same bytes, settings and broker. Memory: ``Topic.send`` vs the memory transport's own
+``send``. Prints messages/s and the ratio Topic / peer (target: >= 0.85). The broker comes
+from ``KAFKA_BOOTSTRAP_SERVERS`` or is started with the project's scripts (scripts/stack.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiokafka import AIOKafkaProducer
+
+from runtime import App
+from runtime.transport.memory import MemoryTransport
+from runtime.transport.memory_broker import MemoryBroker
+
+VALUE = bytes(range(100))
+ACKS = 1
+
+
+async def _timed(n: int, send: Callable[[], Awaitable[Awaitable[Any]]]) -> float:
+    """Messages/s for ``n`` sends, including waiting for every delivery."""
+    started = time.perf_counter()
+    pending = [await send() for _ in range(n)]
+    for delivery in pending:
+        await delivery
+    return n / (time.perf_counter() - started)
+
+
+async def kafka_aiokafka(bootstrap: str, topic: str, n: int) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=ACKS, linger_ms=0)
+    await producer.start()
+    try:
+        await (await producer.send(topic, VALUE))  # warm metadata and connection
+        return await _timed(n, lambda: producer.send(topic, VALUE))
+    finally:
+        await producer.stop()
+
+
+async def kafka_topic(bootstrap: str, topic: str, n: int) -> float:
+    async with App(
+        f"bench-{uuid.uuid4().hex[:6]}", broker=f"kafka://{bootstrap}", producer_acks=ACKS
+    ) as app:
+        t = app.topic(topic, value_serializer="raw")
+        await (await t.send(value=VALUE))
+        return await _timed(n, lambda: t.send(value=VALUE))
+
+
+async def memory_transport(n: int) -> float:
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    producer = MemoryTransport(name).producer(_producer_settings())
+    await producer.start()
+    try:
+        return await _timed(n, lambda: producer.send("bench", None, VALUE))
+    finally:
+        MemoryBroker.reset(name)
+
+
+async def memory_topic(n: int) -> float:
+    name = f"bench-{uuid.uuid4().hex[:6]}"
+    async with App("bench", broker=f"memory://{name}") as app:
+        t = app.topic("bench", value_serializer="raw")
+        try:
+            return await _timed(n, lambda: t.send(value=VALUE))
+        finally:
+            MemoryBroker.reset(name)
+
+
+def _producer_settings() -> Any:
+    from runtime.transport.base import ProducerSettings
+
+    return ProducerSettings(acks=ACKS)
+
+
+def _bootstrap() -> tuple[str, Any]:
+    env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if env:
+        return env, None
+    from scripts.stack import ServiceStack
+
+    stack = ServiceStack(use_env=False)
+    return stack.kafka_bootstrap(), stack
+
+
+def _report(label: str, ours: list[float], peer: list[float], peer_name: str) -> None:
+    # Rounds alternate peer/ours, so each pair ran under the same machine load; the median of
+    # the paired ratios is robust to other processes on a shared machine, best-of shows peaks.
+    ratios = sorted(o / p for o, p in zip(ours, peer, strict=True))
+    median = statistics.median(ratios)
+    print(
+        f"{label:<7} Topic.send {statistics.median(ours):>9,.0f} msg/s (best {max(ours):,.0f})"
+        f"  {peer_name} {statistics.median(peer):>9,.0f} msg/s (best {max(peer):,.0f})"
+        f"  ratio median {median:.2f} [min {ratios[0]:.2f}, max {ratios[-1]:.2f}]"
+        f"  best/best {max(ours) / max(peer):.2f}"
+    )
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--skip-kafka", action="store_true")
+    args = parser.parse_args()
+    n, rounds = args.messages, args.rounds
+
+    mem_ours, mem_peer = [], []
+    for _ in range(rounds):  # interleaved so drift on a shared machine hits both alike
+        mem_peer.append(await memory_transport(n))
+        mem_ours.append(await memory_topic(n))
+    _report("memory", mem_ours, mem_peer, "memory transport")
+
+    if not args.skip_kafka:
+        bootstrap, stack = _bootstrap()
+        try:
+            topic = f"bench-{uuid.uuid4().hex[:8]}"
+            async with App("bench-admin", broker=f"kafka://{bootstrap}") as app:
+                await app.topic(topic, partitions=1).declare()
+            k_ours, k_peer = [], []
+            for _ in range(rounds):
+                k_peer.append(await kafka_aiokafka(bootstrap, topic, n))
+                k_ours.append(await kafka_topic(bootstrap, topic, n))
+            _report("kafka", k_ours, k_peer, "aiokafka")
+        finally:
+            if stack is not None:
+                stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
