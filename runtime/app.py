@@ -18,6 +18,8 @@ from runtime.producer_buffer import ProducerBuffer
 from runtime.schema import Schema, Serializer
 from runtime.settings import MismatchPolicy, Settings
 from runtime.topic import Topic
+from runtime.topic_core import TopicCore
+from runtime.topic_reading import TopicReading
 from runtime.transport.base import AdminTransport, ProducerSettings, ProducerTransport, Transport
 from runtime.transport.urls import parse_broker_url, transport_for
 
@@ -230,7 +232,7 @@ class App:
         await self.conductor.commit()
 
     @property
-    def topics(self) -> frozenset[Topic[Any, Any]]:
+    def topics(self) -> frozenset[TopicReading[Any, Any]]:
         """The topics being consumed (iterator clones), like Faust's ``app.topics``."""
         return self.conductor.topics
 
@@ -252,7 +254,7 @@ class App:
         return self._registry
 
     def wrap_codec(
-        self, codec: Codec[Any], *, topic: str, is_key: bool, topic_cls: type[Topic[Any, Any]]
+        self, codec: Codec[Any], *, topic: str, is_key: bool, topic_cls: type[TopicCore[Any, Any]]
     ) -> Codec[Any]:
         """With a registry configured, a :class:`SchemaCodec` becomes a registry codec (one per
         topic name and key/value); otherwise ``codec`` is returned unchanged."""

@@ -13,7 +13,7 @@ from runtime.transport.base import ConsumerSettings, ConsumerTransport
 
 if TYPE_CHECKING:
     from runtime.app import App
-    from runtime.topic import Topic
+    from runtime.topic_reading import TopicReading
 
 __all__ = ["Conductor"]
 
@@ -32,8 +32,8 @@ class Conductor:
     def __init__(self, app: App) -> None:
         self.app = app
         self.tracker = OffsetTracker()
-        self._topics: set[Topic[Any, Any]] = set()
-        self._routes: dict[str, list[Topic[Any, Any]]] = {}
+        self._topics: set[TopicReading[Any, Any]] = set()
+        self._routes: dict[str, list[TopicReading[Any, Any]]] = {}
         self._dirty = True
         self._consumer: ConsumerTransport | None = None
         self._task: asyncio.Task[None] | None = None
@@ -48,16 +48,16 @@ class Conductor:
         return len(self._topics)
 
     @property
-    def topics(self) -> frozenset[Topic[Any, Any]]:
+    def topics(self) -> frozenset[TopicReading[Any, Any]]:
         """The subscribed (iterating) topics."""
         return frozenset(self._topics)
 
-    def add(self, topic: Topic[Any, Any]) -> None:
+    def add(self, topic: TopicReading[Any, Any]) -> None:
         """Subscribe ``topic`` (an iterator clone); the consumer starts on first use."""
         self._topics.add(topic)
         self._dirty = True
 
-    def discard(self, topic: Topic[Any, Any]) -> None:
+    def discard(self, topic: TopicReading[Any, Any]) -> None:
         """Unsubscribe ``topic``."""
         if topic in self._topics:
             self._topics.discard(topic)
@@ -95,7 +95,7 @@ class Conductor:
         self._isolated = any(t.active_partitions is not None for t in self._topics)
         await consumer.subscribe(frozenset(names), tuple(patterns))
 
-    def _route(self, name: str) -> list[Topic[Any, Any]]:
+    def _route(self, name: str) -> list[TopicReading[Any, Any]]:
         targets = self._routes.get(name)
         if targets is None:
             targets = [t for t in self._topics if t.wants(name)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from scripts.kafka_service import start_kafka
@@ -30,6 +31,8 @@ class ServiceStack:
         self._use_env = use_env
         self._lock = threading.Lock()
         self._started: dict[str, RunningService] = {}
+        # One line per service started here (name, version, address, start time), for reports.
+        self.log: list[str] = []
         if not detached:
             atexit.register(self.stop)
 
@@ -39,7 +42,13 @@ class ServiceStack:
             return external
         with self._lock:
             if name not in self._started:
-                self._started[name] = start(tie_to_parent=not self._detached)
+                began = time.monotonic()
+                service = start(tie_to_parent=not self._detached)
+                self._started[name] = service
+                self.log.append(
+                    f"{service.name} {service.version} at {service.address}, "
+                    f"started in {time.monotonic() - began:.1f}s"
+                )
             return self._started[name].address
 
     def kafka_bootstrap(self) -> str:

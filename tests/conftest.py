@@ -13,11 +13,14 @@ import pytest
 
 from scripts.stack import ServiceStack
 
+_STACK = pytest.StashKey[ServiceStack]()
+
 
 @pytest.fixture(scope="session")
-def service_stack() -> Iterator[ServiceStack]:
+def service_stack(request: pytest.FixtureRequest) -> Iterator[ServiceStack]:
     """The session's lazily started services; stopped at session end."""
     stack = ServiceStack()
+    request.config.stash[_STACK] = stack
     try:
         yield stack
     finally:
@@ -34,3 +37,14 @@ def kafka_bootstrap(service_stack: ServiceStack) -> str:
 def registry_url(service_stack: ServiceStack) -> str:
     """Base URL of a real Confluent-compatible registry API (or ``$SCHEMA_REGISTRY_URL``)."""
     return service_stack.registry_url()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """List the services this session started, with their start times."""
+    stack = config.stash.get(_STACK, None)
+    if stack is not None and stack.log:
+        terminalreporter.section("test services")
+        for line in stack.log:
+            terminalreporter.write_line(line)

@@ -180,9 +180,7 @@ class _RecordingAdmin(_CountingAdmin):
         self.gate.set()
         self.requests: list[tuple[str, int, int, dict[str, str]]] = []
 
-    async def create_topic(
-        self, name: str, *, partitions: int, replicas: int, config: Any
-    ) -> bool:
+    async def create_topic(self, name: str, *, partitions: int, replicas: int, config: Any) -> bool:
         self.requests.append((name, partitions, replicas, dict(config)))
         return True
 
