@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: test bootstrap venv lint services services-status services-stop
+.PHONY: test demo bootstrap venv lint services services-status services-stop
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -28,6 +28,12 @@ venv: bootstrap $(INSTALLED)
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The main job: compile schemas/ into generated/, then send and consume typed records on the
+# embedded memory:// broker (or on Kafka when KAFKA_BOOTSTRAP_SERVERS is set).
+demo: $(INSTALLED)
+	$(BIN)/gen-topics schemas/
+	$(BIN)/python examples/demo.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -59,6 +59,7 @@ class KafkaProducer(ProducerTransport):
         self._bootstrap = bootstrap_servers
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
+        self._send: Callable[..., Awaitable[Any]] | None = None
 
     async def start(self) -> None:
         """Connect to the cluster."""
@@ -75,11 +76,13 @@ class KafkaProducer(ProducerTransport):
             max_batch_size=s.max_batch_size,
         )
         await self._producer.start()
+        # Bound once: send() runs per record and should add as little as possible.
+        self._send = self._producer.send
 
     async def stop(self) -> None:
         """Flush and disconnect."""
         if self._producer is not None:
-            producer, self._producer = self._producer, None
+            producer, self._producer, self._send = self._producer, None, None
             await producer.stop()
 
     def send(
@@ -93,10 +96,9 @@ class KafkaProducer(ProducerTransport):
         headers: Headers | None = None,
     ) -> Awaitable[Any]:
         """aiokafka's own ``send`` coroutine (queues in its accumulator; returns its future)."""
-        producer = self._producer
-        if producer is None:
+        send = self._send
+        if send is None:
             raise RuntimeError(f"kafka producer for {topic!r} is not started")
-        send: Callable[..., Awaitable[Any]] = producer.send
         return send(topic, value, key, partition, timestamp_ms, headers or None)
 
     def delivery(self, handle: Any) -> Awaitable[RecordMetadata]:
