@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Literal, Self, TypeVar, cast, overload
 
 from runtime.codecs import PreparedCodec
 from runtime.errors import DecodeError
@@ -95,9 +95,29 @@ class TopicReading(TopicCore[K, V]):
         """Make the reader's next read raise ``exc``."""
         self.queue.put_nowait(_Failure(exc, None))
 
-    async def decode(self, message: Message, *, propagate: bool = True) -> Event[K, V]:
-        """Decode ``message`` into a typed event; a failure is a :class:`DecodeError` naming
-        topic, partition, offset and field."""
+    @overload
+    async def decode(self, message: Message, *, propagate: Literal[True] = True) -> Event[K, V]: ...
+
+    @overload
+    async def decode(self, message: Message, *, propagate: bool) -> Event[K, V] | None: ...
+
+    async def decode(self, message: Message, *, propagate: bool = True) -> Event[K, V] | None:
+        """Decode ``message`` into a typed event. A failure is a :class:`DecodeError` naming
+        topic, partition, offset and field: raised with ``propagate=True``, otherwise handed
+        to :meth:`on_decode_error` (which queues it for the reader) and None is returned."""
+        try:
+            return await self._decode(message)
+        except DecodeError as exc:
+            if propagate:
+                raise
+            await self.on_decode_error(exc, message)
+            return None
+
+    async def on_decode_error(self, exc: DecodeError, message: Message) -> None:
+        """Hand a record that did not decode to the reader (its next read raises ``exc``)."""
+        await self.queue.put(_Failure(exc, message))
+
+    async def _decode(self, message: Message) -> Event[K, V]:
         name = message.topic
         key: Any = None
         value: Any = None
@@ -133,7 +153,7 @@ class TopicReading(TopicCore[K, V]):
     async def deliver(self, message: Message) -> None:
         """The consumer's path: decode and queue the event, or queue the decode error."""
         try:
-            item: Any = await self.decode(message)
+            item: Any = await self._decode(message)
         except DecodeError as exc:
             item = _Failure(exc, message)
         await self.queue.put(item)

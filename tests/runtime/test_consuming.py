@@ -164,3 +164,19 @@ async def test_active_partitions_restrict_an_isolated_reader(memory_url: str) ->
         assert event.value == b"p1"
         await asyncio.sleep(0.3)
         assert isolated.empty()  # partition 0 was not routed here
+
+
+async def test_decode_propagate_or_hand_to_the_reader(memory_url: str) -> None:
+    from runtime import Message
+
+    async with App("dec", broker=memory_url) as app:
+        it = app.topic("d", value_serializer="json").__aiter__()
+        bad = Message("d", 0, 7, None, None, b"{oops")
+        with pytest.raises(DecodeError, match=r"value of d\[0\]@7"):
+            await it.decode(bad)
+        assert await it.decode(bad, propagate=False) is None
+        with pytest.raises(DecodeError) as info:
+            await it.get(timeout=1)
+        assert info.value.offset == 7
+        good = await it.decode(Message("d", 0, 8, None, b"k", b"[1]"))
+        assert (good.key, good.value) == (b"k", [1])

@@ -191,3 +191,17 @@ async def test_concurrent_first_sends_start_one_producer(memory_url: str, unique
         results = await asyncio.gather(*(topic.send(value=b"x") for _ in range(20)))
         offsets = sorted([(await r).offset for r in results])
         assert offsets == list(range(20))
+
+
+async def test_send_soon_failure_is_set_on_its_future(memory_url: str, unique: str) -> None:
+    async with _app(memory_url, unique) as app:
+        topic = app.topic("fail", partitions=2, value_serializer="raw")
+        await topic.declare()
+        bad = topic.send_soon(value=b"x", partition=7)
+        good = topic.send_soon(value=b"y", partition=1)
+        await app.flush()
+        assert isinstance(bad.exception(), ValueError)
+        assert "partitions 0..1, got partition 7" in str(bad.exception())
+        assert good.result().partition == 1
+        with pytest.raises(ValueError, match="got partition 7"):
+            await topic.send(value=b"x", partition=7)
