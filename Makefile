@@ -38,7 +38,6 @@ demo: $(INSTALLED)
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/mypy scripts
 
 # For development: start Kafka and the registry in the background and print their addresses
 # (as `export` lines: eval "$$(make -s services | grep ^export)"); stop them with `make services-stop`.

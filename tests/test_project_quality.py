@@ -1,0 +1,27 @@
+"""The project's own code passes `ruff check` and `mypy --strict` (the configuration in
+pyproject.toml), so a lint or typing regression fails the test suite, not only `make lint`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_check_passes() -> None:
+    result = _run(str(BIN / "ruff"), "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_passes() -> None:
+    # A private cache dir: a stale shared cache must not hide a new error.
+    result = _run(sys.executable, "-m", "mypy", "--cache-dir", str(ROOT / ".mypy_cache" / "suite"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Success" in result.stdout
