@@ -20,8 +20,13 @@ from runtime.errors import DecodeError, EncodeError
 T = TypeVar("T")
 
 _DURATION = struct.Struct("<III")
-_write = fastavro.schemaless_writer
-_read = fastavro.schemaless_reader
+# fastavro's stubs leave ``IO`` unparameterised, which pyright strict reports as unknown.
+_write = (  # pyright: ignore[reportUnknownVariableType]
+    fastavro.schemaless_writer  # pyright: ignore[reportUnknownMemberType]
+)
+_read = (  # pyright: ignore[reportUnknownVariableType]
+    fastavro.schemaless_reader  # pyright: ignore[reportUnknownMemberType]
+)
 
 
 @dataclass(frozen=True, slots=True)

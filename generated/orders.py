@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, cast
 
 from runtime import Topic
 
@@ -72,14 +72,12 @@ def _enc_union_0(v: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.Or
         return ("com.acme.orders.OrderConfirmed", v.to_avro())
     if isinstance(v, _avro_com_acme_orders.OrderDelivered):
         return ("com.acme.orders.OrderDelivered", v.to_avro())
-    if isinstance(v, _avro_com_acme_orders.OrderCancelled):
-        return ("com.acme.orders.OrderCancelled", v.to_avro())
-    return v
+    return ("com.acme.orders.OrderCancelled", v.to_avro())
 
 
 def _dec_union_1(v: Any) -> _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled:
     if type(v) is tuple:
-        name, value = v
+        name, value = cast("tuple[str, Any]", v)
         if name == "com.acme.orders.OrderPlaced":
             return _avro_com_acme_orders.OrderPlaced.from_avro(value)
         if name == "com.acme.orders.OrderConfirmed":

@@ -185,6 +185,7 @@ def _namespace_module(
             typing_names |= {"Any", "ClassVar", "Self"}
             uses_dataclasses = True
             records.append(_record(r, model, names, nt, py, avro_name))
+    typing_names |= r.typing
     stdlib = {_STDLIB[m] for m in r.stdlib}
     if enums:
         stdlib.add("import enum")
@@ -232,13 +233,9 @@ def _record(
             dv = convert_default(f.type, f.default, model.registry)
             literal = r.literal(dv, names.members)
             if r.needs_factory(dv):
-                default = (
-                    "dataclasses.field(default_factory=list)"
-                    if literal == "[]"
-                    else "dataclasses.field(default_factory=dict)"
-                    if literal == "{}"
-                    else f"dataclasses.field(default_factory=lambda: {literal})"
-                )
+                # Always a lambda: the bare `list` / `dict` factories would type the field as
+                # list[Unknown] under pyright strict; the lambda takes the field's type.
+                default = f"dataclasses.field(default_factory=lambda: {literal})"
             else:
                 default = literal
         fields.append({"name": name, "annotation": r.annotation(f.type), "default": default})
@@ -280,6 +277,7 @@ def _topic_module(
         if side.pop("uses_any", False):
             typing_names.add("Any")
         sides.append(side)
+    typing_names |= r.typing
     stdlib |= {_STDLIB[m] for m in r.stdlib}
     stdlib.add(f"from typing import {', '.join(sorted(typing_names))}")
     if desc.config:

@@ -60,6 +60,7 @@ class TypeRenderer:
     stdlib: set[str] = field(default_factory=set)  # "dt", "decimal", "uuid"
     modules: set[tuple[str, ...]] = field(default_factory=set)
     helpers: list[str] = field(default_factory=list)
+    typing: set[str] = field(default_factory=set)  # names the module imports from typing
     _helper_ids: dict[str, str] = field(default_factory=dict)
 
     # -- names -------------------------------------------------------------------------
@@ -84,6 +85,11 @@ class TypeRenderer:
         """The alias of the support module (Duration, the codec class)."""
         self.modules.add((SUPPORT_MODULE,))
         return _SUPPORT
+
+    def typing_name(self, name: str) -> str:
+        """``name`` from :mod:`typing`, recorded as an import of this module."""
+        self.typing.add(name)
+        return name
 
     def _logical(self, annotation: str) -> str:
         self.stdlib.add(annotation[1:].split(".", 1)[0])
@@ -216,8 +222,7 @@ class TypeRenderer:
         return name
 
     def _encode_helper(self, name: str, ann: str, t: UnionType) -> list[str]:
-        lines = [f"def {name}(v: {ann}) -> Any:"]
-        checked: set[str] = set()
+        checks: dict[str, AvroType] = {}
         for branch in t.branches:
             if isinstance(branch, Ref):
                 check = self._isinstance_target(branch)
@@ -227,9 +232,15 @@ class TypeRenderer:
                 check = "dict"
             else:
                 continue
-            if check in checked:
-                continue
-            checked.add(check)
+            checks.setdefault(check, branch)
+        # When every branch has a check, the last one cannot fail after the others: a type
+        # checker (pyright strict) reports such an isinstance as unnecessary, so it is dropped.
+        covered = len(checks) == len({self.annotation(b) for b in t.branches})
+        lines = [f"def {name}(v: {ann}) -> Any:"]
+        for i, (check, branch) in enumerate(checks.items()):
+            if covered and i == len(checks) - 1:
+                lines.append(f"    return {self._tagged(branch, 'v', 1)}")
+                return lines
             lines.append(f"    if isinstance(v, {check}):")
             lines.append(f"        return {self._tagged(branch, 'v', 1)}")
         lines.append("    return v")
@@ -248,7 +259,9 @@ class TypeRenderer:
         named: list[Ref] = [b for b in t.branches if isinstance(b, Ref)]
         if named:
             lines.append("    if type(v) is tuple:")
-            lines.append("        name, value = v")
+            # fastavro's (fullname, value) pair; cast because `type(v) is tuple` narrows to
+            # tuple[Unknown, ...], which pyright strict rejects.
+            lines.append(f'        name, value = {self.typing_name("cast")}("tuple[str, Any]", v)')
             for ref in named:
                 tagged = self.decode(ref, "value", 1) or "value"
                 lines.append(f'        if name == "{ref.fullname}":')

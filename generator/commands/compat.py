@@ -196,19 +196,23 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], list[dict[str, An
     return issues, results
 
 
+#: What `compat` and `push` report as bad input (exit 2) rather than as a crash.
+INPUT_ERRORS: tuple[type[Exception], ...] = (
+    SourceError,
+    InvalidLevelError,
+    AvroSchemaError,
+    JsonSchemaError,
+    UnsupportedSchemaType,
+    SchemaRegistryError,
+)
+
+
 def main(argv: list[str]) -> int:
     """Run ``gen-topics compat``; return the exit status."""
     args = _parser().parse_args(argv)
     try:
         issues, results = asyncio.run(_run(args))
-    except (
-        SourceError,
-        InvalidLevelError,
-        AvroSchemaError,
-        JsonSchemaError,
-        UnsupportedSchemaType,
-        SchemaRegistryError,
-    ) as exc:
+    except INPUT_ERRORS as exc:
         emit("compat", [Issue("error", "-", str(exc))], "compat: bad input", args.format, ok=False)
         return 2
     bad = sorted({i.subject for i in issues})

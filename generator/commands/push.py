@@ -15,12 +15,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from generator.commands.compat import _check_entry, _from_registry
+from generator.commands.compat import INPUT_ERRORS, _check_entry, _from_registry
 from generator.commands.report import FORMATS, Issue, emit
 from generator.commands.sources import SchemaEntry, SchemaSet, SourceError, load_path
-from generator.compat import InvalidLevelError, UnsupportedSchemaType, parse_level
-from generator.compat.avro_schema import AvroSchemaError
-from generator.compat.jsonschema_model import JsonSchemaError
+from generator.compat import parse_level
 from runtime.registry import (
     SchemaNotFoundError,
     SchemaReference,
@@ -180,14 +178,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         issues, results, ok = asyncio.run(_run(args))
-    except (
-        SourceError,
-        InvalidLevelError,
-        AvroSchemaError,
-        JsonSchemaError,
-        UnsupportedSchemaType,
-        SchemaRegistryError,
-    ) as exc:
+    except INPUT_ERRORS as exc:
         emit("push", [Issue("error", "-", str(exc))], "push: failed", args.format, ok=False)
         return 2
     if not ok:

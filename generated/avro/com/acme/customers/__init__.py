@@ -49,8 +49,8 @@ class Customer:
     tier: Tier = Tier.STANDARD
     created_at: _dt.datetime
     birthday: _dt.date | None = None
-    tags: list[str] = dataclasses.field(default_factory=list)
-    attributes: dict[str, str] = dataclasses.field(default_factory=dict)
+    tags: list[str] = dataclasses.field(default_factory=lambda: [])
+    attributes: dict[str, str] = dataclasses.field(default_factory=lambda: {})
     credit_limit: _avro_com_acme_common.Money = dataclasses.field(default_factory=lambda: _avro_com_acme_common.Money(amount=_decimal.Decimal("50.00"), currency=_avro_com_acme_common.Currency.EUR))
 
     def to_avro(self) -> dict[str, Any]:

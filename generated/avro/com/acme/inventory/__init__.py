@@ -21,7 +21,7 @@ class Component:
     avro_name: ClassVar[str] = "com.acme.inventory.Component"
     sku: str
     quantity: int = 1
-    parts: list[Component] = dataclasses.field(default_factory=list)
+    parts: list[Component] = dataclasses.field(default_factory=lambda: [])
 
     def to_avro(self) -> dict[str, Any]:
         """This record as fastavro's writer takes it (named union branches as tuples)."""

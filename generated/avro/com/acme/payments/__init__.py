@@ -14,7 +14,7 @@ import datetime as _dt
 import decimal as _decimal
 import enum
 import uuid as _uuid
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 from ..... import _avro_support as _support
 from .. import common as _avro_com_acme_common
@@ -136,7 +136,7 @@ class Payment:
     processing_time: _dt.time
     cutoff: _dt.time = _dt.time(17, 0, 0, 0)
     fee: _decimal.Decimal
-    metadata: dict[str, str | int | bool | None] = dataclasses.field(default_factory=dict)
+    metadata: dict[str, str | int | bool | None] = dataclasses.field(default_factory=lambda: {})
 
     def to_avro(self) -> dict[str, Any]:
         """This record as fastavro's writer takes it (named union branches as tuples)."""
@@ -209,14 +209,12 @@ def _enc_union_0(v: Card | BankTransfer | Wallet) -> Any:
         return ("com.acme.payments.Card", v.to_avro())
     if isinstance(v, BankTransfer):
         return ("com.acme.payments.BankTransfer", v.to_avro())
-    if isinstance(v, Wallet):
-        return ("com.acme.payments.Wallet", v.to_avro())
-    return v
+    return ("com.acme.payments.Wallet", v.to_avro())
 
 
 def _dec_union_1(v: Any) -> Card | BankTransfer | Wallet:
     if type(v) is tuple:
-        name, value = v
+        name, value = cast("tuple[str, Any]", v)
         if name == "com.acme.payments.Card":
             return Card.from_avro(value)
         if name == "com.acme.payments.BankTransfer":
