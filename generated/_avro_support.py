@@ -12,6 +12,10 @@ from typing import Any, TypeVar
 
 import fastavro
 
+# fastavro's stubs leave ``IO`` unparameterised, which pyright strict reports as unknown.
+from fastavro import schemaless_reader as _read  # pyright: ignore[reportUnknownVariableType]
+from fastavro import schemaless_writer as _write  # pyright: ignore[reportUnknownVariableType]
+
 # isort: split
 # (runtime is first-party inside this repository and third-party elsewhere)
 from runtime.codecs import SchemaCodec
@@ -20,13 +24,6 @@ from runtime.errors import DecodeError, EncodeError
 T = TypeVar("T")
 
 _DURATION = struct.Struct("<III")
-# fastavro's stubs leave ``IO`` unparameterised, which pyright strict reports as unknown.
-_write = (  # pyright: ignore[reportUnknownVariableType]
-    fastavro.schemaless_writer  # pyright: ignore[reportUnknownMemberType]
-)
-_read = (  # pyright: ignore[reportUnknownVariableType]
-    fastavro.schemaless_reader  # pyright: ignore[reportUnknownMemberType]
-)
 
 
 @dataclass(frozen=True, slots=True)

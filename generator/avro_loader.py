@@ -315,8 +315,20 @@ def load_avro(root: Path, files: Iterable[Path]) -> AvroRegistry:
 
     Raises :class:`GeneratorError` listing every problem found.
     """
-    registry = AvroRegistry()
     problems = ProblemCollector()
+    registry = read_avro(root, files, problems)
+    problems.raise_if_any()
+    return registry
+
+
+def read_avro(root: Path, files: Iterable[Path], problems: ProblemCollector) -> AvroRegistry:
+    """Parse ``files`` into one registry, recording every problem in ``problems``.
+
+    The registry is returned even when problems were found, so that later checks (topic
+    descriptors) still run; named types of files with problems may then be missing or partial.
+    """
+    registry = AvroRegistry()
+    before = len(problems.problems)
     parsers: list[_FileParser] = []
     for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
         rel = path.relative_to(root).as_posix()
@@ -336,10 +348,40 @@ def load_avro(root: Path, files: Iterable[Path]) -> AvroRegistry:
     for parser in parsers:
         for ref in parser.refs:
             _resolve(registry, parser, ref)
-    if not problems.problems:
-        _check_defaults(registry, problems)
-    problems.raise_if_any()
+    broken = {p.file for p in problems.problems[before:]}
+    _check_defaults(registry, problems, sound_types(registry, broken))
     return registry
+
+
+def sound_types(registry: AvroRegistry, broken_files: set[str]) -> set[str]:
+    """Full names of the named types that, with every type they reach, come from files
+    without problems: only those can be checked further without follow-on errors."""
+    refs = {name: _named_refs(nt) for name, nt in registry.types.items()}
+    unsound = {name for name, nt in registry.types.items() if nt.file in broken_files}
+    changed = True
+    while changed:  # spread unsoundness to every type that reaches an unsound or missing one
+        changed = False
+        for name, reached in refs.items():
+            if name not in unsound and any(r in unsound or r not in refs for r in reached):
+                unsound.add(name)
+                changed = True
+    return set(refs) - unsound
+
+
+def _named_refs(nt: NamedType) -> set[str]:
+    found: set[str] = set()
+    pending: list[AvroType] = [f.type for f in nt.fields]
+    while pending:
+        t = pending.pop()
+        if isinstance(t, Ref):
+            found.add(t.fullname)
+        elif isinstance(t, ArrayType):
+            pending.append(t.items)
+        elif isinstance(t, MapType):
+            pending.append(t.values)
+        elif isinstance(t, UnionType):
+            pending.extend(t.branches)
+    return found
 
 
 def _strip_comments(text: str) -> str:
@@ -388,14 +430,19 @@ def _resolve(registry: AvroRegistry, parser: _FileParser, ref: Ref) -> None:
     if ref.fullname in registry.types:
         parser.sf.referenced.add(ref.fullname)
         return
+    # Suggest from what was written (a short name resolves into the enclosing namespace),
+    # among named types and primitives: "strin" in namespace x should point to "string".
+    written = ref.fallback or ref.fullname
     parser.error(
         ref.json_path,
-        f"unknown type {ref.fullname!r}" + did_you_mean(ref.fullname, registry.types),
+        f"unknown type {ref.fullname!r}" + did_you_mean(written, [*PRIMITIVES, *registry.types]),
     )
 
 
-def _check_defaults(registry: AvroRegistry, problems: ProblemCollector) -> None:
+def _check_defaults(registry: AvroRegistry, problems: ProblemCollector, sound: set[str]) -> None:
     for nt in registry.types.values():
+        if nt.fullname not in sound:
+            continue
         for f in nt.fields:
             if not f.has_default:
                 continue

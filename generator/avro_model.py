@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-PRIMITIVES: frozenset[str] = frozenset(
-    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
-)
-NAMED_KINDS: frozenset[str] = frozenset({"record", "error", "enum", "fixed"})
+# Re-exported: one definition for the project, shared with the compat checker and registry.
+from runtime.registry.avro_names import NAMED_KINDS as NAMED_KINDS
+from runtime.registry.avro_names import PRIMITIVES as PRIMITIVES
 
 # Logical types that gen-topics maps to a richer Python type, by base type.
 LOGICAL_ON_PRIMITIVE: dict[str, frozenset[str]] = {

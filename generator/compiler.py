@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import fastavro
 
-from generator.avro_loader import load_avro
+from generator.avro_loader import read_avro
 from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
 from generator.avro_text import schema_text
 from generator.canonical import fingerprint
-from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
+from generator.descriptors import TopicDescriptor, TypeRef, read_descriptor
 from generator.errors import GeneratorError, Problem, ProblemCollector
 from generator.model import (
     AvroPayload,
@@ -74,19 +75,14 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     avsc, descriptor_files = find_inputs(root)
     if progress:
         progress(f"loading {len(avsc)} Avro schemas and {len(descriptor_files)} descriptors")
+    # One collector for every phase: a run reports all input problems, not those of the
+    # first phase that has any. Later phases skip what an earlier problem makes unreliable.
     problems = ProblemCollector()
-    try:
-        registry = load_avro(root, avsc)
-    except GeneratorError as exc:
-        problems.extend(exc)
-        registry = AvroRegistry()
+    registry = read_avro(root, avsc, problems)
+    schema_files = _AvroState.of(root, registry, problems)
     descriptors: list[TopicDescriptor] = []
     for path in descriptor_files:
-        try:
-            descriptors.extend(load_descriptor(path, path.relative_to(root).as_posix()))
-        except GeneratorError as exc:
-            problems.extend(exc)
-    problems.raise_if_any()
+        descriptors.extend(read_descriptor(path, path.relative_to(root).as_posix(), problems))
     json_compiler: Any = None
     topics: list[TopicModel] = []
     seen_topics: dict[str, TopicDescriptor] = {}
@@ -135,7 +131,7 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
                         json_compiler = _json_compiler(root, desc, line)
                     payloads.append(_json_payload(json_compiler, ref, root, desc, serializer, side))
                 else:
-                    payloads.append(_payload(registry, ref, serializer, desc, side, line))
+                    payloads.append(_payload(schema_files, ref, serializer, desc, side, line))
             except GeneratorError as exc:
                 problems.extend(exc)
                 payloads.append(CodecPayload("raw"))
@@ -194,8 +190,29 @@ def _json_payload(
 _CODEC_TYPES = {"raw": "bytes", "str": "string"}
 
 
+@dataclass(frozen=True)
+class _AvroState:
+    """The Avro registry as loaded, and the text of the ``.avsc`` files that had problems."""
+
+    registry: AvroRegistry
+    broken_texts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, root: Path, registry: AvroRegistry, problems: ProblemCollector) -> _AvroState:
+        """The state after loading, given the problems the Avro loader recorded."""
+        broken = sorted({p.file for p in problems.problems})
+        texts = tuple((root / f).read_text(encoding="utf-8", errors="replace") for f in broken)
+        return cls(registry, texts)
+
+    def may_define(self, name: str) -> bool:
+        """Whether a file with problems may define ``name``: an unknown name is then most
+        likely a follow-on error of that problem, not one of its own."""
+        short = name.rsplit(".", 1)[-1]
+        return any(f'"{short}"' in text or f'.{short}"' in text for text in self.broken_texts)
+
+
 def _payload(
-    registry: AvroRegistry,
+    avro: _AvroState,
     ref: TypeRef | None,
     serializer: str | None,
     desc: TopicDescriptor,
@@ -228,12 +245,15 @@ def _payload(
             f"topic {desc.topic!r}: {side}_serializer 'json' needs a JSON Schema {side} "
             f"(a .json path or $id), not the Avro type {' | '.join(ref.names)!r}",
         )
+    registry = avro.registry
     branches: list[AvroType] = []
     for name in ref.names:
         if name in PRIMITIVES and name != "null":
             branches.append(Primitive(name))
         elif name in registry.types:
             branches.append(Ref(name))
+        elif avro.may_define(name):
+            return CodecPayload("raw")  # stands in; the .avsc problem is reported already
         else:
             known = [*sorted(PRIMITIVES - {"null"}), *registry.types]
             raise GeneratorError.single(
@@ -242,6 +262,9 @@ def _payload(
                 f"topic {desc.topic!r}: {side} type {name!r} is neither an Avro primitive nor a "
                 f"named type defined in an .avsc file" + did_you_mean(name, known),
             )
+    if avro.broken_texts:
+        # The types may be partial; their schema text would only repeat the .avsc problems.
+        return CodecPayload("raw")
     t: AvroType = branches[0] if len(branches) == 1 else UnionType(tuple(branches))
     text = schema_text(t, registry)
     try:

@@ -88,30 +88,44 @@ class TopicDescriptor:
 
 
 def load_descriptor(path: Path, rel: str) -> list[TopicDescriptor]:
-    """Parse and validate one descriptor file (``rel`` is its path as reported)."""
-    root = load_yaml(path.read_text(encoding="utf-8"), rel)
+    """Parse and validate one descriptor file (``rel`` is its path as reported).
+
+    Raises :class:`GeneratorError` listing every problem found.
+    """
     problems = ProblemCollector()
+    out = read_descriptor(path, rel, problems)
+    problems.raise_if_any()
+    return out
+
+
+def read_descriptor(path: Path, rel: str, problems: ProblemCollector) -> list[TopicDescriptor]:
+    """Parse one descriptor file, recording every problem in ``problems``.
+
+    Returns the topics it declares, even when some settings were invalid (those stay unset),
+    so their key and value types are still checked against the schemas.
+    """
+    try:
+        root = load_yaml(path.read_text(encoding="utf-8"), rel)
+    except GeneratorError as exc:
+        problems.extend(exc)
+        return []
     if root is None:
-        raise GeneratorError.single(rel, 1, "empty topic descriptor; expected a 'topics:' mapping")
+        problems.add(rel, 1, "empty topic descriptor; expected a 'topics:' mapping")
+        return []
     if not isinstance(root.value, dict):
-        raise GeneratorError.single(rel, root.line, "expected a mapping with a 'topics' key")
+        problems.add(rel, root.line, "expected a mapping with a 'topics' key")
+        return []
     for key, node in root.value.items():
         if key != "topics":
             problems.add(rel, node.line, f"unknown key {key!r}; expected 'topics'")
     topics = root.value.get("topics")
     if topics is None:
         problems.add(rel, root.line, "missing 'topics' mapping")
-        problems.raise_if_any()
         return []
     if not isinstance(topics.value, dict):
-        raise GeneratorError.single(
-            rel, topics.line, "'topics' must map Kafka topic names to their settings"
-        )
-    out = []
-    for name, node in topics.value.items():
-        out.append(_topic(name, node, rel, problems))
-    problems.raise_if_any()
-    return out
+        problems.add(rel, topics.line, "'topics' must map Kafka topic names to their settings")
+        return []
+    return [_topic(name, node, rel, problems) for name, node in topics.value.items()]
 
 
 def _topic(name: str, node: Node, rel: str, problems: ProblemCollector) -> TopicDescriptor:
@@ -140,7 +154,8 @@ def _topic(name: str, node: Node, rel: str, problems: ProblemCollector) -> Topic
             _apply(desc, key, value)
         except ValueError as exc:
             problems.add(rel, value.line, f"topic {name!r}: {key}: {exc}")
-    if desc.value is None and desc.value_serializer is None:
+    # An invalid 'value' setting was reported above; do not report it missing as well.
+    if desc.value is None and desc.value_serializer is None and "value" not in settings:
         problems.add(rel, node.line, f"topic {name!r} has no 'value' type")
     return desc
 

@@ -10,6 +10,7 @@ never by its shape. Decoding expects fastavro's reader with ``return_named_type=
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from generator.avro_defaults import DefaultValue
@@ -48,6 +49,9 @@ _LOGICAL_ANNOTATIONS = {
     "local-timestamp-micros": "_dt.datetime",
 }
 _SUPPORT = module_alias((SUPPORT_MODULE,))
+
+#: TypeRenderer.encode or TypeRenderer.decode: (type, expression, depth) -> expression or None.
+Convert = Callable[[AvroType, str, int], str | None]
 
 
 @dataclass
@@ -136,14 +140,7 @@ class TypeRenderer:
                 return f"{x}.to_avro()"
             return None
         if isinstance(t, (ArrayType, MapType)):
-            inner_t = t.items if isinstance(t, ArrayType) else t.values
-            v = f"v{depth}"
-            inner = self.encode(inner_t, v, depth + 1)
-            if inner is None:
-                return None
-            if isinstance(t, ArrayType):
-                return f"[{inner} for {v} in {x}]"
-            return f"{{k{depth}: {inner} for k{depth}, {v} in {x}.items()}}"
+            return self._container(t, x, depth, self.encode)
         return self._encode_union(t, x, depth)
 
     def _tagged(self, t: AvroType, x: str, depth: int) -> str:
@@ -154,13 +151,9 @@ class TypeRenderer:
         return inner
 
     def _encode_union(self, t: UnionType, x: str, depth: int) -> str | None:
-        named = [b for b in t.branches if isinstance(b, Ref)]
-        converting = [
-            b for b in t.branches if not isinstance(b, Ref) and self.encode(b, "v") is not None
-        ]
-        if not named and not converting:
+        others = self._converted_branches(t, self.encode)
+        if others is None:
             return None
-        others = [b for b in t.branches if not (isinstance(b, Primitive) and b.name == "null")]
         if len(t.branches) == 2 and len(others) == 1:
             return f"(None if {x} is None else {self._tagged(others[0], x, depth)})"
         return f"{self._union_helper('enc', t)}({x})"
@@ -183,25 +176,42 @@ class TypeRenderer:
                 return f"{self._enum_lookup(nt.fullname)}[{x}]"
             return f"{self.class_ref(nt.fullname)}({x})"
         if isinstance(t, (ArrayType, MapType)):
-            inner_t = t.items if isinstance(t, ArrayType) else t.values
-            v = f"v{depth}"
-            inner = self.decode(inner_t, v, depth + 1)
-            if inner is None:
-                return None
-            if isinstance(t, ArrayType):
-                return f"[{inner} for {v} in {x}]"
-            return f"{{k{depth}: {inner} for k{depth}, {v} in {x}.items()}}"
-        named = [b for b in t.branches if isinstance(b, Ref)]
-        converting = [
-            b for b in t.branches if not isinstance(b, Ref) and self.decode(b, "v") is not None
-        ]
-        if not named and not converting:
+            return self._container(t, x, depth, self.decode)
+        others = self._converted_branches(t, self.decode)
+        if others is None:
             return None
-        others = [b for b in t.branches if not (isinstance(b, Primitive) and b.name == "null")]
         if len(t.branches) == 2 and len(others) == 1 and isinstance(others[0], Ref):
             inner = self.decode(others[0], f"{x}[1]", depth) or f"{x}[1]"
             return f"(None if {x} is None else {inner})"
         return f"{self._union_helper('dec', t)}({x})"
+
+    # -- shared by encoding and decoding ----------------------------------------------
+
+    def _container(
+        self, t: ArrayType | MapType, x: str, depth: int, convert: Convert
+    ) -> str | None:
+        """A comprehension converting each item of array or map ``x``, or ``None``."""
+        inner_t = t.items if isinstance(t, ArrayType) else t.values
+        v = f"v{depth}"
+        inner = convert(inner_t, v, depth + 1)
+        if inner is None:
+            return None
+        if isinstance(t, ArrayType):
+            return f"[{inner} for {v} in {x}]"
+        return f"{{k{depth}: {inner} for k{depth}, {v} in {x}.items()}}"
+
+    def _converted_branches(self, t: UnionType, convert: Convert) -> list[AvroType] | None:
+        """The non-null branches of ``t``, or ``None`` when no branch needs converting.
+
+        Named branches always count: fastavro tags them as ``(fullname, value)`` pairs.
+        """
+        named = [b for b in t.branches if isinstance(b, Ref)]
+        converting = [
+            b for b in t.branches if not isinstance(b, Ref) and convert(b, "v", 0) is not None
+        ]
+        if not named and not converting:
+            return None
+        return [b for b in t.branches if not (isinstance(b, Primitive) and b.name == "null")]
 
     # -- union helpers -----------------------------------------------------------------
 
@@ -268,12 +278,13 @@ class TypeRenderer:
                 lines.append(f"            return {tagged}")
             lines.append('        raise ValueError(f"unexpected union branch {name!r}")')
         for branch in t.branches:
-            if isinstance(branch, (ArrayType, MapType)):
-                inner = self.decode(branch, "v", 1)
-                if inner is not None:
-                    check = "list" if isinstance(branch, ArrayType) else "dict"
-                    lines.append(f"    if type(v) is {check}:")
-                    lines.append(f"        return {inner}")
+            if isinstance(branch, (ArrayType, MapType)) and self.decode(branch, "v") is not None:
+                check = "list" if isinstance(branch, ArrayType) else "dict"
+                # The narrowed list[Unknown] / dict[Unknown, Unknown] fails pyright strict, and
+                # mypy calls a cast to list[Any] redundant; a cast to Any satisfies both.
+                items_v = f'{self.typing_name("cast")}("Any", v)'
+                lines.append(f"    if type(v) is {check}:")
+                lines.append(f"        return {self.decode(branch, items_v, 1)}")
         lines.append("    return v")
         return lines
 

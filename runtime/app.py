@@ -20,7 +20,13 @@ from runtime.settings import MismatchPolicy, Settings
 from runtime.topic import Topic
 from runtime.topic_core import TopicCore
 from runtime.topic_reading import TopicReading
-from runtime.transport.base import AdminTransport, ProducerSettings, ProducerTransport, Transport
+from runtime.transport.base import (
+    AdminTransport,
+    ProducerSettings,
+    ProducerTransport,
+    SendPath,
+    Transport,
+)
 from runtime.transport.urls import parse_broker_url, transport_for
 
 __all__ = ["App"]
@@ -91,13 +97,15 @@ class App:
         )
         self.id = id
         self.broker_url = parse_broker_url(broker)
-        self.transport: Transport = transport_for(self.broker_url)
+        self.transport: Transport[Any] = transport_for(self.broker_url)
         self.conductor = Conductor(self)
         self.producer_buffer = ProducerBuffer()
         self._schema_registry = schema_registry
         self._registry: Any = None
         self._wrapped: dict[tuple[str, bool, int], Codec[Any]] = {}
         self._producer: ProducerTransport | None = None
+        # The started producer's send callables; read per record by Topic.send (no call).
+        self.send_path: SendPath | None = None
         self._producer_starting: asyncio.Future[ProducerTransport] | None = None
         self._admin: AdminTransport | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
@@ -136,6 +144,7 @@ class App:
                 await self.conductor.stop()
             finally:
                 producer, self._producer = self._producer, None
+                self.send_path = None
                 self._producer_starting = None
                 if producer is not None:
                     await producer.stop()
@@ -194,7 +203,12 @@ class App:
         )
         await producer.start()
         self._producer = producer
+        self.send_path = producer.send_path()
         return producer
+
+    async def start_send_path(self) -> SendPath:
+        """The producer's :class:`SendPath`, starting the producer first if needed."""
+        return self.send_path or (await self.maybe_start_producer()).send_path()
 
     def send_soon(self, fut: FutureMessage) -> None:
         """Buffer ``fut`` for background publishing (used by ``Topic.send_soon``)."""

@@ -38,20 +38,27 @@ class TP(NamedTuple):
 class RecordMetadata(NamedTuple):
     """Where the broker stored a produced record.
 
-    ``timestamp`` is in seconds (float) like Faust's API; ``timestamp_type`` is 0 for
-    CreateTime and 1 for LogAppendTime.
+    The fields are those of aiokafka's (and Faust's) ``RecordMetadata``, in the same order,
+    so the Kafka transport takes aiokafka's over with one tuple copy per record. On Kafka
+    ``topic_partition`` is aiokafka's ``TopicPartition``: a NamedTuple equal to :class:`TP`,
+    with the same fields. ``timestamp_ms`` is what the broker reported, CreateTime (0) or
+    LogAppendTime (1) per ``timestamp_type``; :attr:`timestamp` is the same in seconds, like
+    Faust's API. Without acks (``producer_acks=0``) the offset is -1 and there is no timestamp.
     """
 
     topic: str
     partition: int
+    topic_partition: TP
     offset: int
-    timestamp: float | None = None
+    timestamp_ms: int | None = None
     timestamp_type: int = 0
+    log_start_offset: int | None = None
 
     @property
-    def topic_partition(self) -> TP:
-        """The (topic, partition) pair."""
-        return TP(self.topic, self.partition)
+    def timestamp(self) -> float | None:
+        """The record's timestamp in seconds, or None when the broker reported none."""
+        ms = self.timestamp_ms
+        return None if ms is None or ms < 0 else ms / 1000.0
 
 
 @dataclass(slots=True)

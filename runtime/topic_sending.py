@@ -36,11 +36,7 @@ class TopicSending(TopicCore[K, V]):
         topic: str | None = None,
     ) -> bytes | None:
         """Serialize ``key`` for ``topic`` (default: this topic's name)."""
-        name = topic or self.get_topic_name()
-        codec, needs_prepare = self._codec(name, True, key_serializer, schema)
-        if needs_prepare and key is not None:
-            await cast(PreparedCodec, codec).prepare()
-        return encode_field(name, "key", codec, key)
+        return await self._prepare_field("key", key, key_serializer, schema, topic)
 
     async def prepare_value(
         self,
@@ -51,11 +47,21 @@ class TopicSending(TopicCore[K, V]):
         topic: str | None = None,
     ) -> bytes | None:
         """Serialize ``value`` for ``topic``; ``None`` stays ``None`` (a tombstone)."""
+        return await self._prepare_field("value", value, value_serializer, schema, topic)
+
+    async def _prepare_field(
+        self,
+        field: str,
+        obj: Any,
+        serializer: Serializer | None,
+        schema: Schema | None,
+        topic: str | None,
+    ) -> bytes | None:
         name = topic or self.get_topic_name()
-        codec, needs_prepare = self._codec(name, False, value_serializer, schema)
-        if needs_prepare and value is not None:
+        codec, needs_prepare = self._codec(name, field == "key", serializer, schema)
+        if needs_prepare and obj is not None:
             await cast(PreparedCodec, codec).prepare()
-        return encode_field(name, "value", codec, value)
+        return encode_field(name, field, codec, obj)
 
     # -- sending ------------------------------------------------------------------
 
@@ -107,16 +113,17 @@ class TopicSending(TopicCore[K, V]):
             value_bytes = encode_field(name, "value", value_codec, value)
         hdrs = normalize_headers(headers) if headers else None
         if callback is None:
-            producer = self.app._producer or await self.app.maybe_start_producer()
-            return producer.delivery(
-                await producer.send(
+            send, delivery = self.app.send_path or await self.app.start_send_path()
+            return delivery(
+                await send(
                     name,
-                    key_bytes,
                     value_bytes,
-                    partition=partition,
-                    timestamp_ms=None if timestamp is None else int(timestamp * 1000),
-                    headers=hdrs,
-                )
+                    key_bytes,
+                    partition,
+                    None if timestamp is None else int(timestamp * 1000),
+                    hdrs,
+                ),
+                name,
             )
         fut = FutureMessage(
             PendingMessage(
@@ -247,16 +254,17 @@ class TopicSending(TopicCore[K, V]):
                 message.value, message.value_serializer, message.schema, topic=name
             )
             message.encoded = True
-        producer = self.app.producer_or_none or await self.app.maybe_start_producer()
-        delivery = producer.delivery(
-            await producer.send(
+        send, delivery_of = self.app.send_path or await self.app.start_send_path()
+        delivery = delivery_of(
+            await send(
                 name,
-                message.key,
                 message.value,
-                partition=message.partition,
-                timestamp_ms=None if message.timestamp is None else int(message.timestamp * 1000),
-                headers=normalize_headers(message.headers) or None,
-            )
+                message.key,
+                message.partition,
+                None if message.timestamp is None else int(message.timestamp * 1000),
+                normalize_headers(message.headers) or None,
+            ),
+            name,
         )
         if wait:
             await self._finalize(fut, delivery)

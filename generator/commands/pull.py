@@ -20,6 +20,7 @@ from typing import Any
 
 from generator.commands.report import FORMATS, Issue, emit
 from runtime.registry import RegisteredSchema, SchemaRegistryClient, SchemaRegistryError
+from runtime.registry.avro_names import PRIMITIVES, root_full_name
 
 __all__ = ["main"]
 
@@ -44,11 +45,32 @@ def _avro_name(text: str, fallback: str) -> str:
         data = json.loads(text)
     except ValueError:
         return fallback
-    if isinstance(data, dict) and isinstance(data.get("name"), str):
-        name = str(data["name"])
-        ns = data.get("namespace")
-        return name if "." in name or not ns else f"{ns}.{name}"
-    return fallback
+    return root_full_name(data) or fallback
+
+
+def _avro_branch(schema: Any) -> str | None:
+    """How a descriptor names one Avro type: a primitive or a named type's full name."""
+    if isinstance(schema, str):
+        return schema
+    if isinstance(schema, dict):
+        if schema.get("type") in PRIMITIVES:
+            # A logical type rides on its primitive; the descriptor names the primitive.
+            return str(schema["type"])
+        return root_full_name(schema)
+    return None
+
+
+def _avro_descriptor_type(text: str) -> str | list[str] | None:
+    """The descriptor's ``key``/``value`` for an Avro schema: a name, a list of them for a
+    union, or None when the root is a type a descriptor cannot name (array, map)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, list):
+        named = [b for b in map(_avro_branch, data) if b is not None]
+        return named if len(named) == len(data) else None
+    return _avro_branch(data)
 
 
 def _safe(name: str) -> str:
@@ -101,17 +123,46 @@ class _Writer:
         return rel
 
 
-def _descriptor(pulled: dict[str, tuple[RegisteredSchema, str]]) -> str | None:
-    topics: dict[str, dict[str, str]] = {}
+def _descriptor(pulled: dict[str, tuple[RegisteredSchema, str]], issues: list[Issue]) -> str | None:
+    """The topics of the topic-strategy subjects; one warning per subject left out."""
+    topics: dict[str, dict[str, str | list[str] | None]] = {}
     for subject, (found, rel) in pulled.items():
         for suffix, role in (("-value", "value"), ("-key", "key")):
             if subject.endswith(suffix) and rel:
                 topic = subject[: -len(suffix)]
-                if found.schema_type == "AVRO":
-                    topics.setdefault(topic, {})[role] = _avro_name(found.schema, "")
-                else:
-                    topics.setdefault(topic, {})[role] = rel
-    topics = {t: roles for t, roles in topics.items() if "value" in roles and all(roles.values())}
+                typed = _avro_descriptor_type(found.schema) if found.schema_type == "AVRO" else rel
+                if typed is None:
+                    issues.append(
+                        Issue(
+                            "warning",
+                            subject,
+                            f"version {found.version}: no descriptor entry for topic {topic!r}: "
+                            "its root schema is neither a primitive, a named type nor a union "
+                            "of them; write its descriptor by hand",
+                            rel,
+                            1,
+                        )
+                    )
+                if isinstance(typed, list) and "null" in typed:
+                    # A null value is a tombstone (a null Kafka record), never an Avro null.
+                    typed = [t for t in typed if t != "null"]
+                    typed = typed[0] if len(typed) == 1 else typed
+                    issues.append(
+                        Issue(
+                            "notice",
+                            subject,
+                            f"version {found.version}: the union's null branch is left out of "
+                            f"topic {topic!r}'s {role}: a null {role} is sent as a tombstone",
+                            rel,
+                            1,
+                        )
+                    )
+                topics.setdefault(topic, {})[role] = typed
+    topics = {
+        t: roles
+        for t, roles in topics.items()
+        if "value" in roles and all(v is not None for v in roles.values())
+    }
     if not topics:
         return None
     lines = [
@@ -134,7 +185,7 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], dict[str, Any]]:
         for subject in subjects:
             latest = await client.get_latest(subject)
             pulled[subject] = (latest, await writer.pull(latest))
-        descriptor = _descriptor(pulled)
+        descriptor = _descriptor(pulled, writer.issues)
         if descriptor is not None:
             writer._write("pulled.topic.yaml", descriptor)
         files = sorted(set(writer.written.values()) - {""})

@@ -15,8 +15,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from generator.commands.compat import INPUT_ERRORS, _check_entry, _from_registry
-from generator.commands.report import FORMATS, Issue, emit
+from generator.commands.history import check_entry, history_from_registry
+from generator.commands.report import FORMATS, INPUT_ERRORS, Issue, emit
 from generator.commands.sources import SchemaEntry, SchemaSet, SourceError, load_path
 from generator.compat import parse_level
 from runtime.registry import (
@@ -78,10 +78,10 @@ async def _check(
     client: SchemaRegistryClient, entry: SchemaEntry, schemas: SchemaSet
 ) -> list[Issue]:
     level = parse_level(await _level(client, entry))
-    history = await _from_registry(client, entry, level.transitive)
+    history = await history_from_registry(client, entry, level.transitive)
     if history is None:
         return []
-    issues = _check_entry(entry, history, level, schemas)
+    issues = check_entry(entry, history, level, schemas)
     if not issues and not entry.references:
         # The registry has the last word (it may apply rules we do not know).
         try:

@@ -7,9 +7,25 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
-__all__ = ["FORMATS", "Issue", "emit"]
+from generator.commands.sources import SourceError
+from generator.compat import InvalidLevelError, UnsupportedSchemaType
+from generator.compat.avro_schema import AvroSchemaError
+from generator.compat.jsonschema_model import JsonSchemaError
+from runtime.registry import SchemaRegistryError
+
+__all__ = ["FORMATS", "INPUT_ERRORS", "Issue", "emit"]
 
 FORMATS = ("text", "json", "github")
+
+#: What the commands report as bad input (exit status 2) rather than as a crash.
+INPUT_ERRORS: tuple[type[Exception], ...] = (
+    SourceError,
+    InvalidLevelError,
+    AvroSchemaError,
+    JsonSchemaError,
+    UnsupportedSchemaType,
+    SchemaRegistryError,
+)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from generator.avro_loader import load_avro
 from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
 from generator.avro_text import schema_text
 from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
+from runtime.registry.avro_names import root_full_name
 from runtime.registry.subjects import subject_name
 
 __all__ = [
@@ -124,11 +125,7 @@ def _avro_type(ref: TypeRef, registry: AvroRegistry) -> AvroType | None:
 
 def _describe_file(path: Path, rel: str, data: Any) -> tuple[str, str]:
     if path.suffix == ".avsc":
-        if isinstance(data, dict) and isinstance(data.get("name"), str):
-            name = str(data["name"])
-            ns = data.get("namespace")
-            return ("AVRO", name if "." in name or not ns else f"{ns}.{name}")
-        return ("AVRO", path.stem)
+        return ("AVRO", root_full_name(data) or path.stem)
     return ("JSON", _json_subject(path, data))
 
 

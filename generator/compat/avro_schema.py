@@ -1,8 +1,23 @@
 """A small, lenient Avro schema model for compatibility checks.
 
-fastavro's parser rejects schemas that registries accept (an enum default outside
-its symbols, for one), and it drops aliases we need for resolution, so the checker
-parses schemas itself: only what schema resolution looks at is kept.
+Why a second parser beside the generator's (``generator/avro_loader.py``), decided
+when merging was considered: the checker must judge what a registry holds, and the
+generator's loader is built to refuse what it cannot generate code for.
+
+- It rejects schemas registries store and peers' conformance cases use: an enum
+  default outside its symbols, decimals fastavro cannot write, field defaults that
+  do not match their type, duplicate union branches, names outside ``[A-Za-z_]``.
+  A compat run must still compare such versions, not stop on them.
+- It keeps no field aliases; schema resolution needs them to match renamed fields.
+- It loads one folder of files into ONE name registry and refuses a name defined
+  twice differently, while a compat run holds the same names in every version (old
+  and new definitions side by side) and parses registry texts that have no file.
+- Its problems are file:line reports for people; here a bad text is an exception
+  naming the JSON path, raised from a registry version or a git revision alike.
+
+fastavro is no option either: it is as strict and also drops aliases. What both
+parsers share, the primitive names and the naming rules, comes from
+:mod:`runtime.registry.avro_names`.
 """
 
 from __future__ import annotations
@@ -12,8 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.compat.findings import SchemaTextError
+from runtime.registry.avro_names import NAMED_KINDS, PRIMITIVES, defined_namespace, full_name
+
 __all__ = [
-    "PRIMITIVES",
     "AvroArray",
     "AvroEnum",
     "AvroField",
@@ -28,11 +45,9 @@ __all__ = [
     "parse_avro_data",
 ]
 
-PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 
-
-class AvroSchemaError(ValueError):
-    """The text is not an Avro schema; the message names the JSON path."""
+class AvroSchemaError(SchemaTextError):
+    """The text is not an Avro schema; ``path`` is where (``/fields/0/type``)."""
 
 
 @dataclass(eq=False)
@@ -53,35 +68,35 @@ class AvroField:
 
 
 @dataclass(eq=False)
-class AvroRecord:
-    """A record (or error) type; ``fields`` is filled after the name is known (recursion)."""
+class _Named:
+    """What every named type has: its short and full name and its full-name aliases."""
 
     name: str
     fullname: str
     aliases: frozenset[str]
+
+
+@dataclass(eq=False)
+class AvroRecord(_Named):
+    """A record (or error) type; ``fields`` is filled after the name is known (recursion)."""
+
     fields: list[AvroField] = field(default_factory=list)
     type: str = "record"
 
 
 @dataclass(eq=False)
-class AvroEnum:
+class AvroEnum(_Named):
     """An enum type."""
 
-    name: str
-    fullname: str
-    aliases: frozenset[str]
     symbols: tuple[str, ...]
     default: str | None
     type: str = "enum"
 
 
 @dataclass(eq=False)
-class AvroFixed:
+class AvroFixed(_Named):
     """A fixed-size bytes type."""
 
-    name: str
-    fullname: str
-    aliases: frozenset[str]
     size: int
     type: str = "fixed"
 
@@ -114,16 +129,10 @@ AvroNode = AvroPrimitive | AvroRecord | AvroEnum | AvroFixed | AvroArray | AvroM
 AvroNamed = AvroRecord | AvroEnum | AvroFixed
 
 
-def _fullname(name: str, namespace: str | None) -> str:
-    if "." in name or not namespace:
-        return name
-    return f"{namespace}.{name}"
-
-
 def _qualify_aliases(raw: Any, namespace: str | None) -> frozenset[str]:
     if not isinstance(raw, list):
         return frozenset()
-    return frozenset(_fullname(str(alias), namespace) for alias in raw)
+    return frozenset(full_name(str(alias), namespace) for alias in raw)
 
 
 class _Parser:
@@ -138,45 +147,44 @@ class _Parser:
                 [self.parse(branch, namespace, f"{path}/{i}") for i, branch in enumerate(data)]
             )
         if not isinstance(data, dict):
-            raise AvroSchemaError(f"{path or '/'}: expected a type name, object or array")
+            raise AvroSchemaError(f"expected a type name, object or array", path)
         kind = data.get("type")
         if isinstance(kind, (dict, list)):
             # {"type": {...}} wraps a type, as field declarations do.
             return self.parse(kind, namespace, f"{path}/type")
         if not isinstance(kind, str):
-            raise AvroSchemaError(f"{path or '/'}: missing 'type'")
+            raise AvroSchemaError(f"missing 'type'", path)
         if kind in PRIMITIVES:
             return AvroPrimitive(kind)
         if kind == "array":
             return AvroArray(self.parse(data.get("items"), namespace, f"{path}/items"))
         if kind == "map":
             return AvroMap(self.parse(data.get("values"), namespace, f"{path}/values"))
-        if kind in ("record", "error", "enum", "fixed"):
+        if kind in NAMED_KINDS:
             return self._named(kind, data, namespace, path)
         return self._reference(kind, namespace, path)
 
     def _reference(self, name: str, namespace: str | None, path: str) -> AvroNode:
         if name in PRIMITIVES:
             return AvroPrimitive(name)
-        for candidate in (_fullname(name, namespace), name):
+        for candidate in (full_name(name, namespace), name):
             if candidate in self.names:
                 return self.names[candidate]
-        raise AvroSchemaError(f"{path or '/'}: unknown type {name!r}")
+        raise AvroSchemaError(f"unknown type {name!r}", path)
 
     def _named(self, kind: str, data: dict[str, Any], namespace: str | None, path: str) -> AvroNode:
         name = data.get("name")
         if not isinstance(name, str) or not name:
-            raise AvroSchemaError(f"{path or '/'}: a {kind} needs a 'name'")
-        own_ns = data.get("namespace", namespace) if "." not in name else name.rsplit(".", 1)[0]
-        own_ns = own_ns or None
-        fullname = _fullname(name, own_ns)
+            raise AvroSchemaError(f"a {kind} needs a 'name'", path)
+        own_ns = defined_namespace(name, data.get("namespace"), namespace)
+        fullname = full_name(name, own_ns)
         short = fullname.rsplit(".", 1)[-1]
         aliases = _qualify_aliases(data.get("aliases"), own_ns)
         node: AvroNamed
         if kind == "enum":
             symbols = data.get("symbols")
             if not isinstance(symbols, list):
-                raise AvroSchemaError(f"{path or '/'}: enum {fullname} needs 'symbols'")
+                raise AvroSchemaError(f"enum {fullname} needs 'symbols'", path)
             default = data.get("default")
             node = AvroEnum(
                 short,
@@ -188,7 +196,7 @@ class _Parser:
         elif kind == "fixed":
             size = data.get("size")
             if not isinstance(size, int):
-                raise AvroSchemaError(f"{path or '/'}: fixed {fullname} needs an integer 'size'")
+                raise AvroSchemaError(f"fixed {fullname} needs an integer 'size'", path)
             node = AvroFixed(short, fullname, aliases, size)
         else:
             node = AvroRecord(short, fullname, aliases)
@@ -197,10 +205,10 @@ class _Parser:
         if isinstance(node, AvroRecord):
             raw_fields = data.get("fields")
             if not isinstance(raw_fields, list):
-                raise AvroSchemaError(f"{path or '/'}: record {fullname} needs 'fields'")
+                raise AvroSchemaError(f"record {fullname} needs 'fields'", path)
             for i, raw in enumerate(raw_fields):
                 if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-                    raise AvroSchemaError(f"{path}/fields/{i}: a field needs a 'name'")
+                    raise AvroSchemaError(f"a field needs a 'name'", f"{path}/fields/{i}")
                 field_aliases = raw.get("aliases")
                 node.fields.append(
                     AvroField(

@@ -8,7 +8,7 @@ earlier version, newest first, as Confluent's registry does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +48,18 @@ def _avro(text: str, references: Sequence[str]) -> AvroNode:
     return root
 
 
+def _compare_avro(old: AvroNode, new: AvroNode, direction: str, version: str) -> list[Finding]:
+    # Avro asks whether a reader reads a writer's data: BACKWARD reads old data with new.
+    reader, writer = (new, old) if direction == "BACKWARD" else (old, new)
+    return check_reader_writer(reader, writer, direction=direction, version=version)
+
+
+def _compare_json(old: JsonNode, new: JsonNode, direction: str, version: str) -> list[Finding]:
+    # Confluent diffs an original against an update: BACKWARD updates old to new.
+    original, update = (old, new) if direction == "BACKWARD" else (new, old)
+    return diff_json_schemas(original, update, direction=direction, version=version)
+
+
 def check_compatibility(
     schema_type: str,
     new: str,
@@ -78,38 +90,33 @@ def check_compatibility(
     indexes = list(range(len(history)))
     against = indexes[::-1] if lvl.transitive else indexes[-1:]
     kind = schema_type.upper()
-    findings: list[Finding] = []
-    notes: list[Finding] = []
+    new_node: Any
+    old_nodes: list[Any]
+    compare: Callable[[Any, Any, str, str], list[Finding]]
     if kind == "AVRO":
         new_node = _avro(new, references)
-        for i in against:
-            old_node = _avro(history[i], references)
-            if lvl.backward:
-                findings += check_reader_writer(
-                    new_node, old_node, direction="BACKWARD", version=names[i]
-                )
-            if lvl.forward:
-                findings += check_reader_writer(
-                    old_node, new_node, direction="FORWARD", version=names[i]
-                )
+        old_nodes = [_avro(history[i], references) for i in against]
+        compare = _compare_avro
     elif kind == "JSON":
-        new_json: JsonNode = load_json_schema(new, base=new_base, documents=new_documents)
-        for i in against:
-            old_base = history_bases[i] if history_bases else ""
-            old_json = load_json_schema(history[i], base=old_base, documents=history_documents)
-            found: list[Finding] = []
-            if lvl.backward:
-                found += diff_json_schemas(
-                    old_json, new_json, direction="BACKWARD", version=names[i]
-                )
-            if lvl.forward:
-                found += diff_json_schemas(
-                    new_json, old_json, direction="FORWARD", version=names[i]
-                )
-            findings += [f for f in found if not f.compatible]
-            notes += [f for f in found if f.compatible]
+        new_node = load_json_schema(new, base=new_base, documents=new_documents)
+        old_nodes = [
+            load_json_schema(
+                history[i],
+                base=history_bases[i] if history_bases else "",
+                documents=history_documents,
+            )
+            for i in against
+        ]
+        compare = _compare_json
     else:
         raise UnsupportedSchemaType(
             f"no local compatibility checker for schema type {schema_type!r}; expected AVRO or JSON"
         )
+    directions = [d for d, on in (("BACKWARD", lvl.backward), ("FORWARD", lvl.forward)) if on]
+    found: list[Finding] = []
+    for i, old_node in zip(against, old_nodes, strict=True):
+        for direction in directions:
+            found += compare(old_node, new_node, direction, names[i])
+    findings = [f for f in found if not f.compatible]
+    notes = [f for f in found if f.compatible]
     return CompatibilityReport(lvl, tuple(findings), tuple(notes), tuple(names[i] for i in against))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["CompatibilityLevel", "Finding", "InvalidLevelError", "parse_level"]
+__all__ = [
+    "SchemaTextError","CompatibilityLevel", "Finding", "InvalidLevelError", "parse_level"]
 
 
 class InvalidLevelError(ValueError):
@@ -48,6 +49,26 @@ def parse_level(name: str) -> CompatibilityLevel:
         raise InvalidLevelError(
             f"invalid compatibility level {name!r}; expected one of {valid}"
         ) from None
+
+
+class SchemaTextError(ValueError):
+    """A schema text the checker cannot read.
+
+    ``path`` is where in the schema (a JSON pointer, ``/fields/0/type`` or
+    ``#/properties/x``; None when the text as a whole is unreadable); ``source`` names
+    which compared schema it is (``new``, or the label of an earlier version).
+    """
+
+    def __init__(self, problem: str, path: str | None = None, source: str = "") -> None:
+        self.problem = problem
+        self.path = path
+        self.source = source
+        where = "" if path is None else f"{path or '/'}: "
+        super().__init__(f"{source}: {where}{problem}" if source else f"{where}{problem}")
+
+    def in_source(self, source: str) -> SchemaTextError:
+        """The same error, saying which schema it is in."""
+        return type(self)(self.problem, self.path, source)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 from generator.compat.findings import Finding
 from generator.compat.jsonschema_model import JsonNode
@@ -234,9 +237,8 @@ def _compare_same_kind(ctx: _Context, original: JsonNode, update: JsonNode) -> N
             ctx.add(rule)
     kind = original.kind
     if kind == "string":
-        _bound(ctx, original, update, "maxLength", "MAX_LENGTH", upper=True)
-        _bound(ctx, original, update, "minLength", "MIN_LENGTH", upper=False)
-        _pattern(ctx, original, update)
+        _bounds(ctx, original, update, "maxLength", "minLength")
+        _keyword_change(ctx, original, update, "pattern", lambda old, new: "PATTERN_CHANGED")
     elif kind == "number":
         _number(ctx, original, update)
     elif kind in ("enum", "const"):
@@ -256,58 +258,59 @@ def _compare_same_kind(ctx: _Context, original: JsonNode, update: JsonNode) -> N
         _array(ctx, original, update)
 
 
-def _bound(
-    ctx: _Context, original: JsonNode, update: JsonNode, keyword: str, prefix: str, *, upper: bool
+def _rule_prefix(keyword: str) -> str:
+    """Confluent's difference prefix: ``exclusiveMaximum`` -> ``EXCLUSIVE_MAXIMUM``."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", keyword).upper()
+
+
+def _keyword_change(
+    ctx: _Context,
+    original: JsonNode,
+    update: JsonNode,
+    keyword: str,
+    changed: Callable[[Any, Any], str],
 ) -> None:
+    """Record ``<KEYWORD>_ADDED`` / ``_REMOVED``, or ``changed(old, new)`` when both have it."""
     old = original.keywords.get(keyword)
     new = update.keywords.get(keyword)
-    if old == new or isinstance(old, bool) or isinstance(new, bool):
+    if old == new:
         return
     with _Path(ctx, keyword):
+        prefix = _rule_prefix(keyword)
         if old is None:
             ctx.add(f"{prefix}_ADDED")
         elif new is None:
             ctx.add(f"{prefix}_REMOVED")
-        elif new > old:
-            ctx.add(f"{prefix}_INCREASED")
         else:
-            ctx.add(f"{prefix}_DECREASED")
+            ctx.add(changed(old, new))
 
 
-def _pattern(ctx: _Context, original: JsonNode, update: JsonNode) -> None:
-    old = original.keywords.get("pattern")
-    new = update.keywords.get("pattern")
-    if old == new:
-        return
-    with _Path(ctx, "pattern"):
-        if old is None:
-            ctx.add("PATTERN_ADDED")
-        elif new is None:
-            ctx.add("PATTERN_REMOVED")
-        else:
-            ctx.add("PATTERN_CHANGED")
+def _bounds(ctx: _Context, original: JsonNode, update: JsonNode, *keywords: str) -> None:
+    for keyword in keywords:
+        if isinstance(original.keywords.get(keyword), bool) or isinstance(
+            update.keywords.get(keyword), bool
+        ):
+            # Draft 4's boolean exclusiveMaximum/Minimum modify maximum/minimum; no bound.
+            continue
+        _keyword_change(ctx, original, update, keyword, partial(_bound_change, keyword))
+
+
+def _bound_change(keyword: str, old: float, new: float) -> str:
+    return f"{_rule_prefix(keyword)}_{'INCREASED' if new > old else 'DECREASED'}"
+
+
+def _multiple_of_change(old: float, new: float) -> str:
+    if _divides(new, old):
+        # Every old multiple is still a multiple of the new, smaller step.
+        return "MULTIPLE_OF_REDUCED"
+    if _divides(old, new):
+        return "MULTIPLE_OF_EXPANDED"
+    return "MULTIPLE_OF_CHANGED"
 
 
 def _number(ctx: _Context, original: JsonNode, update: JsonNode) -> None:
-    _bound(ctx, original, update, "maximum", "MAXIMUM", upper=True)
-    _bound(ctx, original, update, "minimum", "MINIMUM", upper=False)
-    _bound(ctx, original, update, "exclusiveMaximum", "EXCLUSIVE_MAXIMUM", upper=True)
-    _bound(ctx, original, update, "exclusiveMinimum", "EXCLUSIVE_MINIMUM", upper=False)
-    old = original.keywords.get("multipleOf")
-    new = update.keywords.get("multipleOf")
-    if old != new:
-        with _Path(ctx, "multipleOf"):
-            if old is None:
-                ctx.add("MULTIPLE_OF_ADDED")
-            elif new is None:
-                ctx.add("MULTIPLE_OF_REMOVED")
-            elif _divides(new, old):
-                # Every old multiple is still a multiple of the new, smaller step.
-                ctx.add("MULTIPLE_OF_REDUCED")
-            elif _divides(old, new):
-                ctx.add("MULTIPLE_OF_EXPANDED")
-            else:
-                ctx.add("MULTIPLE_OF_CHANGED")
+    _bounds(ctx, original, update, "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum")
+    _keyword_change(ctx, original, update, "multipleOf", _multiple_of_change)
     if original.integer != update.integer:
         ctx.add("TYPE_EXTENDED" if original.integer else "TYPE_NARROWED")
 
@@ -407,8 +410,7 @@ def _partial_schema(node: JsonNode, name: str) -> JsonNode | None:
 
 
 def _object(ctx: _Context, original: JsonNode, update: JsonNode) -> None:
-    _bound(ctx, original, update, "maxProperties", "MAX_PROPERTIES", upper=True)
-    _bound(ctx, original, update, "minProperties", "MIN_PROPERTIES", upper=False)
+    _bounds(ctx, original, update, "maxProperties", "minProperties")
     with _Path(ctx, "additionalProperties"):
         _additional(ctx, original, update, "ADDITIONAL_PROPERTIES")
     _dependencies(ctx, original, update)
@@ -531,10 +533,7 @@ def _property(ctx: _Context, original: JsonNode, update: JsonNode, name: str) ->
 
 
 def _array(ctx: _Context, original: JsonNode, update: JsonNode) -> None:
-    _bound(ctx, original, update, "maxItems", "MAX_ITEMS", upper=True)
-    _bound(ctx, original, update, "minItems", "MIN_ITEMS", upper=False)
-    _bound(ctx, original, update, "maxContains", "MAX_CONTAINS", upper=True)
-    _bound(ctx, original, update, "minContains", "MIN_CONTAINS", upper=False)
+    _bounds(ctx, original, update, "maxItems", "minItems", "maxContains", "minContains")
     old_unique = bool(original.keywords.get("uniqueItems"))
     new_unique = bool(update.keywords.get("uniqueItems"))
     if old_unique != new_unique:

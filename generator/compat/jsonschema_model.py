@@ -19,7 +19,7 @@ from urllib.parse import unquote, urljoin
 __all__ = ["JsonNode", "JsonSchemaError", "load_json_schema", "load_json_schema_data"]
 
 
-class JsonSchemaError(ValueError):
+class JsonSchemaError(SchemaTextError):
     """The text is not a JSON Schema the checker can read; the message names the pointer."""
 
 
@@ -167,7 +167,7 @@ class _Loader:
         if data is False:
             return JsonNode("false", data)
         if not isinstance(data, dict):
-            raise JsonSchemaError(f"{where}: a schema must be an object or a boolean")
+            raise JsonSchemaError("a schema must be an object or a boolean", where)
         if isinstance(data.get("$ref"), str):
             ref = data["$ref"]
             return JsonNode("ref", data, target=lambda: self.pointer(ref))
@@ -234,7 +234,11 @@ class _Loader:
         elif kind in ("string", "number", "boolean", "null", "object", "array"):
             node = JsonNode(kind, data)
         else:
-            raise JsonSchemaError(f"{where}/type: unknown type {kind!r}")
+            raise JsonSchemaError(
+                f"unknown type {kind!r}; expected string, number, integer, boolean, null, "
+                "object or array",
+                f"{where}/type",
+            )
         keys = {"string": _STRING_KEYS, "number": _NUMBER_KEYS}.get(node.kind, ())
         for key in keys:
             if key in data:

@@ -12,13 +12,19 @@ from runtime.registry.errors import (
     SubjectNotFoundError,
     VersionNotFoundError,
 )
-from runtime.registry.models import CompatibilityResult, RegisteredSchema, SchemaReference
+from runtime.registry.models import (
+    CompatibilityResult,
+    ReferencedSchema,
+    RegisteredSchema,
+    SchemaReference,
+)
 
 __all__ = [
     "CompatibilityResult",
     "IncompatibleSchemaError",
     "InvalidCompatibilityLevelError",
     "InvalidSchemaError",
+    "ReferencedSchema",
     "RegisteredSchema",
     "RegistryAuth",
     "RegistryUnavailableError",

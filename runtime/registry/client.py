@@ -14,6 +14,7 @@ import json
 import logging
 import ssl
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -42,8 +43,15 @@ def _subject_path(subject: str) -> str:
     return quote(subject, safe="")
 
 
-def _ref_key(references: Iterable[SchemaReference]) -> tuple[tuple[str, str, int], ...]:
-    return tuple((r.name, r.subject, r.version) for r in references)
+# (subject, schema type, schema text, references): what one schema id is cached under.
+_SchemaKey = tuple[str, str, str, tuple[tuple[str, str, int], ...]]
+
+
+def _schema_key(
+    subject: str, schema: str, schema_type: str, references: Iterable[SchemaReference]
+) -> _SchemaKey:
+    refs = tuple((r.name, r.subject, r.version) for r in references)
+    return (subject, schema_type.upper(), schema, refs)
 
 
 class SchemaRegistryClient:
@@ -92,7 +100,7 @@ class SchemaRegistryClient:
         self.max_backoff = max_backoff
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
-        self._ids: dict[tuple[str, str, str, tuple[tuple[str, str, int], ...]], int] = {}
+        self._ids: dict[_SchemaKey, int] = {}
         self._by_id: dict[int, RegisteredSchema] = {}
         self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
         self._pending_ids: dict[int, asyncio.Future[RegisteredSchema]] = {}
@@ -209,16 +217,20 @@ class SchemaRegistryClient:
 
     # -- Schemas ---------------------------------------------------------------
 
-    @staticmethod
-    def _body(
-        schema: str, schema_type: str, references: Sequence[SchemaReference]
-    ) -> dict[str, Any]:
+    async def _post_schema(
+        self,
+        path: str,
+        schema: str,
+        schema_type: str,
+        references: Sequence[SchemaReference],
+        params: dict[str, str] | None = None,
+    ) -> Any:
         body: dict[str, Any] = {"schema": schema}
         if schema_type.upper() != "AVRO":
             body["schemaType"] = schema_type.upper()
         if references:
             body["references"] = [r.to_json() for r in references]
-        return body
+        return await self._request("POST", path, body=body, params=params)
 
     async def register(
         self,
@@ -230,15 +242,15 @@ class SchemaRegistryClient:
         normalize: bool = False,
     ) -> int:
         """Register ``schema`` under ``subject`` (idempotent); return its global id."""
-        key = (subject, schema_type.upper(), schema, _ref_key(references))
+        key = _schema_key(subject, schema, schema_type, references)
         if key in self._ids:
             return self._ids[key]
-        params = {"normalize": "true"} if normalize else None
-        data = await self._request(
-            "POST",
+        data = await self._post_schema(
             f"/subjects/{_subject_path(subject)}/versions",
-            body=self._body(schema, schema_type, references),
-            params=params,
+            schema,
+            schema_type,
+            references,
+            params={"normalize": "true"} if normalize else None,
         )
         schema_id = int(data["id"])
         self._ids[key] = schema_id
@@ -255,22 +267,14 @@ class SchemaRegistryClient:
         references: Sequence[SchemaReference] = (),
     ) -> RegisteredSchema:
         """Find ``schema`` among ``subject``'s versions (``SchemaNotFoundError`` if absent)."""
-        data = await self._request(
-            "POST",
-            f"/subjects/{_subject_path(subject)}",
-            body=self._body(schema, schema_type, references),
+        data = await self._post_schema(
+            f"/subjects/{_subject_path(subject)}", schema, schema_type, references
         )
         found = RegisteredSchema.from_json(data, subject=subject)
         if not data.get("schemaType"):
-            found = RegisteredSchema(
-                found.schema_id,
-                found.schema,
-                schema_type.upper(),
-                found.references,
-                found.subject,
-                found.version,
-            )
-        self._ids[(subject, schema_type.upper(), schema, _ref_key(references))] = found.schema_id
+            # Registries omit schemaType for Avro only in some responses; trust the request.
+            found = replace(found, schema_type=schema_type.upper())
+        self._ids[_schema_key(subject, schema, schema_type, references)] = found.schema_id
         return found
 
     async def get_schema(self, schema_id: int) -> RegisteredSchema:
@@ -328,6 +332,22 @@ class SchemaRegistryClient:
         """The newest live version of a subject."""
         return await self.get_version(subject, "latest")
 
+    async def get_references(self, references: Iterable[SchemaReference]) -> dict[str, str]:
+        """The schema text of every reference, and of theirs in turn, by reference name.
+
+        A name referenced twice is fetched once (the first one found wins).
+        """
+        texts: dict[str, str] = {}
+        pending = list(references)
+        while pending:
+            ref = pending.pop()
+            if ref.name in texts:
+                continue
+            target = await self.get_version(ref.subject, ref.version)
+            texts[ref.name] = target.schema
+            pending.extend(target.references)
+        return texts
+
     async def get_referenced_by(self, subject: str, version: Version) -> list[int]:
         """Ids of schemas that reference this subject version."""
         path = f"/subjects/{_subject_path(subject)}/versions/{quote(str(version), safe='')}"
@@ -360,11 +380,8 @@ class SchemaRegistryClient:
             f"/compatibility/subjects/{_subject_path(subject)}/versions/"
             f"{quote(str(version), safe='')}"
         )
-        data = await self._request(
-            "POST",
-            path,
-            body=self._body(schema, schema_type, references),
-            params={"verbose": "true"},
+        data = await self._post_schema(
+            path, schema, schema_type, references, params={"verbose": "true"}
         )
         messages = data.get("messages") or []
         return CompatibilityResult(bool(data["is_compatible"]), tuple(str(m) for m in messages))

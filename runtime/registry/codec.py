@@ -23,7 +23,7 @@ from runtime.registry.errors import (
     SchemaRegistryError,
     SubjectNotFoundError,
 )
-from runtime.registry.models import RegisteredSchema, SchemaReference
+from runtime.registry.models import ReferencedSchema, RegisteredSchema, SchemaReference
 from runtime.registry.references import inline_avro_references
 from runtime.registry.subjects import subject_name
 
@@ -71,6 +71,12 @@ class RegistryCodec(Codec[T]):
     With ``auto_register`` the schema is registered on :meth:`prepare`; without, it
     must already be registered (looked up), or be the same schema as the subject's
     latest version. Implements runtime's ``PreparedCodec`` protocol.
+
+    Schemas the inner codec's schema refers to (JSON Schema files named by ``$ref``)
+    come from its optional ``schema_references`` attribute, a sequence of
+    :class:`ReferencedSchema`: each is registered (or looked up) first, under its own
+    subject, and passed as a reference, as ``gen-topics push`` does. ``references``
+    names already registered ones.
     """
 
     def __init__(
@@ -89,6 +95,9 @@ class RegistryCodec(Codec[T]):
         self.subject = subject
         self.auto_register = auto_register
         self.references = tuple(references)
+        self.referenced: tuple[ReferencedSchema, ...] = tuple(
+            getattr(inner, "schema_references", ())
+        )
         self.topic = topic
         self.field = field
         self.name = f"registry:{inner.name}"
@@ -115,25 +124,46 @@ class RegistryCodec(Codec[T]):
             self._header = _HEADER.pack(MAGIC_BYTE, schema_id)
             self.schema_id = schema_id
 
+    async def _reference_versions(
+        self, referenced: Sequence[ReferencedSchema]
+    ) -> list[SchemaReference]:
+        """Register (or only look up) each referenced schema, depth first."""
+        out: list[SchemaReference] = []
+        for ref in referenced:
+            nested = await self._reference_versions(ref.references)
+            if self.auto_register:
+                await self.client.register(ref.subject, ref.schema_text, ref.schema_type, nested)
+            found = await self.client.lookup(ref.subject, ref.schema_text, ref.schema_type, nested)
+            # A lookup under a subject always answers with the version.
+            out.append(SchemaReference(ref.name, ref.subject, found.version or 1))
+        return out
+
     async def _resolve_id(self) -> int:
         inner = self.inner
+        references: list[SchemaReference] | None = None
+        found_id: int | None = None
+        try:
+            references = [*self.references, *await self._reference_versions(self.referenced)]
+            found = await self.client.lookup(
+                self.subject, inner.schema_text, inner.schema_type, references
+            )
+            found_id = found.schema_id
+        except (SchemaNotFoundError, SubjectNotFoundError):
+            if self.auto_register and references is None:
+                raise
+        if found_id is not None:
+            return found_id
+        if not self.auto_register or not references:
+            # Our text may be registered with references this codec does not know (push
+            # registers a JSON Schema with the documents it $refs): the same text is the
+            # same schema, and registering it bare would add a needless version.
+            latest_id = await self._latest_if_same()
+            if latest_id is not None:
+                return latest_id
         if self.auto_register:
             return await self.client.register(
-                self.subject, inner.schema_text, inner.schema_type, self.references
+                self.subject, inner.schema_text, inner.schema_type, references or ()
             )
-        try:
-            found = await self.client.lookup(
-                self.subject, inner.schema_text, inner.schema_type, self.references
-            )
-            return found.schema_id
-        except (SchemaNotFoundError, SubjectNotFoundError):
-            pass
-        try:
-            latest = await self.client.get_latest(self.subject)
-        except SubjectNotFoundError:
-            latest = None
-        if latest is not None and _same_schema(latest.schema, inner.schema_text):
-            return latest.schema_id
         raise EncodeError(
             f"the {inner.schema_type} schema of codec {inner.name!r} is not registered under "
             f"subject {self.subject!r} and auto-registration is off; register it first "
@@ -141,6 +171,13 @@ class RegistryCodec(Codec[T]):
             topic=self.topic,
             field=self.field,
         )
+
+    async def _latest_if_same(self) -> int | None:
+        try:
+            latest = await self.client.get_latest(self.subject)
+        except SubjectNotFoundError:
+            return None
+        return latest.schema_id if _same_schema(latest.schema, self.inner.schema_text) else None
 
     def encode(self, value: T) -> bytes:
         """Encode with the inner codec and prefix the header (after :meth:`prepare`)."""
@@ -155,10 +192,10 @@ class RegistryCodec(Codec[T]):
 
     def decode(self, data: bytes) -> T:
         """Decode a record whose writer schema is already known (else :class:`DecodeError`)."""
-        if data[:5] == self._header and self._header:
-            return self.inner.decode(data[5:])
-        schema_id, payload = self._unframe(data)
-        if schema_id == self.schema_id or schema_id in self._same_ids:
+        if data[:HEADER_SIZE] == self._header and self._header:
+            return self.inner.decode(data[HEADER_SIZE:])
+        schema_id, payload = self._writer_id(data)
+        if schema_id is None:
             return self.inner.decode(payload)
         writer = self._writers.get(schema_id)
         if writer is None:
@@ -170,10 +207,10 @@ class RegistryCodec(Codec[T]):
     async def decode_async(self, data: bytes) -> Any:
         """Decode a record, fetching its writer schema from the registry when unknown."""
         # Fast path (the common case): our own schema id, checked without a call.
-        if data[:5] == self._header and self._header:
-            return self.inner.decode(data[5:])
-        schema_id, payload = self._unframe(data)
-        if schema_id == self.schema_id or schema_id in self._same_ids:
+        if data[:HEADER_SIZE] == self._header and self._header:
+            return self.inner.decode(data[HEADER_SIZE:])
+        schema_id, payload = self._writer_id(data)
+        if schema_id is None:
             return self.inner.decode(payload)
         writer = self._writers.get(schema_id)
         if writer is None:
@@ -209,22 +246,18 @@ class RegistryCodec(Codec[T]):
     async def _inline(self, found: RegisteredSchema) -> str:
         if not found.references or found.schema_type != "AVRO":
             return found.schema
-        referenced: dict[str, str] = {}
-        pending = list(found.references)
-        while pending:
-            ref = pending.pop()
-            if ref.name in referenced:
-                continue
-            version = await self.client.get_version(ref.subject, ref.version)
-            referenced[ref.name] = version.schema
-            pending.extend(version.references)
+        referenced = await self.client.get_references(found.references)
         return inline_avro_references(found.schema, referenced)
 
-    def _unframe(self, data: bytes) -> tuple[int, bytes]:
+    def _writer_id(self, data: bytes) -> tuple[int | None, bytes]:
+        """``(writer schema id, payload)``; the id is None when no resolution is needed."""
         try:
-            return unframe(data)
+            schema_id, payload = unframe(data)
         except DecodeError as exc:
             raise self._error(str(exc), data) from None
+        if schema_id == self.schema_id or schema_id in self._same_ids:
+            return None, payload
+        return schema_id, payload
 
     def _error(self, message: str, data: bytes) -> DecodeError:
         where = f"topic {self.topic!r} {self.field}: " if self.topic else ""

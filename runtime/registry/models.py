@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CompatibilityResult", "RegisteredSchema", "SchemaReference"]
+__all__ = ["CompatibilityResult", "ReferencedSchema", "RegisteredSchema", "SchemaReference"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,23 @@ class SchemaReference:
     def from_json(cls, data: Mapping[str, Any]) -> SchemaReference:
         """Read the registry's JSON form."""
         return cls(str(data["name"]), str(data["subject"]), int(data["version"]))
+
+
+@dataclass(frozen=True)
+class ReferencedSchema:
+    """A schema that another one refers to, registered before it under its own subject.
+
+    ``name`` is how the referring schema names it (the JSON Schema ``$ref`` as written,
+    or an Avro full name); ``references`` are the ones it makes in turn. A codec whose
+    ``schema_references`` lists these gets them registered as the schema's references,
+    under the subjects ``gen-topics push`` uses, so both register the same versions.
+    """
+
+    name: str
+    subject: str
+    schema_text: str
+    schema_type: str = "JSON"
+    references: tuple[ReferencedSchema, ...] = ()
 
 
 @dataclass(frozen=True)

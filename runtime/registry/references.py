@@ -6,13 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from runtime.registry.avro_names import NAMED_KINDS, PRIMITIVES, defined_namespace, full_name
+
 __all__ = ["inline_avro_references"]
-
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-
-
-def _full(name: str, namespace: str | None) -> str:
-    return name if "." in name or not namespace else f"{namespace}.{name}"
 
 
 def inline_avro_references(schema_text: str, referenced: Mapping[str, str]) -> str:
@@ -27,9 +23,9 @@ def inline_avro_references(schema_text: str, referenced: Mapping[str, str]) -> s
 
     def walk(node: Any, namespace: str | None) -> Any:
         if isinstance(node, str):
-            if node in _PRIMITIVES:
+            if node in PRIMITIVES:
                 return node
-            full = _full(node, namespace)
+            full = full_name(node, namespace)
             for candidate in (full, node):
                 if candidate in loaded and candidate not in defined:
                     defined.add(candidate)
@@ -42,10 +38,10 @@ def inline_avro_references(schema_text: str, referenced: Mapping[str, str]) -> s
             return node
         out = dict(node)
         kind = node.get("type")
-        if kind in ("record", "error", "enum", "fixed") and isinstance(node.get("name"), str):
+        if kind in NAMED_KINDS and isinstance(node.get("name"), str):
             name = node["name"]
-            own = node.get("namespace", namespace) if "." not in name else name.rsplit(".", 1)[0]
-            defined.add(_full(name, own))
+            own = defined_namespace(name, node.get("namespace"), namespace)
+            defined.add(full_name(name, own))
             if kind in ("record", "error"):
                 out["fields"] = [
                     {**f, "type": walk(f.get("type"), own)} if isinstance(f, dict) else f
@@ -56,7 +52,7 @@ def inline_avro_references(schema_text: str, referenced: Mapping[str, str]) -> s
             out["items"] = walk(node.get("items"), namespace)
         elif kind == "map":
             out["values"] = walk(node.get("values"), namespace)
-        elif isinstance(kind, (dict, list)) or (isinstance(kind, str) and kind not in _PRIMITIVES):
+        elif isinstance(kind, (dict, list)) or (isinstance(kind, str) and kind not in PRIMITIVES):
             out["type"] = walk(kind, namespace)
         return out
 

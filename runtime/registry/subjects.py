@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from runtime.registry.avro_names import root_full_name
+
 __all__ = ["STRATEGIES", "SubjectNameError", "record_name", "subject_name"]
 
 STRATEGIES = ("topic", "record", "topic_record")
@@ -20,10 +22,9 @@ def record_name(schema_type: str, schema_text: str) -> str:
     except ValueError as exc:
         raise SubjectNameError(f"schema is not JSON: {exc}") from exc
     if schema_type.upper() == "AVRO":
-        if isinstance(data, dict) and isinstance(data.get("name"), str):
-            name: str = data["name"]
-            namespace = data.get("namespace")
-            return name if "." in name or not namespace else f"{namespace}.{name}"
+        named = root_full_name(data)
+        if named is not None:
+            return named
         # Unnamed types are named by their type, as Avro's Schema.getFullName() does
         # (so a "string" key under the record strategy is subject "string").
         if isinstance(data, str):

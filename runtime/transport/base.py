@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from re import Pattern
-from typing import Any
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from runtime.messages import TP, Headers, Message, RecordMetadata
 
@@ -14,8 +14,12 @@ __all__ = [
     "AdminTransport",
     "ConsumerSettings",
     "ConsumerTransport",
+    "DeliveryFn",
     "ProducerSettings",
     "ProducerTransport",
+    "RebalanceListener",
+    "SendFn",
+    "SendPath",
     "TopicDescription",
     "Transport",
 ]
@@ -62,8 +66,31 @@ class TopicDescription:
     config: Mapping[str, str] = field(default_factory=dict)
 
 
+SendFn = Callable[
+    [str, bytes | None, bytes | None, int | None, int | None, Headers | None], Awaitable[Any]
+]
+"""``send(topic, value, key, partition, timestamp_ms, headers)``: queue one record; awaiting the
+result returns once it is queued, with a delivery handle. The argument order is aiokafka's, so
+its bound ``send`` serves as is."""
+
+DeliveryFn = Callable[[Any, str], Awaitable[RecordMetadata]]
+"""``delivery(handle, topic)``: the awaitable of the record's :class:`RecordMetadata`, from the
+handle that awaiting ``send`` returned."""
+
+
+class SendPath(NamedTuple):
+    """The two callables a started producer sends through, fetched once per producer.
+
+    Split in two, and not methods, so the per-record path adds no Python frame over the
+    client's own ``send``.
+    """
+
+    send: SendFn
+    delivery: DeliveryFn
+
+
 class ProducerTransport(ABC):
-    """Sends records; ``send`` returns once the record is queued, its result once acked."""
+    """Sends records through :meth:`send_path`; a record's delivery resolves once acked."""
 
     @abstractmethod
     async def start(self) -> None:
@@ -74,25 +101,8 @@ class ProducerTransport(ABC):
         """Flush what is queued and disconnect."""
 
     @abstractmethod
-    def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        *,
-        partition: int | None = None,
-        timestamp_ms: int | None = None,
-        headers: Headers | None = None,
-    ) -> Awaitable[Any]:
-        """Queue a record: awaiting the result returns once it is queued, with a raw delivery
-        handle that :meth:`delivery` turns into an awaitable of :class:`RecordMetadata`.
-
-        Split in two so the hot path adds no coroutine frame over the client's own ``send``.
-        """
-
-    @abstractmethod
-    def delivery(self, handle: Any) -> Awaitable[RecordMetadata]:
-        """The awaitable of the record's metadata, from what awaiting :meth:`send` returned."""
+    def send_path(self) -> SendPath:
+        """The send and delivery callables of the started producer (valid until :meth:`stop`)."""
 
     @abstractmethod
     async def flush(self) -> None:
@@ -101,6 +111,16 @@ class ProducerTransport(ABC):
     @abstractmethod
     async def partitions_for(self, topic: str) -> int:
         """Number of partitions of ``topic`` (the broker may auto-create it)."""
+
+
+class RebalanceListener(Protocol):
+    """Told when the group moves partitions away from this member and to it."""
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Before ``revoked`` go to another member (commit what was processed now)."""
+
+    async def on_partitions_assigned(self, assigned: set[TP]) -> None:
+        """``assigned`` are newly this member's; reading resumes at their committed offsets."""
 
 
 class ConsumerTransport(ABC):
@@ -115,8 +135,14 @@ class ConsumerTransport(ABC):
         """Leave the group and disconnect (does not commit)."""
 
     @abstractmethod
-    async def subscribe(self, topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> None:
-        """Replace the subscription with these names and patterns."""
+    async def subscribe(
+        self,
+        topics: frozenset[str],
+        patterns: tuple[Pattern[str], ...],
+        listener: RebalanceListener | None = None,
+    ) -> None:
+        """Replace the subscription with these names and patterns; ``listener`` hears of
+        every partition the group takes away from this member or gives to it."""
 
     @abstractmethod
     async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
@@ -153,17 +179,35 @@ class AdminTransport(ABC):
         """Partitions, replicas and (non-default) config of ``name``, or None if it is missing."""
 
 
-class Transport(ABC):
-    """Builds the producer, consumer and admin client for one broker URL."""
+E = TypeVar("E")
 
-    @abstractmethod
+
+class Transport(Generic[E]):
+    """Builds the producer, consumer and admin client for one broker.
+
+    Each client is built from ``endpoint`` (what the broker URL points at: a bootstrap
+    string, an in-process broker) by the factory the subclass passes in.
+    """
+
+    def __init__(
+        self,
+        endpoint: E,
+        *,
+        producer: Callable[[E, ProducerSettings], ProducerTransport],
+        consumer: Callable[[E, ConsumerSettings], ConsumerTransport],
+        admin: Callable[[E], AdminTransport],
+    ) -> None:
+        self.endpoint = endpoint
+        self._factories = (producer, consumer, admin)
+
     def producer(self, settings: ProducerSettings) -> ProducerTransport:
         """A new, unstarted producer."""
+        return self._factories[0](self.endpoint, settings)
 
-    @abstractmethod
     def consumer(self, settings: ConsumerSettings) -> ConsumerTransport:
         """A new, unstarted consumer."""
+        return self._factories[1](self.endpoint, settings)
 
-    @abstractmethod
     def admin(self) -> AdminTransport:
         """A new, unstarted admin client."""
+        return self._factories[2](self.endpoint)

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from re import Pattern
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, for_code
 
 from runtime.errors import DeclareError
-from runtime.messages import TP, Headers, Message, RecordMetadata
+from runtime.messages import TP, Message, RecordMetadata
 from runtime.transport.base import (
     AdminTransport,
     ConsumerSettings,
     ConsumerTransport,
     ProducerSettings,
     ProducerTransport,
+    RebalanceListener,
+    SendPath,
     TopicDescription,
     Transport,
 )
@@ -35,21 +37,21 @@ _new_metadata = tuple.__new__
 
 
 class _Delivery:
-    """Awaits aiokafka's delivery future and converts its metadata (no extra Future per send)."""
+    """Awaits aiokafka's delivery future and takes its metadata over (no extra Future)."""
 
-    __slots__ = ("_fut",)
+    __slots__ = ("_fut", "_topic")
 
-    def __init__(self, fut: Any) -> None:
+    def __init__(self, fut: Any, topic: str) -> None:
         self._fut = fut
+        self._topic = topic
 
     def __await__(self) -> Generator[Any, None, RecordMetadata]:
-        fut = self._fut
-        md = fut.result() if fut.done() else (yield from fut.__await__())
-        # aiokafka's RecordMetadata: (topic, partition, topic_partition, offset, timestamp ms,
-        # timestamp_type, log_start_offset); built with tuple.__new__ because this runs per record.
-        topic, partition, _, offset, ts, ts_type, _ = md
-        seconds = None if ts is None or ts == _NO_TIMESTAMP else ts / 1000.0
-        return _new_metadata(RecordMetadata, (topic, partition, offset, seconds, ts_type or 0))
+        md = yield from self._fut
+        if md is None:
+            # acks=0: aiokafka resolves without metadata (the broker sends none).
+            return RecordMetadata(self._topic, -1, TP(self._topic, -1), -1)
+        # aiokafka's RecordMetadata has our field order: one tuple copy (runs per record).
+        return _new_metadata(RecordMetadata, md)
 
 
 class KafkaProducer(ProducerTransport):
@@ -59,7 +61,6 @@ class KafkaProducer(ProducerTransport):
         self._bootstrap = bootstrap_servers
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
-        self._send: Callable[..., Awaitable[Any]] | None = None
 
     async def start(self) -> None:
         """Connect to the cluster."""
@@ -76,34 +77,21 @@ class KafkaProducer(ProducerTransport):
             max_batch_size=s.max_batch_size,
         )
         await self._producer.start()
-        # Bound once: send() runs per record and should add as little as possible.
-        self._send = self._producer.send
 
     async def stop(self) -> None:
         """Flush and disconnect."""
         if self._producer is not None:
-            producer, self._producer, self._send = self._producer, None, None
+            producer, self._producer = self._producer, None
             await producer.stop()
 
-    def send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        *,
-        partition: int | None = None,
-        timestamp_ms: int | None = None,
-        headers: Headers | None = None,
-    ) -> Awaitable[Any]:
-        """aiokafka's own ``send`` coroutine (queues in its accumulator; returns its future)."""
-        send = self._send
-        if send is None:
+    def _require(self, topic: str) -> AIOKafkaProducer:
+        if self._producer is None:
             raise RuntimeError(f"kafka producer for {topic!r} is not started")
-        return send(topic, value, key, partition, timestamp_ms, headers or None)
+        return self._producer
 
-    def delivery(self, handle: Any) -> Awaitable[RecordMetadata]:
-        """Wrap aiokafka's delivery future so it resolves to our :class:`RecordMetadata`."""
-        return _Delivery(handle)
+    def send_path(self) -> SendPath:
+        """aiokafka's own bound ``send`` (same argument order) and :class:`_Delivery`."""
+        return SendPath(self._require("<any>").send, _Delivery)
 
     async def flush(self) -> None:
         """Wait for all queued records."""
@@ -112,9 +100,7 @@ class KafkaProducer(ProducerTransport):
 
     async def partitions_for(self, topic: str) -> int:
         """Partition count from cluster metadata."""
-        if self._producer is None:
-            raise RuntimeError(f"kafka producer for {topic!r} is not started")
-        return len(await self._producer.partitions_for(topic))
+        return len(await self._require(topic).partitions_for(topic))
 
 
 def _subscription_regex(topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> str:
@@ -122,6 +108,21 @@ def _subscription_regex(topics: frozenset[str], patterns: tuple[Pattern[str], ..
     if topics:
         parts.append("(?:" + "|".join(re.escape(t) + "$" for t in sorted(topics)) + ")")
     return "|".join(parts)
+
+
+class _ListenerAdapter(ConsumerRebalanceListener):  # type: ignore[misc]
+    """aiokafka's rebalance callbacks, passed on with :class:`TP` sets."""
+
+    def __init__(self, listener: RebalanceListener) -> None:
+        self._listener = listener
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._listener.on_partitions_revoked({TP(tp.topic, tp.partition) for tp in revoked})
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._listener.on_partitions_assigned(
+            {TP(tp.topic, tp.partition) for tp in assigned}
+        )
 
 
 class KafkaConsumer(ConsumerTransport):
@@ -163,14 +164,20 @@ class KafkaConsumer(ConsumerTransport):
             raise RuntimeError("kafka consumer is not started")
         return self._consumer
 
-    async def subscribe(self, topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> None:
+    async def subscribe(
+        self,
+        topics: frozenset[str],
+        patterns: tuple[Pattern[str], ...],
+        listener: RebalanceListener | None = None,
+    ) -> None:
         """Subscribe to names and patterns (one regex when any pattern is involved)."""
         consumer = self._require()
         self._subscribed = bool(topics or patterns)
+        adapter = _ListenerAdapter(listener) if listener is not None else None
         if patterns:
-            consumer.subscribe(pattern=_subscription_regex(topics, patterns))
+            consumer.subscribe(pattern=_subscription_regex(topics, patterns), listener=adapter)
         elif topics:
-            consumer.subscribe(topics=sorted(topics))
+            consumer.subscribe(topics=sorted(topics), listener=adapter)
         else:
             consumer.unsubscribe()
 
@@ -316,20 +323,11 @@ class KafkaAdmin(AdminTransport):
         return TopicDescription(name, len(partitions), replicas, config)
 
 
-class KafkaTransport(Transport):
+class KafkaTransport(Transport[str]):
     """Builds aiokafka-backed clients for ``bootstrap_servers``."""
 
     def __init__(self, bootstrap_servers: str) -> None:
+        super().__init__(
+            bootstrap_servers, producer=KafkaProducer, consumer=KafkaConsumer, admin=KafkaAdmin
+        )
         self.bootstrap_servers = bootstrap_servers
-
-    def producer(self, settings: ProducerSettings) -> KafkaProducer:
-        """A new aiokafka producer."""
-        return KafkaProducer(self.bootstrap_servers, settings)
-
-    def consumer(self, settings: ConsumerSettings) -> KafkaConsumer:
-        """A new aiokafka consumer."""
-        return KafkaConsumer(self.bootstrap_servers, settings)
-
-    def admin(self) -> KafkaAdmin:
-        """A new aiokafka admin client."""
-        return KafkaAdmin(self.bootstrap_servers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Generator, Mapping
+from collections.abc import Generator, Mapping
 from re import Pattern
 from typing import Any, Generic, TypeVar
 
@@ -14,6 +14,7 @@ from runtime.transport.base import (
     ConsumerTransport,
     ProducerSettings,
     ProducerTransport,
+    SendPath,
     TopicDescription,
     Transport,
 )
@@ -39,6 +40,10 @@ class Resolved(Generic[T]):
         yield  # pragma: no cover - makes this a generator
 
 
+def _delivered(metadata: RecordMetadata, topic: str) -> Resolved[RecordMetadata]:
+    return Resolved(metadata)
+
+
 class MemoryProducer(ProducerTransport):
     """Appends straight to the broker; every send is acked at once."""
 
@@ -52,27 +57,22 @@ class MemoryProducer(ProducerTransport):
     async def stop(self) -> None:
         """Nothing is buffered."""
 
-    async def send(
+    def send_path(self) -> SendPath:
+        """Append at once (the handle is the metadata); the delivery is already done."""
+        return SendPath(self._send, _delivered)
+
+    async def _send(
         self,
         topic: str,
-        key: bytes | None,
         value: bytes | None,
-        *,
+        key: bytes | None,
         partition: int | None = None,
         timestamp_ms: int | None = None,
         headers: Headers | None = None,
-    ) -> Awaitable[RecordMetadata]:
-        """Append the record now; its metadata comes back as an already-done awaitable."""
-        return Resolved(
-            self.broker.append(
-                topic, key, value, partition=partition, timestamp_ms=timestamp_ms, headers=headers
-            )
+    ) -> RecordMetadata:
+        return self.broker.append(
+            topic, key, value, partition=partition, timestamp_ms=timestamp_ms, headers=headers
         )
-
-    def delivery(self, handle: Any) -> Awaitable[RecordMetadata]:
-        """The handle already is an awaitable of the metadata."""
-        delivery: Awaitable[RecordMetadata] = handle  # no cast(): this runs per record
-        return delivery
 
     async def flush(self) -> None:
         """Nothing is buffered."""
@@ -211,20 +211,11 @@ class MemoryAdmin(AdminTransport):
         return TopicDescription(name, len(topic.partitions), topic.replicas, dict(topic.config))
 
 
-class MemoryTransport(Transport):
+class MemoryTransport(Transport[MemoryBroker]):
     """Builds memory producers, consumers and admins for the broker named ``name``."""
 
     def __init__(self, name: str = "") -> None:
         self.broker = MemoryBroker.get(name)
-
-    def producer(self, settings: ProducerSettings) -> MemoryProducer:
-        """A producer appending to this broker."""
-        return MemoryProducer(self.broker, settings)
-
-    def consumer(self, settings: ConsumerSettings) -> MemoryConsumer:
-        """A consumer-group member on this broker."""
-        return MemoryConsumer(self.broker, settings)
-
-    def admin(self) -> MemoryAdmin:
-        """An admin client for this broker."""
-        return MemoryAdmin(self.broker)
+        super().__init__(
+            self.broker, producer=MemoryProducer, consumer=MemoryConsumer, admin=MemoryAdmin
+        )

@@ -136,13 +136,15 @@ class MemoryBroker:
             )
         log = topic.partitions[partition]
         offset = len(log)
-        ts = (time.time() * 1000.0 if timestamp_ms is None else timestamp_ms) / 1000.0
-        log.append(Message(topic_name, partition, offset, ts, key, value, headers or []))
+        ts_ms = int(time.time() * 1000.0) if timestamp_ms is None else timestamp_ms
+        log.append(
+            Message(topic_name, partition, offset, ts_ms / 1000.0, key, value, headers or [])
+        )
         for group in self.groups.values():
             for member in group.members.values():
                 if member.wants(topic_name):
                     member.wake()
-        return RecordMetadata(topic_name, partition, offset, ts, 0)
+        return RecordMetadata(topic_name, partition, TP(topic_name, partition), offset, ts_ms, 0)
 
     # -- consumer groups --------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from runtime.transport.base import Transport
 
@@ -52,7 +53,7 @@ def parse_broker_url(url: str) -> BrokerURL:
     return BrokerURL("kafka", servers)
 
 
-def transport_for(url: BrokerURL) -> Transport:
+def transport_for(url: BrokerURL) -> Transport[Any]:
     """The transport for a parsed URL (imports aiokafka only for kafka://)."""
     if url.scheme == "memory":
         from runtime.transport.memory import MemoryTransport

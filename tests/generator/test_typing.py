@@ -7,38 +7,9 @@ from pathlib import Path
 import pytest
 from mypy import api
 
+from tests.generator.typed_usage import BAD_LINES, bad_line_number, usage
+
 ROOT = Path(__file__).resolve().parents[2]
-
-USAGE = """
-import datetime as dt
-import uuid
-
-from runtime import App
-from generated.avro.com.acme.customers import Customer
-from generated.avro.com.acme.orders import OrderConfirmed, OrderPlaced
-from generated.customers import CustomersTopic
-from generated.orders import OrdersTopic
-
-
-async def use(app: App) -> None:
-    orders = OrdersTopic(app)
-    confirmed = OrderConfirmed(order_id=uuid.uuid4(), at=dt.datetime.now(dt.UTC))
-    await orders.send(key="o-1", value=confirmed)
-    same: OrdersTopic = orders.derive(partitions=2)
-    async for event in orders:
-        key: str | None = event.key
-        value = event.value
-        if isinstance(value, OrderPlaced):
-            first_sku: str = value.lines[0].sku
-    await CustomersTopic(app).send(key="c-1", value=None)  # a tombstone
-{bad}
-"""
-
-BAD_LINES = {
-    "wrong-key": "    await orders.send(key=42, value=confirmed)",
-    "wrong-value": '    await orders.send(key="o-1", value=Customer)',
-    "wrong-field": '    OrderConfirmed(order_id="not-a-uuid", at=dt.datetime.now(dt.UTC))',
-}
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +50,14 @@ def test_generated_package_passes_mypy_strict(cache_dir: Path) -> None:
 
 
 def test_typed_usage_passes(tmp_path: Path, cache_dir: Path) -> None:
-    output, status = _mypy(tmp_path, USAGE.format(bad=""), cache_dir)
+    output, status = _mypy(tmp_path, usage(), cache_dir)
     assert status == 0, output
 
 
 @pytest.mark.parametrize("case", sorted(BAD_LINES))
 def test_wrong_types_are_reported(tmp_path: Path, case: str, cache_dir: Path) -> None:
-    output, status = _mypy(tmp_path, USAGE.format(bad=BAD_LINES[case]), cache_dir)
+    output, status = _mypy(tmp_path, usage(case), cache_dir)
     assert status == 1, output
-    bad_line = USAGE.format(bad=BAD_LINES[case]).splitlines().index(BAD_LINES[case]) + 1
+    bad_line = bad_line_number(case)
     assert f"usage.py:{bad_line}: error" in output, output
     assert output.count(": error") == 1, output

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from generator.commands import compat, pull, push
-from runtime.registry import RegisteredSchema, SchemaRegistryClient
+from runtime.registry import RegisteredSchema, SchemaReference, SchemaRegistryClient
 from tests.registry.helpers import unique
 
 USER_V1: dict[str, Any] = {
@@ -225,3 +225,49 @@ def test_push_registers_the_text_generated_code_registers() -> None:
                 compared += 1
     if compared == 0:
         pytest.skip("no generated topic modules yet")
+
+
+async def _register_union_topic(url: str, topic: str) -> None:
+    """Confluent's several-event-types-per-topic layout: a union of referenced records."""
+    placed = {"type": "record", "name": "Placed", "namespace": "cmd.union", "fields": []}
+    cancelled = {**placed, "name": "Cancelled", "fields": [{"name": "why", "type": "string"}]}
+    async with SchemaRegistryClient(url) as client:
+        refs = []
+        for record in (placed, cancelled):
+            subject = f"{topic}-cmd.union.{record['name']}"
+            await client.register(subject, json.dumps(record))
+            refs.append(SchemaReference(f"cmd.union.{record['name']}", subject, 1))
+        union = json.dumps(["null", "cmd.union.Placed", "cmd.union.Cancelled"])
+        await client.register(f"{topic}-value", union, references=refs)
+        await client.register(f"{topic}-key", json.dumps({"type": "string"}))
+        # An array root has no descriptor spelling: its topic is left out, with a warning.
+        await client.register(f"{topic}-arr-value", json.dumps({"type": "array", "items": "int"}))
+
+
+@pytest.mark.registry
+def test_pull_writes_union_values_into_the_descriptor(
+    tmp_path: Path, registry_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = unique("cmd-union")
+    asyncio.run(_register_union_topic(registry_url, topic))
+    out_dir = tmp_path / "pulled"
+    subjects = [f"{topic}-value", f"{topic}-key", f"{topic}-arr-value"]
+    argv = ["--registry", registry_url, "-o", str(out_dir), "--format", "json"]
+    code, out = _run(pull.main, [*argv, *(a for s in subjects for a in ("--subject", s))], capsys)
+    assert code == 0, out
+    descriptor = (out_dir / "pulled.topic.yaml").read_text()
+    # The null branch is dropped: a null value is a tombstone, and the generator refuses it.
+    assert '    value: ["cmd.union.Placed", "cmd.union.Cancelled"]' in descriptor
+    assert '    key: "string"' in descriptor
+    assert f"{topic}-arr" not in descriptor
+    warnings = [i for i in json.loads(out)["issues"] if i["severity"] == "warning"]
+    assert [w["subject"] for w in warnings] == [f"{topic}-arr-value"]
+    assert "version 1" in warnings[0]["message"] and "array" not in descriptor
+    notices = [i["message"] for i in json.loads(out)["issues"] if i["subject"] == f"{topic}-value"]
+    assert any("null branch is left out" in n for n in notices)
+    # The pulled folder compiles: the union value became a typed topic.
+    from generator.cli import main as gen_topics
+
+    assert gen_topics([str(out_dir), "-o", str(tmp_path / "generated")]) == 0
+    module = (tmp_path / "generated" / f"{topic.replace('-', '_')}.py").read_text()
+    assert "Placed" in module and "Cancelled" in module

@@ -1,0 +1,116 @@
+"""Earlier versions of a subject (from files, git or a registry) and checking a schema
+against them: what ``compat`` and ``push`` share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from generator.commands.report import Issue
+from generator.commands.sources import SchemaEntry, SchemaSet
+from generator.compat import CompatibilityLevel, check_compatibility
+from generator.json_lines import line_of
+from runtime.registry import SchemaRegistryClient, SubjectNotFoundError
+from runtime.registry.references import inline_avro_references
+
+__all__ = ["History", "check_entry", "history_from_registry", "history_from_set"]
+
+
+@dataclass
+class History:
+    """Earlier versions of one subject: texts oldest first, labels, JSON context."""
+
+    texts: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    bases: list[str] = field(default_factory=list)
+    documents: dict[str, Any] = field(default_factory=dict)
+
+
+def history_from_set(entry: SchemaEntry, old: SchemaSet, label: str) -> History | None:
+    """``entry``'s subject in ``old`` (files or a git revision), or None when it is new."""
+    previous = old.entries.get(entry.subject)
+    if previous is None and len(old.entries) == 1 and old.root is not None:
+        # Two single files: compare them whatever their subjects are called.
+        previous = next(iter(old.entries.values()))
+    if previous is None:
+        return None
+    return History(
+        texts=[previous.text],
+        labels=[f"{label}:{previous.file}"],
+        bases=[previous.base],
+        documents=old.documents,
+    )
+
+
+async def history_from_registry(
+    client: SchemaRegistryClient, entry: SchemaEntry, transitive: bool
+) -> History | None:
+    """The registered versions ``entry`` is checked against (every one when ``transitive``,
+    else the latest), references resolved; None when the subject is not registered."""
+    try:
+        versions = await client.get_versions(entry.subject)
+    except SubjectNotFoundError:
+        return None
+    history = History()
+    for version in versions if transitive else versions[-1:]:
+        registered = await client.get_version(entry.subject, version)
+        text = registered.schema
+        referenced = await client.get_references(registered.references)
+        if registered.schema_type == "AVRO" and referenced:
+            text = inline_avro_references(text, referenced)
+        own = json.loads(text).get("$id") if registered.schema_type == "JSON" else None
+        for name, ref_text in referenced.items():
+            data = json.loads(ref_text)
+            history.documents[name] = data
+            if isinstance(own, str):
+                history.documents[urljoin(own, name)] = data
+        history.texts.append(text)
+        history.labels.append(f"{entry.subject} v{version}")
+        history.bases.append("")
+    return history
+
+
+def _json_path(path: str) -> str:
+    parts = [p for p in path.lstrip("#").split("/") if p]
+    return "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts)
+
+
+def _line(entry: SchemaEntry, path: str) -> int:
+    file = Path(entry.file)
+    if file.exists() and file.suffix in (".avsc", ".json"):
+        text = file.read_text(encoding="utf-8")
+        if entry.schema_type == "JSON" or text == entry.text:
+            return line_of(text, _json_path(path))
+    return entry.line
+
+
+def check_entry(
+    entry: SchemaEntry, history: History, level: CompatibilityLevel, new: SchemaSet
+) -> list[Issue]:
+    """One error issue per incompatibility, naming the file and line of the new schema."""
+    report = check_compatibility(
+        entry.schema_type,
+        entry.text,
+        history.texts,
+        level,
+        labels=history.labels,
+        new_base=entry.base,
+        new_documents=new.documents,
+        history_bases=history.bases,
+        history_documents=history.documents,
+    )
+    return [
+        Issue(
+            severity="error",
+            subject=entry.subject,
+            message=f"{finding.message} ({finding.direction} against {finding.version})",
+            file=entry.file,
+            line=_line(entry, finding.path),
+            rule=finding.rule,
+            path=finding.path,
+        )
+        for finding in report.findings
+    ]

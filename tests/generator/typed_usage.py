@@ -1,0 +1,53 @@
+"""A typed use of the generated package, and one-line mistakes a type checker must report.
+
+Shared by the mypy and pyright tests so both checkers judge the same code.
+"""
+
+from __future__ import annotations
+
+USAGE = """
+import datetime as dt
+import uuid
+
+from runtime import App
+from generated.avro.com.acme.customers import Customer
+from generated.avro.com.acme.orders import OrderConfirmed, OrderPlaced
+from generated.customers import CustomersTopic
+from generated.orders import OrdersTopic
+
+
+async def use(app: App) -> list[object]:
+    seen: list[object] = [Customer]
+    orders = OrdersTopic(app)
+    confirmed = OrderConfirmed(order_id=uuid.uuid4(), at=dt.datetime.now(dt.UTC))
+    await orders.send(key="o-1", value=confirmed)
+    same: OrdersTopic = orders.derive(partitions=2)
+    seen.append(same)
+    async for event in orders:
+        key: str | None = event.key
+        value = event.value
+        seen.append(key)
+        if isinstance(value, OrderPlaced):
+            first_sku: str = value.lines[0].sku
+            seen.append(first_sku)
+    await CustomersTopic(app).send(key="c-1", value=None)  # a tombstone
+{bad}
+    return seen
+"""
+
+#: Each line is one type error, inserted at ``{bad}`` in :data:`USAGE`.
+BAD_LINES = {
+    "wrong-key": "    await orders.send(key=42, value=confirmed)",
+    "wrong-value": '    await orders.send(key="o-1", value=Customer)',
+    "wrong-field": '    OrderConfirmed(order_id="not-a-uuid", at=dt.datetime.now(dt.UTC))',
+}
+
+
+def usage(case: str | None = None) -> str:
+    """The usage source, with the mistake ``case`` (a key of :data:`BAD_LINES`) or none."""
+    return USAGE.format(bad="" if case is None else BAD_LINES[case])
+
+
+def bad_line_number(case: str) -> int:
+    """The 1-based line of the mistake ``case`` in ``usage(case)``."""
+    return usage(case).splitlines().index(BAD_LINES[case]) + 1
