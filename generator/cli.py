@@ -19,7 +19,7 @@ from typing import TextIO
 
 from generator.compiler import compile_folder
 from generator.errors import GeneratorError
-from generator.writer import compare, with_manifest, write
+from generator.writer import Comparison, compare, with_manifest, write
 
 SUBCOMMANDS = ("compat", "pull", "push")
 EXIT_OK, EXIT_STALE, EXIT_INVALID = 0, 1, 2
@@ -100,32 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.output
     if args.check:
         result = compare(out, with_manifest(files))
-        if args.format == "json":
-            print(
-                json.dumps(
-                    {
-                        "ok": result.clean,
-                        "stale": result.stale,
-                        "missing": result.missing,
-                        "extra": result.extra,
-                        "diff": result.diff,
-                        "errors": [],
-                    },
-                    indent=2,
-                )
-            )
-        elif result.clean:
-            print(f"gen-topics: {out} is up to date ({len(files) + 1} files)", file=sys.stderr)
-        else:
-            sys.stdout.write(result.diff)
-            for kind in ("stale", "missing", "extra"):
-                for name in getattr(result, kind):
-                    print(f"gen-topics: {kind}: {out / name}", file=sys.stderr)
-            print(
-                f"gen-topics: {out} is out of date; run: gen-topics {args.schemas} -o {out}"
-                + (" --clean" if result.extra else ""),
-                file=sys.stderr,
-            )
+        try:
+            _print_check(args, out, result, len(files) + 1)
+        except BrokenPipeError:
+            # `gen-topics --check | head`: the reader left; the verdict still stands.
+            _silence_stdout()
         return EXIT_OK if result.clean else EXIT_STALE
     try:
         written, removed = write(out, files, clean=args.clean)
@@ -165,6 +144,44 @@ def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
                 file=sys.stderr,
             )
     return EXIT_INVALID
+
+
+
+def _print_check(args: argparse.Namespace, out: Path, result: Comparison, count: int) -> None:
+    """Print the result of ``--check`` in the chosen format."""
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "ok": result.clean,
+                    "stale": result.stale,
+                    "missing": result.missing,
+                    "extra": result.extra,
+                    "diff": result.diff,
+                    "errors": [],
+                },
+                indent=2,
+            )
+        )
+    elif result.clean:
+        print(f"gen-topics: {out} is up to date ({count} files)", file=sys.stderr)
+    else:
+        # The summary goes first so that it survives a reader that stops early (`| head`).
+        for kind in ("stale", "missing", "extra"):
+            for name in getattr(result, kind):
+                print(f"gen-topics: {kind}: {out / name}", file=sys.stderr)
+        print(
+            f"gen-topics: {out} is out of date; run: gen-topics {args.schemas} -o {out}"
+            + (" --clean" if result.extra else ""),
+            file=sys.stderr,
+        )
+        sys.stdout.write(result.diff)
+
+
+def _silence_stdout() -> None:
+    # Python would report the closed pipe again when it flushes stdout at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

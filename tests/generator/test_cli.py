@@ -142,6 +142,28 @@ def test_quiet_when_piped(schemas: Path, tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
 
 
+
+def test_check_into_a_closed_pipe_keeps_its_verdict(schemas: Path, tmp_path: Path) -> None:
+    # `gen-topics --check | head -1`: the reader is gone before the diff is written.
+    exe = str(ROOT / ".venv" / "bin" / "gen-topics")
+    out = tmp_path / "gen"
+    main([str(schemas), "-o", str(out)])
+    (schemas / "order.avsc").write_text(ORDER.replace('"Order"', '"Order", "doc": "changed"'))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [exe, str(schemas), "-o", str(out), "--check"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "stale" in done.stderr
+
+
 @pytest.mark.parametrize("command", ["compat", "pull", "push"])
 def test_registry_subcommands_are_dispatched(command: str) -> None:
     exe = str(ROOT / ".venv" / "bin" / "gen-topics")
