@@ -40,6 +40,8 @@ class Conductor:
         self._last_commit = 0.0
         self._error: BaseException | None = None
         self._isolated = False
+        # Partitions revoked while the current fetched batch is being dispatched.
+        self._revoked_in_batch: set[TP] = set()
 
     def __contains__(self, topic: object) -> bool:
         return topic in self._topics
@@ -93,7 +95,7 @@ class Conductor:
                 names.update(topic.topics)
         self._routes.clear()
         self._isolated = any(t.active_partitions is not None for t in self._topics)
-        await consumer.subscribe(frozenset(names), tuple(patterns))
+        await consumer.subscribe(frozenset(names), tuple(patterns), self)
 
     def _route(self, name: str) -> list[TopicReading[Any, Any]]:
         targets = self._routes.get(name)
@@ -111,8 +113,11 @@ class Conductor:
                 if self._dirty:
                     await self._resubscribe(consumer)
                 batches = await consumer.getmany(_FETCH_TIMEOUT_MS)
+                self._revoked_in_batch.clear()
                 for tp, messages in batches.items():
                     for message in messages:
+                        if tp in self._revoked_in_batch:
+                            break  # the new owner reads these from the committed offset
                         await self._dispatch(tp, message)
                 if loop.time() - self._last_commit >= self.app.conf.commit_interval:
                     await self.commit()
@@ -133,13 +138,44 @@ class Conductor:
                 t for t in targets if t.active_partitions is None or tp in t.active_partitions
             ]
         acking = [t for t in targets if t.acks]
-        self.tracker.delivered(tp, message.offset, len(acking))
+        self.tracker.delivered(tp, message, len(acking))
         for topic in targets:
             await topic.deliver(message)
+            if tp in self._revoked_in_batch:
+                # Revoked while this delivery waited for room in a full queue.
+                topic.drop_queued(lambda queued: queued is message)
+
+    # -- rebalancing (RebalanceListener) -------------------------------------------------
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Commit what was processed on ``revoked``, then drop their unprocessed records so
+        the new owner reads them from the committed offset (at-least-once, no loss)."""
+        self._revoked_in_batch |= revoked
+        offsets = self.tracker.committable(revoked)
+        if offsets and self._consumer is not None:
+            try:
+                await self._consumer.commit(offsets)
+                self.tracker.mark_committed(offsets)
+            except Exception as exc:
+                # Not committed: the new owner reprocesses them (duplicates, never a loss).
+                log.warning(
+                    "app %r: could not commit %s before giving the partitions up: %s",
+                    self.app.id,
+                    offsets,
+                    exc,
+                )
+        tracker = self.tracker
+        for topic in list(self._topics):
+            topic.drop_queued(lambda m: m.tp in revoked and tracker.holds(m))
+        tracker.forget(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TP]) -> None:
+        """Track ``assigned`` afresh: reading restarts at their committed offsets."""
+        self.tracker.forget(assigned)
 
     def ack(self, message: Message) -> None:
         """A reader finished ``message``."""
-        self.tracker.ack(message.tp, message.offset)
+        self.tracker.ack(message)
 
     async def commit(self) -> dict[TP, int]:
         """Commit every processed offset now; returns what was committed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any, Literal, Self, TypeVar, cast, overload
 
 from runtime.codecs import PreparedCodec
@@ -25,6 +26,11 @@ class _Failure:
     def __init__(self, error: BaseException, message: Message | None) -> None:
         self.error = error
         self.message = message
+
+
+def _is_stale(item: Any, stale: Callable[[Message], bool]) -> bool:
+    message = item.message if isinstance(item, Event | _Failure) else None
+    return message is not None and stale(message)
 
 
 class TopicReading(TopicCore[K, V]):
@@ -157,6 +163,18 @@ class TopicReading(TopicCore[K, V]):
         except DecodeError as exc:
             item = _Failure(exc, message)
         await self.queue.put(item)
+
+    def drop_queued(self, stale: Callable[[Message], bool]) -> int:
+        """Remove queued events (and decode failures) whose record ``stale`` says to drop,
+        keeping the others in order; returns how many were dropped. Used on a rebalance."""
+        queue = self._queue
+        if queue is None or queue.empty():
+            return 0
+        items = [queue.get_nowait() for _ in range(queue.qsize())]
+        kept = [item for item in items if not _is_stale(item, stale)]
+        for item in kept:
+            queue.put_nowait(item)
+        return len(items) - len(kept)
 
     def on_stop_iteration(self) -> None:
         """Iteration stopped: an isolated-partition clone leaves the app's subscriptions."""

@@ -46,12 +46,17 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], list[dict[str, An
     results: list[dict[str, Any]] = []
     old: SchemaSet | None = None
     client: SchemaRegistryClient | None = None
+    revision: str | None = None
+    # A file at a git revision is a single file too.
+    single = args.new.is_file()
     if args.against.startswith("git:"):
+        revision = args.against
         old = load_git(args.against[4:], args.new)
     elif is_registry_url(args.against):
         client = SchemaRegistryClient(args.against)
     else:
         old = load_path(Path(args.against))
+        single = single and Path(args.against).is_file()
     try:
         for entry in new.entries.values():
             level = forced or parse_level(entry.level or "BACKWARD")
@@ -59,7 +64,7 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], list[dict[str, An
                 history = await history_from_registry(client, entry, level.transitive)
             else:
                 assert old is not None
-                history = history_from_set(entry, old, args.against)
+                history = history_from_set(entry, old, revision, single=single)
             if history is None:
                 results.append({"subject": entry.subject, "level": level.value, "status": "new"})
                 continue

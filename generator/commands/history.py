@@ -10,8 +10,10 @@ from typing import Any
 from urllib.parse import urljoin
 
 from generator.commands.report import Issue
-from generator.commands.sources import SchemaEntry, SchemaSet
+from generator.commands.sources import SchemaEntry, SchemaSet, SourceError
 from generator.compat import CompatibilityLevel, check_compatibility
+from generator.compat.check import NEW
+from generator.compat.findings import SchemaTextError
 from generator.json_lines import line_of
 from runtime.registry import SchemaRegistryClient, SubjectNotFoundError
 from runtime.registry.references import inline_avro_references
@@ -29,17 +31,21 @@ class History:
     documents: dict[str, Any] = field(default_factory=dict)
 
 
-def history_from_set(entry: SchemaEntry, old: SchemaSet, label: str) -> History | None:
-    """``entry``'s subject in ``old`` (files or a git revision), or None when it is new."""
+def history_from_set(
+    entry: SchemaEntry, old: SchemaSet, revision: str | None = None, *, single: bool = False
+) -> History | None:
+    """``entry``'s subject in ``old`` (files, or files at git ``revision`` such as
+    ``git:main``), or None when it is new. Labelled by file (and revision). ``single``:
+    two single files are compared, so the old file's subject need not match."""
     previous = old.entries.get(entry.subject)
-    if previous is None and len(old.entries) == 1 and old.root is not None:
+    if previous is None and single and len(old.entries) == 1:
         # Two single files: compare them whatever their subjects are called.
         previous = next(iter(old.entries.values()))
     if previous is None:
         return None
     return History(
         texts=[previous.text],
-        labels=[f"{label}:{previous.file}"],
+        labels=[f"{revision}:{previous.file}" if revision else previous.file],
         bases=[previous.base],
         documents=old.documents,
     )
@@ -90,18 +96,34 @@ def _line(entry: SchemaEntry, path: str) -> int:
 def check_entry(
     entry: SchemaEntry, history: History, level: CompatibilityLevel, new: SchemaSet
 ) -> list[Issue]:
-    """One error issue per incompatibility, naming the file and line of the new schema."""
-    report = check_compatibility(
-        entry.schema_type,
-        entry.text,
-        history.texts,
-        level,
-        labels=history.labels,
-        new_base=entry.base,
-        new_documents=new.documents,
-        history_bases=history.bases,
-        history_documents=history.documents,
-    )
+    """One error issue per incompatibility, naming the file and line of the new schema.
+
+    Raises :class:`SourceError` naming the file and line (new schema) or the version
+    (earlier schema) when a schema cannot be read.
+    """
+    try:
+        report = check_compatibility(
+            entry.schema_type,
+            entry.text,
+            history.texts,
+            level,
+            labels=history.labels,
+            new_base=entry.base,
+            new_documents=new.documents,
+            history_bases=history.bases,
+            history_documents=history.documents,
+        )
+    except SchemaTextError as exc:
+        where = exc.path or ""
+        if exc.source == NEW:
+            place = f"{entry.file}:{_line(entry, where) if where else entry.line}"
+        else:
+            place = f"{exc.source} (compared with {entry.file})"
+        at = f" (at {where})" if where else ""
+        raise SourceError(
+            f"{place}: subject {entry.subject!r}: not a valid {entry.schema_type} schema: "
+            f"{exc.problem}{at}"
+        ) from None
     return [
         Issue(
             severity="error",

@@ -19,6 +19,7 @@ from generator.avro_loader import load_avro
 from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
 from generator.avro_text import schema_text
 from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
+from generator.suggest import did_you_mean
 from runtime.registry.avro_names import root_full_name
 from runtime.registry.subjects import subject_name
 
@@ -77,8 +78,10 @@ def _json_documents(files: list[Path]) -> dict[str, Any]:
     for path in files:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise SourceError(f"{path}: not valid JSON: {exc}") from exc
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot read: {exc}") from exc
+        except ValueError as exc:
+            raise _not_json(str(path), exc) from exc
         docs[path.resolve().as_uri()] = data
         if isinstance(data, dict) and isinstance(data.get("$id"), str):
             docs[data["$id"]] = data
@@ -109,12 +112,23 @@ def _external_refs(data: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _avro_type(ref: TypeRef, registry: AvroRegistry) -> AvroType | None:
+def _not_json(shown: str, exc: ValueError) -> SourceError:
+    """``file:line: not valid JSON: ...`` for a JSON parse error."""
+    if isinstance(exc, json.JSONDecodeError):
+        return SourceError(f"{shown}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})")
+    return SourceError(f"{shown}: not valid JSON: {exc}")
+
+
+def _avro_type(ref: TypeRef, registry: AvroRegistry, where: str) -> AvroType | None:
     def one(name: str) -> AvroType:
         if name in PRIMITIVES:
             return Primitive(name)
         if name not in registry.types:
-            raise SourceError(f"line {ref.line}: unknown Avro type {name!r}")
+            raise SourceError(
+                f"{where}:{ref.line}: unknown Avro type {name!r}; expected a primitive or a "
+                "named type defined in an .avsc file"
+                + did_you_mean(name, [*PRIMITIVES, *registry.types])
+            )
         return Ref(name)
 
     types = [one(n) for n in ref.names]
@@ -196,7 +210,7 @@ def _topic_entry(
         serializer = topic.key_serializer if is_key else topic.value_serializer
         if serializer not in (None, "avro"):
             return None  # raw/str/json keys and values never reach the registry
-        avro = _avro_type(ref, registry)
+        avro = _avro_type(ref, registry, _rel(descriptor, shown))
         if avro is None:
             return None
         text = schema_text(avro, registry)
@@ -225,7 +239,7 @@ def _load_file(path: Path, shown: Path) -> SchemaSet:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise SourceError(f"{_rel(path, shown)}: not valid JSON: {exc}") from exc
+        raise _not_json(_rel(path, shown), exc) from exc
     kind, subject = _describe_file(path, _rel(path, shown), data)
     docs = {path.resolve().as_uri(): data}
     entry = SchemaEntry(subject, kind, text, _rel(path, shown), 1, None, path.resolve().as_uri())

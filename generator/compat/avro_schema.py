@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.compat.findings import SchemaTextError
+from generator.suggest import did_you_mean
 from runtime.registry.avro_names import NAMED_KINDS, PRIMITIVES, defined_namespace, full_name
 
 __all__ = [
@@ -147,13 +148,13 @@ class _Parser:
                 [self.parse(branch, namespace, f"{path}/{i}") for i, branch in enumerate(data)]
             )
         if not isinstance(data, dict):
-            raise AvroSchemaError(f"expected a type name, object or array", path)
+            raise AvroSchemaError("expected a type name, object or array", path)
         kind = data.get("type")
         if isinstance(kind, (dict, list)):
             # {"type": {...}} wraps a type, as field declarations do.
             return self.parse(kind, namespace, f"{path}/type")
         if not isinstance(kind, str):
-            raise AvroSchemaError(f"missing 'type'", path)
+            raise AvroSchemaError("missing 'type'", path)
         if kind in PRIMITIVES:
             return AvroPrimitive(kind)
         if kind == "array":
@@ -170,7 +171,11 @@ class _Parser:
         for candidate in (full_name(name, namespace), name):
             if candidate in self.names:
                 return self.names[candidate]
-        raise AvroSchemaError(f"unknown type {name!r}", path)
+        raise AvroSchemaError(
+            f"unknown type {name!r}; expected a primitive or a named type defined before this use"
+            + did_you_mean(name, [*PRIMITIVES, *self.names]),
+            path,
+        )
 
     def _named(self, kind: str, data: dict[str, Any], namespace: str | None, path: str) -> AvroNode:
         name = data.get("name")
@@ -208,7 +213,7 @@ class _Parser:
                 raise AvroSchemaError(f"record {fullname} needs 'fields'", path)
             for i, raw in enumerate(raw_fields):
                 if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-                    raise AvroSchemaError(f"a field needs a 'name'", f"{path}/fields/{i}")
+                    raise AvroSchemaError("a field needs a 'name'", f"{path}/fields/{i}")
                 field_aliases = raw.get("aliases")
                 node.fields.append(
                     AvroField(

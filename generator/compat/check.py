@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from generator.compat.avro import check_reader_writer
 from generator.compat.avro_schema import AvroNamed, AvroNode, parse_avro
-from generator.compat.findings import CompatibilityLevel, Finding, parse_level
+from generator.compat.findings import CompatibilityLevel, Finding, SchemaTextError, parse_level
 from generator.compat.jsonschema import diff_json_schemas
 from generator.compat.jsonschema_model import JsonNode, load_json_schema
 
-__all__ = ["CompatibilityReport", "UnsupportedSchemaType", "check_compatibility"]
+__all__ = ["NEW", "CompatibilityReport", "UnsupportedSchemaType", "check_compatibility"]
 
 
 class UnsupportedSchemaType(ValueError):
@@ -46,6 +47,20 @@ def _avro(text: str, references: Sequence[str]) -> AvroNode:
         _, known = parse_avro(ref, known)
     root, _ = parse_avro(text, known)
     return root
+
+
+#: The ``source`` of a :class:`SchemaTextError` raised for the new schema.
+NEW = "new schema"
+
+_N = TypeVar("_N")
+
+
+def _read(source: str, parse: Callable[[], _N]) -> _N:
+    """``parse()``, its error saying which compared schema could not be read."""
+    try:
+        return parse()
+    except SchemaTextError as exc:
+        raise exc.in_source(source) from None
 
 
 def _compare_avro(old: AvroNode, new: AvroNode, direction: str, version: str) -> list[Finding]:
@@ -94,16 +109,20 @@ def check_compatibility(
     old_nodes: list[Any]
     compare: Callable[[Any, Any, str, str], list[Finding]]
     if kind == "AVRO":
-        new_node = _avro(new, references)
-        old_nodes = [_avro(history[i], references) for i in against]
+        new_node = _read(NEW, lambda: _avro(new, references))
+        old_nodes = [_read(names[i], partial(_avro, history[i], references)) for i in against]
         compare = _compare_avro
     elif kind == "JSON":
-        new_node = load_json_schema(new, base=new_base, documents=new_documents)
+        new_node = _read(NEW, lambda: load_json_schema(new, base=new_base, documents=new_documents))
         old_nodes = [
-            load_json_schema(
-                history[i],
-                base=history_bases[i] if history_bases else "",
-                documents=history_documents,
+            _read(
+                names[i],
+                partial(
+                    load_json_schema,
+                    history[i],
+                    base=history_bases[i] if history_bases else "",
+                    documents=history_documents,
+                ),
             )
             for i in against
         ]

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
-    "SchemaTextError","CompatibilityLevel", "Finding", "InvalidLevelError", "parse_level"]
+    "CompatibilityLevel",
+    "Finding",
+    "InvalidLevelError",
+    "SchemaTextError",
+    "parse_level",
+]
 
 
 class InvalidLevelError(ValueError):

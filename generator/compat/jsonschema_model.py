@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin
 
+from generator.compat.findings import SchemaTextError
+
 __all__ = ["JsonNode", "JsonSchemaError", "load_json_schema", "load_json_schema_data"]
 
 

@@ -37,7 +37,8 @@ class SchemaRegistryError(Exception):
         self.request = request
         code = f" error_code {error_code}" if error_code is not None else ""
         where = f" on {request}" if request else ""
-        super().__init__(f"schema registry HTTP {status}{code}{where}: {registry_message}")
+        answer = f"HTTP {status}{code}" if status else "request failed"
+        super().__init__(f"schema registry {answer}{where}: {registry_message}")
 
 
 class SubjectNotFoundError(SchemaRegistryError):

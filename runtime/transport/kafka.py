@@ -120,9 +120,7 @@ class _ListenerAdapter(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._listener.on_partitions_revoked({TP(tp.topic, tp.partition) for tp in revoked})
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self._listener.on_partitions_assigned(
-            {TP(tp.topic, tp.partition) for tp in assigned}
-        )
+        await self._listener.on_partitions_assigned({TP(tp.topic, tp.partition) for tp in assigned})
 
 
 class KafkaConsumer(ConsumerTransport):

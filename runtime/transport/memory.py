@@ -14,6 +14,7 @@ from runtime.transport.base import (
     ConsumerTransport,
     ProducerSettings,
     ProducerTransport,
+    RebalanceListener,
     SendPath,
     TopicDescription,
     Transport,
@@ -95,6 +96,7 @@ class MemoryConsumer(ConsumerTransport):
         self._positions: dict[TP, int] = {}
         self._topics: frozenset[str] = frozenset()
         self._patterns: tuple[Pattern[str], ...] = ()
+        self._listener: RebalanceListener | None = None
 
     async def start(self) -> None:
         """Join the group (with an empty subscription until :meth:`subscribe`)."""
@@ -109,9 +111,15 @@ class MemoryConsumer(ConsumerTransport):
             self.broker.leave(self.settings.group_id, self._member_id)
             self._member_id = None
 
-    async def subscribe(self, topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> None:
+    async def subscribe(
+        self,
+        topics: frozenset[str],
+        patterns: tuple[Pattern[str], ...],
+        listener: RebalanceListener | None = None,
+    ) -> None:
         """Replace the subscription; the group rebalances."""
         self._topics, self._patterns = topics, patterns
+        self._listener = listener
         if self._member_id is None:
             await self.start()
         assert self._member_id is not None
@@ -120,16 +128,23 @@ class MemoryConsumer(ConsumerTransport):
         )
         self._wake.set()
 
-    def _refresh_assignment(self) -> None:
+    async def _refresh_assignment(self) -> None:
         assert self._member_id is not None
         generation = self.broker.generation(self.settings.group_id)
         if generation == self._generation:
             return
         self._generation = generation
-        self._assigned = self.broker.assignment(self.settings.group_id, self._member_id)
-        keep = set(self._assigned)
+        assigned = self.broker.assignment(self.settings.group_id, self._member_id)
+        keep = set(assigned)
+        revoked = set(self._positions) - keep
+        if revoked and self._listener is not None:
+            await self._listener.on_partitions_revoked(revoked)
+        self._assigned = assigned
         # Revoked partitions forget their position; a re-assignment restarts from the commit.
         self._positions = {tp: pos for tp, pos in self._positions.items() if tp in keep}
+        added = keep - set(self._positions)
+        if added and self._listener is not None:
+            await self._listener.on_partitions_assigned(added)
         for tp in self._assigned:
             if tp not in self._positions:
                 committed = self.broker.committed(self.settings.group_id, tp)
@@ -150,7 +165,7 @@ class MemoryConsumer(ConsumerTransport):
         limit = self.settings.max_poll_records or _MAX_FETCH
         while True:
             self._wake.clear()
-            self._refresh_assignment()
+            await self._refresh_assignment()
             out: dict[TP, list[Message]] = {}
             budget = limit
             for tp in self._assigned:
