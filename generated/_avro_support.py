@@ -66,10 +66,12 @@ class AvroTypeCodec(SchemaCodec[T]):
         to_avro: Callable[[T], Any] | None = None,
         from_avro: Callable[[Any], T] | None = None,
         name: str = "avro",
+        expected: str | None = None,
     ) -> None:
         self.schema_text = schema_text
         self.fingerprint = fingerprint
         self.name = name
+        self.expected = expected
         self.parsed_schema: Any = fastavro.parse_schema(json.loads(schema_text))
         self._to_avro = to_avro
         self._from_avro = from_avro
@@ -82,7 +84,14 @@ class AvroTypeCodec(SchemaCodec[T]):
             datum = value if self._to_avro is None else self._to_avro(value)
             _write(buf, self.parsed_schema, datum)
         except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
-            raise EncodeError(f"avro codec {self.name!r}: {type(exc).__name__}: {exc}") from exc
+            got = type(value).__name__
+            if self.expected is None or got in self.expected.split(" | "):
+                what = f"this {got} does not fit the schema"
+            else:
+                what = f"expected {self.expected}, got {got}"
+            raise EncodeError(
+                f"avro codec {self.name!r}: {what}: {type(exc).__name__}: {exc}"
+            ) from exc
         return buf.getvalue()
 
     def decode(self, data: bytes) -> T:

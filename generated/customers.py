@@ -55,6 +55,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="customers-key",
+    expected="str",
 )
 VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
@@ -62,6 +63,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     to_avro=_avro_com_acme_customers.Customer.to_avro,
     from_avro=_avro_com_acme_customers.Customer.from_avro,
     name="customers-value",
+    expected="Customer",
 )
 
 

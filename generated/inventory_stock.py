@@ -55,6 +55,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     to_avro=_avro_com_acme_inventory.StockKey.to_avro,
     from_avro=_avro_com_acme_inventory.StockKey.from_avro,
     name="inventory.stock-key",
+    expected="StockKey",
 )
 VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
@@ -62,6 +63,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     to_avro=_avro_com_acme_inventory.StockLevel.to_avro,
     from_avro=_avro_com_acme_inventory.StockLevel.from_avro,
     name="inventory.stock-value",
+    expected="StockLevel",
 )
 
 

@@ -102,6 +102,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="orders-key",
+    expected="str",
 )
 VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
@@ -109,6 +110,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     to_avro=_value_to_avro,
     from_avro=_value_from_avro,
     name="orders-value",
+    expected="OrderPlaced | OrderConfirmed | OrderDelivered | OrderCancelled",
 )
 
 

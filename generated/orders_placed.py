@@ -54,6 +54,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="orders.placed-key",
+    expected="str",
 )
 VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
@@ -61,6 +62,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     to_avro=_avro_com_acme_orders.OrderPlaced.to_avro,
     from_avro=_avro_com_acme_orders.OrderPlaced.from_avro,
     name="orders.placed-value",
+    expected="OrderPlaced",
 )
 
 

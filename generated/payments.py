@@ -64,6 +64,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="payments-key",
+    expected="str",
 )
 VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     VALUE_SCHEMA,
@@ -71,6 +72,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     to_avro=_avro_com_acme_payments.Payment.to_avro,
     from_avro=_avro_com_acme_payments.Payment.from_avro,
     name="payments-value",
+    expected="Payment",
 )
 
 

@@ -132,6 +132,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
     name="shipment-tracking-key",
+    expected="int",
 )
 VALUE_CODEC: Final = JsonModelCodec(_jsonmodels_shipments_shipment_event.ShipmentEvent, VALUE_SCHEMA)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
+import re
 from pathlib import Path
 from typing import Any
 
@@ -365,6 +366,9 @@ def _side(
                 args.append(f"from_avro=_{lower}_from_avro")
                 out["uses_any"] = True
         args.append(f"name={codec_name}")
+        # What a user reads in an EncodeError: the type as written, without module aliases.
+        readable = re.sub(r"[\w.]*\.", "", type_name)
+        args.append(f"expected={py_string(readable)}")
         support = r.support()
         out["codec_assign"] = (
             f"{label}_CODEC: Final = {support}.AvroTypeCodec[{alias_name}](\n    "

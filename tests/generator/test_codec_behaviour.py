@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 import uuid
 
 import fastavro
@@ -94,9 +95,19 @@ def test_recursive_type_round_trips() -> None:
     assert Component.from_avro(kit.to_avro()) == kit
 
 
-def test_wrong_value_is_an_encode_error_naming_the_codec() -> None:
-    with pytest.raises(EncodeError, match="payments-value"):
+def test_wrong_value_is_an_encode_error_naming_the_codec_and_the_types() -> None:
+    with pytest.raises(EncodeError, match=r"payments-value.*expected Payment, got str"):
         payments.VALUE_CODEC.encode("not a payment")  # type: ignore[arg-type]
+    union = "OrderPlaced | OrderConfirmed | OrderDelivered | OrderCancelled"
+    with pytest.raises(EncodeError, match=re.escape(f"expected {union}, got Money")):
+        orders.VALUE_CODEC.encode(Money(amount=decimal.Decimal("1.00")))  # type: ignore[arg-type]
+
+
+def test_right_type_with_a_bad_field_names_the_field() -> None:
+    bad = dataclasses.replace(OrderConfirmed(order_id=ORDER_ID, at=AT), at="yesterday")  # type: ignore[arg-type]
+    with pytest.raises(EncodeError, match="this OrderConfirmed does not fit the schema") as info:
+        orders.VALUE_CODEC.encode(bad)
+    assert "expected" not in str(info.value)
 
 
 def test_embedded_fingerprint_matches_embedded_schema() -> None:
