@@ -5,8 +5,8 @@
 
 Kafka: ``Topic.send`` (raw codec, 100-byte value) vs aiokafka's ``AIOKafkaProducer.send`` with
 the same bytes, settings and broker. Memory: ``Topic.send`` vs the memory broker's own append
-in one coroutine (the least a memory send can cost). Prints messages/s and the ratio
-Topic / peer (target: >= 0.85). The broker comes from ``KAFKA_BOOTSTRAP_SERVERS`` or is
+in one coroutine (the least a memory send can cost). Prints messages/s, CPU time per message and the
+ratios Topic / peer (target: >= 0.85). The broker comes from ``KAFKA_BOOTSTRAP_SERVERS`` or is
 started with the project's scripts (scripts/stack.py).
 """
 
@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,24 +37,32 @@ VALUE = bytes(range(100))
 ACKS = 1
 
 
-async def _timed(n: int, send: Callable[[], Awaitable[Awaitable[Any]]]) -> float:
-    """Messages/s for ``n`` sends, including waiting for every delivery."""
+class Run(NamedTuple):
+    """One timed run: wall-clock messages/s, and this process's CPU time per message."""
+
+    rate: float
+    cpu_us: float
+
+
+async def _timed(n: int, send: Callable[[], Awaitable[Awaitable[Any]]]) -> Run:
+    """``n`` sends, including waiting for every delivery."""
     gc.collect()  # each run starts without the previous run's garbage
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     pending = [await send() for _ in range(n)]
     for delivery in pending:
         await delivery
-    return n / (time.perf_counter() - started)
+    cpu = time.process_time() - cpu_started
+    return Run(n / (time.perf_counter() - started), cpu / n * 1e6)
 
 
 async def _paired(
-    rounds: int, peer: Callable[[], Awaitable[float]], ours: Callable[[], Awaitable[float]]
-) -> tuple[list[float], list[float]]:
+    rounds: int, peer: Callable[[], Awaitable[Run]], ours: Callable[[], Awaitable[Run]]
+) -> tuple[list[Run], list[Run]]:
     """``rounds`` runs of each, interleaved so drift on a shared machine hits both alike; the
     order flips every round because the second run of a pair is measurably slower (the
     broker is still writing the first one's records)."""
-    peer_runs: list[float] = []
-    our_runs: list[float] = []
+    peer_runs: list[Run] = []
+    our_runs: list[Run] = []
     for i in range(rounds):
         if i % 2:
             our_runs.append(await ours())
@@ -65,7 +73,7 @@ async def _paired(
     return our_runs, peer_runs
 
 
-async def kafka_aiokafka(bootstrap: str, topic: str, n: int) -> float:
+async def kafka_aiokafka(bootstrap: str, topic: str, n: int) -> Run:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=ACKS, linger_ms=0)
     await producer.start()
     try:
@@ -75,7 +83,7 @@ async def kafka_aiokafka(bootstrap: str, topic: str, n: int) -> float:
         await producer.stop()
 
 
-async def kafka_topic(bootstrap: str, topic: str, n: int) -> float:
+async def kafka_topic(bootstrap: str, topic: str, n: int) -> Run:
     async with App(
         f"bench-{uuid.uuid4().hex[:6]}", broker=f"kafka://{bootstrap}", producer_acks=ACKS
     ) as app:
@@ -84,7 +92,7 @@ async def kafka_topic(bootstrap: str, topic: str, n: int) -> float:
         return await _timed(n, lambda: t.send(value=VALUE))
 
 
-async def memory_transport(n: int) -> float:
+async def memory_transport(n: int) -> Run:
     name = f"bench-{uuid.uuid4().hex[:6]}"
     broker = MemoryTransport(name).broker
     try:
@@ -98,7 +106,7 @@ async def _memory_send(broker: MemoryBroker) -> Awaitable[RecordMetadata]:
     return Resolved(broker.append("bench", None, VALUE))
 
 
-async def memory_topic(n: int) -> float:
+async def memory_topic(n: int) -> Run:
     name = f"bench-{uuid.uuid4().hex[:6]}"
     async with App("bench", broker=f"memory://{name}") as app:
         t = app.topic("bench", value_serializer="raw")
@@ -118,16 +126,23 @@ def _bootstrap() -> tuple[str, Any]:
     return stack.kafka_bootstrap(), stack
 
 
-def _report(label: str, ours: list[float], peer: list[float], peer_name: str) -> None:
-    # Each pair ran back to back, under the same machine load; the median of
-    # the paired ratios is robust to other processes on a shared machine, best-of shows peaks.
-    ratios = sorted(o / p for o, p in zip(ours, peer, strict=True))
-    median = statistics.median(ratios)
+def _report(label: str, ours: list[Run], peer: list[Run], peer_name: str) -> None:
+    # Each pair ran back to back, under the same machine load; the median of the paired
+    # ratios is robust to other processes on a shared machine, best-of shows peaks. The CPU
+    # ratio (peer's CPU time per message / ours) counts only this process's work, so it is
+    # the steadiest measure of the overhead Topic.send adds when the machine is busy.
+    ratios = sorted(o.rate / p.rate for o, p in zip(ours, peer, strict=True))
+    cpu_ratios = sorted(p.cpu_us / o.cpu_us for o, p in zip(ours, peer, strict=True))
+    our_rates, peer_rates = [r.rate for r in ours], [r.rate for r in peer]
     print(
-        f"{label:<7} Topic.send {statistics.median(ours):>9,.0f} msg/s (best {max(ours):,.0f})"
-        f"  {peer_name} {statistics.median(peer):>9,.0f} msg/s (best {max(peer):,.0f})"
-        f"  ratio median {median:.2f} [min {ratios[0]:.2f}, max {ratios[-1]:.2f}]"
-        f"  best/best {max(ours) / max(peer):.2f}"
+        f"{label:<7} Topic.send {statistics.median(our_rates):>9,.0f} msg/s "
+        f"(best {max(our_rates):,.0f}, {statistics.median(r.cpu_us for r in ours):.2f} us CPU)"
+        f"  {peer_name} {statistics.median(peer_rates):>9,.0f} msg/s "
+        f"(best {max(peer_rates):,.0f}, {statistics.median(r.cpu_us for r in peer):.2f} us CPU)"
+        f"\n        ratio median {statistics.median(ratios):.2f} [min {ratios[0]:.2f}, "
+        f"max {ratios[-1]:.2f}]  best/best {max(our_rates) / max(peer_rates):.2f}"
+        f"  CPU ratio median {statistics.median(cpu_ratios):.2f} "
+        f"[min {cpu_ratios[0]:.2f}, max {cpu_ratios[-1]:.2f}]"
     )
 
 

@@ -41,8 +41,11 @@ def _in_process_registry() -> SchemaRegistryClient:
     ids: dict[str, int] = {}
 
     def answer(request: httpx.Request) -> httpx.Response:
-        schema = json.loads(request.content)["schema"]
-        return httpx.Response(200, json={"id": ids.setdefault(schema, len(ids) + 1)})
+        if request.method == "POST" and request.url.path.endswith("/versions"):
+            schema = json.loads(request.content)["schema"]
+            return httpx.Response(200, json={"id": ids.setdefault(schema, len(ids) + 1)})
+        # Lookups and "latest" find nothing: every codec registers its schema once.
+        return httpx.Response(404, json={"error_code": 40401, "message": "not found"})
 
     return SchemaRegistryClient("http://in-process.invalid", transport=httpx.MockTransport(answer))
 

@@ -130,20 +130,10 @@ class TopicReading(TopicCore[K, V]):
         field = "key"
         try:
             if message.key is not None:
-                codec, prepared = self._codec(name, True, None, None)
-                key = (
-                    await cast(PreparedCodec, codec).decode_async(message.key)
-                    if prepared
-                    else codec.decode(message.key)
-                )
+                key = await self._decode_field(name, True, message.key)
             field = "value"
             if message.value is not None:
-                codec, prepared = self._codec(name, False, None, None)
-                value = (
-                    await cast(PreparedCodec, codec).decode_async(message.value)
-                    if prepared
-                    else codec.decode(message.value)
-                )
+                value = await self._decode_field(name, False, message.value)
         except Exception as exc:
             raise DecodeError(
                 f"cannot decode the {field} of {name}[{message.partition}]@{message.offset}: {exc}",
@@ -155,6 +145,12 @@ class TopicReading(TopicCore[K, V]):
             ) from exc
         on_ack = self.app.conductor.ack if self.acks else None
         return Event(key, value, dict(message.headers), message, on_ack=on_ack)
+
+    async def _decode_field(self, name: str, is_key: bool, data: bytes) -> Any:
+        codec, prepared = self._codec(name, is_key, None, None)
+        if prepared:
+            return await cast(PreparedCodec, codec).decode_async(data)
+        return codec.decode(data)
 
     async def deliver(self, message: Message) -> None:
         """The consumer's path: decode and queue the event, or queue the decode error."""

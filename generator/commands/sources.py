@@ -199,8 +199,13 @@ def _topic_entry(
         name = ref.names[0]
         file = by_id.get(name) if "://" in name else (descriptor.parent / name).resolve()
         if file is None or not file.exists():
+            expected = (
+                "no schema under the folder has this $id"
+                if "://" in name
+                else f"expected the file {_rel(descriptor.parent / name, shown)}"
+            )
             raise SourceError(
-                f"{_rel(descriptor, shown)}:{ref.line}: JSON Schema {name!r} not found"
+                f"{_rel(descriptor, shown)}:{ref.line}: JSON Schema {name!r} not found: {expected}"
             )
         text = file.read_text(encoding="utf-8")
         kind = "JSON"

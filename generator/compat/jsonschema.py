@@ -179,35 +179,21 @@ def _compare(ctx: _Context, original: JsonNode | None, update: JsonNode | None) 
     if original.kind != "combined" and update.kind == "combined":
         subs = _dedup(update.subschemas)
         if len(subs) == 1:
-            sub = ctx.sub()
-            _compare(sub, original, subs[0])
-            if sub.compatible:
-                ctx.changes += sub.changes
+            if _adopt_if_compatible(ctx, original, subs[0]):
                 return
-        elif update.criterion in ("anyOf", "oneOf"):
-            for candidate in subs:
-                sub = ctx.sub()
-                _compare(sub, original, candidate)
-                if sub.compatible:
-                    ctx.changes += sub.changes
-                    ctx.add("SUM_TYPE_EXTENDED")
-                    return
+        elif update.criterion in ("anyOf", "oneOf") and any(
+            _adopt_if_compatible(ctx, original, c, "SUM_TYPE_EXTENDED") for c in subs
+        ):
+            return
     elif original.kind == "combined" and update.kind != "combined":
         subs = _dedup(original.subschemas)
         if len(subs) == 1:
-            sub = ctx.sub()
-            _compare(sub, subs[0], update)
-            if sub.compatible:
-                ctx.changes += sub.changes
+            if _adopt_if_compatible(ctx, subs[0], update):
                 return
-        elif original.criterion == "allOf":
-            for candidate in subs:
-                sub = ctx.sub()
-                _compare(sub, candidate, update)
-                if sub.compatible:
-                    ctx.changes += sub.changes
-                    ctx.add("PRODUCT_TYPE_NARROWED")
-                    return
+        elif original.criterion == "allOf" and any(
+            _adopt_if_compatible(ctx, c, update, "PRODUCT_TYPE_NARROWED") for c in subs
+        ):
+            return
 
     if original.kind != update.kind:
         # Anything may become the empty schema; nothing was valid under false.
@@ -224,6 +210,20 @@ def _compare(ctx: _Context, original: JsonNode | None, update: JsonNode | None) 
         _compare_same_kind(ctx, original, update)
     finally:
         ctx.stack.discard(key)
+
+
+def _adopt_if_compatible(
+    ctx: _Context, original: JsonNode, update: JsonNode, rule: str | None = None
+) -> bool:
+    """Compare in a scratch context; when compatible, keep its changes (and ``rule``)."""
+    sub = ctx.sub()
+    _compare(sub, original, update)
+    if not sub.compatible:
+        return False
+    ctx.changes += sub.changes
+    if rule is not None:
+        ctx.add(rule)
+    return True
 
 
 def _compare_same_kind(ctx: _Context, original: JsonNode, update: JsonNode) -> None:

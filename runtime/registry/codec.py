@@ -209,15 +209,10 @@ class RegistryCodec(Codec[T]):
         # Fast path (the common case): our own schema id, checked without a call.
         if data[:HEADER_SIZE] == self._header and self._header:
             return self.inner.decode(data[HEADER_SIZE:])
-        schema_id, payload = self._writer_id(data)
-        if schema_id is None:
-            return self.inner.decode(payload)
-        writer = self._writers.get(schema_id)
-        if writer is None:
-            writer = await self._fetch_writer(schema_id, data)
-        if schema_id in self._same_ids:
-            return self.inner.decode(payload)
-        return self.inner.decode_with_writer_schema(payload, writer)
+        schema_id, _ = self._writer_id(data)
+        if schema_id is not None and schema_id not in self._writers:
+            await self._fetch_writer(schema_id, data)
+        return self.decode(data)
 
     async def _fetch_writer(self, schema_id: int, data: bytes) -> str:
         try:

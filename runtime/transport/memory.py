@@ -130,30 +130,35 @@ class MemoryConsumer(ConsumerTransport):
 
     async def _refresh_assignment(self) -> None:
         assert self._member_id is not None
-        generation = self.broker.generation(self.settings.group_id)
-        if generation == self._generation:
-            return
-        self._generation = generation
-        assigned = self.broker.assignment(self.settings.group_id, self._member_id)
-        keep = set(assigned)
-        revoked = set(self._positions) - keep
-        if revoked and self._listener is not None:
-            await self._listener.on_partitions_revoked(revoked)
-        self._assigned = assigned
-        # Revoked partitions forget their position; a re-assignment restarts from the commit.
-        self._positions = {tp: pos for tp, pos in self._positions.items() if tp in keep}
-        added = keep - set(self._positions)
-        if added and self._listener is not None:
-            await self._listener.on_partitions_assigned(added)
+        group_id, member_id = self.settings.group_id, self._member_id
+        generation = self.broker.generation(group_id)
+        if generation != self._generation:
+            self._generation = generation
+            self._assigned = self.broker.assignment(group_id, member_id)
+            revoked = set(self._positions) - set(self._assigned)
+            if revoked:
+                # Like Kafka: the listener commits before the partitions are given up.
+                if self._listener is not None:
+                    await self._listener.on_partitions_revoked(revoked)
+                self.broker.release(group_id, member_id, revoked)
+                self._positions = {
+                    tp: pos for tp, pos in self._positions.items() if tp not in revoked
+                }
+        claimed: set[TP] = set()
         for tp in self._assigned:
-            if tp not in self._positions:
-                committed = self.broker.committed(self.settings.group_id, tp)
-                if committed is not None:
-                    self._positions[tp] = committed
-                elif self.settings.auto_offset_reset == "latest":
-                    self._positions[tp] = len(self.broker.topics[tp.topic].partitions[tp.partition])
-                else:
-                    self._positions[tp] = 0
+            if tp not in self._positions and self.broker.claim(group_id, member_id, tp):
+                claimed.add(tp)
+                self._positions[tp] = self._start_offset(tp)
+        if claimed and self._listener is not None:
+            await self._listener.on_partitions_assigned(claimed)
+
+    def _start_offset(self, tp: TP) -> int:
+        committed = self.broker.committed(self.settings.group_id, tp)
+        if committed is not None:
+            return committed
+        if self.settings.auto_offset_reset == "latest":
+            return len(self.broker.topics[tp.topic].partitions[tp.partition])
+        return 0
 
     async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
         """Records past each position, waiting up to ``timeout_ms`` for some to arrive."""
@@ -168,9 +173,8 @@ class MemoryConsumer(ConsumerTransport):
             await self._refresh_assignment()
             out: dict[TP, list[Message]] = {}
             budget = limit
-            for tp in self._assigned:
+            for tp, pos in list(self._positions.items()):
                 log = self.broker.topics[tp.topic].partitions[tp.partition]
-                pos = self._positions[tp]
                 if pos < len(log) and budget > 0:
                     batch = log[pos : pos + budget]
                     out[tp] = batch

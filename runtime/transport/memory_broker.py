@@ -52,6 +52,13 @@ class _Group:
     committed: dict[TP, int] = field(default_factory=dict)
     members: dict[int, _Member] = field(default_factory=dict)
     generation: int = 0
+    # Which member reads each partition now; a new owner waits until the old one let go.
+    owners: dict[TP, int] = field(default_factory=dict)
+
+    def rebalance(self) -> None:
+        self.generation += 1
+        for member in self.members.values():
+            member.wake()
 
 
 class MemoryBroker:
@@ -153,22 +160,20 @@ class MemoryBroker:
         self._ids += 1
         group = self.groups.setdefault(group_id, _Group())
         group.members[self._ids] = member
-        group.generation += 1
+        group.rebalance()
         return self._ids
 
     def leave(self, group_id: str, member_id: int) -> None:
         """Remove a member; its partitions go to the others."""
         group = self.groups.get(group_id)
         if group is not None and group.members.pop(member_id, None) is not None:
-            group.generation += 1
-            for other in group.members.values():
-                other.wake()
+            group.rebalance()
 
     def update_member(self, group_id: str, member_id: int, member: _Member) -> None:
         """Change a member's subscription (a rebalance)."""
         group = self.groups[group_id]
         group.members[member_id] = member
-        group.generation += 1
+        group.rebalance()
 
     def generation(self, group_id: str) -> int:
         """Changes whenever the group's assignment may change."""
@@ -188,6 +193,25 @@ class MemoryBroker:
                     owned.append(TP(name, partition))
         return owned
 
+    def claim(self, group_id: str, member_id: int, tp: TP) -> bool:
+        """Take ``tp`` for ``member_id``: False while the member that read it before has not
+        released it (it may still commit what it processed)."""
+        group = self.groups[group_id]
+        owner = group.owners.get(tp)
+        if owner is not None and owner != member_id and owner in group.members:
+            return False
+        group.owners[tp] = member_id
+        return True
+
+    def release(self, group_id: str, member_id: int, tps: set[TP]) -> None:
+        """``member_id`` stopped reading ``tps``; members waiting for them are woken."""
+        group = self.groups[group_id]
+        for tp in tps:
+            if group.owners.get(tp) == member_id:
+                del group.owners[tp]
+        for member in group.members.values():
+            member.wake()
+
     def commit(self, group_id: str, offsets: Mapping[TP, int]) -> None:
         """Store the group's next offsets to read."""
         self.groups.setdefault(group_id, _Group()).committed.update(offsets)
@@ -200,9 +224,7 @@ class MemoryBroker:
     def _bump_all_groups(self) -> None:
         # A new topic can match a pattern subscription: every group re-assigns.
         for group in self.groups.values():
-            group.generation += 1
-            for member in group.members.values():
-                member.wake()
+            group.rebalance()
 
 
 def new_member(

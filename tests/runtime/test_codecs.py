@@ -10,27 +10,19 @@ import pytest
 from runtime.codecs import AvroCodec, Codec, JsonCodec, RawCodec, SchemaCodec, get_codec
 from runtime.errors import DecodeError, EncodeError, UnknownCodecError
 
+ORDER_FIELDS: list[dict[str, Any]] = [
+    {"name": "id", "type": "string"},
+    {"name": "qty", "type": "int"},
+]
 ORDER = json.dumps(
-    {
-        "type": "record",
-        "name": "Order",
-        "namespace": "com.acme",
-        "fields": [
-            {"name": "id", "type": "string"},
-            {"name": "qty", "type": "int"},
-        ],
-    }
+    {"type": "record", "name": "Order", "namespace": "com.acme", "fields": ORDER_FIELDS}
 )
 ORDER_V2 = json.dumps(
     {
         "type": "record",
         "name": "Order",
         "namespace": "com.acme",
-        "fields": [
-            {"name": "id", "type": "string"},
-            {"name": "qty", "type": "int"},
-            {"name": "note", "type": "string", "default": "none"},
-        ],
+        "fields": [*ORDER_FIELDS, {"name": "note", "type": "string", "default": "none"}],
     }
 )
 

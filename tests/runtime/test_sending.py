@@ -39,6 +39,12 @@ async def test_round_trip_with_headers_partition_and_timestamp(
         md = await pending
         assert isinstance(md, RecordMetadata)
         assert (md.topic, md.partition, md.offset) == (f"rt-{unique}", 2, 0)
+        assert md.topic_partition == (f"rt-{unique}", 2)
+        assert (md.timestamp_ms, md.timestamp, md.timestamp_type) == (
+            1_700_000_000_250,
+            1_700_000_000.25,
+            0,
+        )
         [event] = await take(topic, 1)
         assert event.key == b"order-1"
         assert event.value == {"id": 1, "items": ["a"]}
@@ -205,3 +211,21 @@ async def test_send_soon_failure_is_set_on_its_future(memory_url: str, unique: s
         assert good.result().partition == 1
         with pytest.raises(ValueError, match="got partition 7"):
             await topic.send(value=b"x", partition=7)
+
+
+@pytest.mark.kafka
+async def test_without_acks_the_delivery_resolves_with_no_offset(
+    kafka_bootstrap: str, unique: str
+) -> None:
+    # aiokafka resolves acks=0 deliveries with None: the topic still says where it went.
+    async with App(f"noack-{unique}", broker=f"kafka://{kafka_bootstrap}", producer_acks=0) as app:
+        topic = app.topic(f"noack-{unique}", partitions=1, value_serializer="raw")
+        await topic.declare()
+        md = await (await topic.send(value=b"x"))
+        assert isinstance(md, RecordMetadata)
+        assert (md.topic, md.partition, md.offset, md.timestamp) == (
+            f"noack-{unique}",
+            -1,
+            -1,
+            None,
+        )
