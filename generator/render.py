@@ -11,6 +11,7 @@ import jinja2
 
 from generator.avro_defaults import convert_default
 from generator.avro_model import AvroType, NamedType, Primitive, Ref
+from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
 from generator.model import (
     AvroPayload,
     CodecPayload,
@@ -271,13 +272,19 @@ def _topic_module(
     helpers: list[str] = []
     sides = []
     sources = {desc.file}
+    documents = ModuleDocuments()
+    json_names: set[str] = set()
     for label, payload in (("KEY", topic.key), ("VALUE", topic.value)):
-        side = _side(r, label, payload, topic, helpers, extra_relative, sources, model)
+        side = _side(r, label, payload, topic, helpers, extra_relative, sources, model, documents)
         if side.pop("json_codec", False):
-            runtime_imports.append("from runtime.json_codec import JsonModelCodec")
+            json_names.add("JsonModelCodec")
+        if side.pop("json_references", False):
+            json_names.add("SchemaRef")
         if side.pop("uses_any", False):
             typing_names.add("Any")
         sides.append(side)
+    if json_names:
+        runtime_imports.append(f"from runtime.json_codec import {', '.join(sorted(json_names))}")
     typing_names |= r.typing
     stdlib |= {_STDLIB[m] for m in r.stdlib}
     stdlib.add(f"from typing import {', '.join(sorted(typing_names))}")
@@ -316,6 +323,7 @@ def _side(
     extra_relative: list[tuple[str, str]],
     sources: set[str],
     model: CompileModel,
+    documents: ModuleDocuments,
 ) -> dict[str, Any]:
     lower = label.lower()
     alias_name = f"{label.title()}Type"
@@ -339,9 +347,19 @@ def _side(
         extra_relative.append((relative_import((), module_parts), alias))
         type_name = f"{alias}.{jt.class_name}"
         out["class_ref"] = type_name
-        out["schema_assign"] = f"{label}_SCHEMA: Final = {py_string(jt.schema_text)}"
+        code = json_side_code(
+            label,
+            type_name,
+            jt.schema_text,
+            jt.references,
+            json_topic_subjects(model.topics),
+            documents,
+        )
+        out["schema_assign"] = code.schema_assign
         out["json_codec"] = True
-        out["codec_assign"] = f"{label}_CODEC: Final = JsonModelCodec({type_name}, {label}_SCHEMA)"
+        out["json_references"] = bool(code.documents)
+        sources.update(code.documents)
+        out["codec_assign"] = code.codec_assign
     else:
         assert isinstance(payload, AvroPayload)
         t = payload.type

@@ -6,7 +6,14 @@
 
 from runtime.app import App
 from runtime.codecs import AvroCodec, Codec, PreparedCodec, SchemaCodec, get_codec
-from runtime.errors import CodecError, DeclareError, DecodeError, EncodeError, TopicConfigMismatch
+from runtime.errors import (
+    CodecError,
+    CommitFailed,
+    DeclareError,
+    DecodeError,
+    EncodeError,
+    TopicConfigMismatch,
+)
 from runtime.events import Event
 from runtime.messages import TP, FutureMessage, Message, PendingMessage, RecordMetadata
 from runtime.schema import Schema
@@ -18,6 +25,7 @@ __all__ = [
     "AvroCodec",
     "Codec",
     "CodecError",
+    "CommitFailed",
     "DeclareError",
     "DecodeError",
     "EncodeError",

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from runtime.errors import CommitFailed
 from runtime.messages import TP, Message
 from runtime.offsets import OffsetTracker
 from runtime.transport.base import ConsumerSettings, ConsumerTransport
@@ -82,6 +83,9 @@ class Conductor:
                 consumer = self.app.transport.consumer(settings)
                 await consumer.start()
                 self._consumer = consumer
+            # The first periodic commit is one interval after the start (not at once because
+            # the loop's clock, the machine's uptime, happens to exceed the interval).
+            self._last_commit = asyncio.get_running_loop().time()
             self._task = asyncio.create_task(self._run(), name=f"{self.app.id}-consumer")
 
     async def _resubscribe(self, consumer: ConsumerTransport) -> None:
@@ -120,7 +124,11 @@ class Conductor:
                             break  # the new owner reads these from the committed offset
                         await self._dispatch(tp, message)
                 if loop.time() - self._last_commit >= self.app.conf.commit_interval:
-                    await self.commit()
+                    try:
+                        await self.commit()
+                    except CommitFailed as exc:
+                        # A rebalance is under way: the revocation commits what it can.
+                        log.warning("app %r: periodic commit skipped: %s", self.app.id, exc)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -150,6 +158,8 @@ class Conductor:
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
         """Commit what was processed on ``revoked``, then drop their unprocessed records so
         the new owner reads them from the committed offset (at-least-once, no loss)."""
+        if not revoked:
+            return  # aiokafka's first join revokes nothing
         self._revoked_in_batch |= revoked
         offsets = self.tracker.committable(revoked)
         if offsets and self._consumer is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "CodecError",
+    "CommitFailed",
     "DeclareError",
     "DecodeError",
     "EncodeError",
@@ -64,6 +65,18 @@ class DecodeError(CodecError):
         self.offset = offset
         self.field = field
         self.data = data
+
+
+class CommitFailed(RuntimeErrorBase):
+    """The group did not take a commit: it is rebalancing or already moved the partitions on.
+
+    Nothing is lost: the offsets stay uncommitted, so the partitions' next owner (this member
+    again, or another) reads those records again.
+    """
+
+    def __init__(self, message: str, *, offsets: dict[tuple[str, int], int]) -> None:
+        super().__init__(message)
+        self.offsets = offsets
 
 
 class DeclareError(RuntimeErrorBase):

@@ -12,7 +12,7 @@ Needs the ``json`` extra (``pip install gen-topics[json]``): pydantic >= 2.14.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar, cast, overload
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaValidator
@@ -20,7 +20,17 @@ from pydantic_core import PydanticSerializationError, SchemaSerializer, SchemaVa
 from runtime.codecs import SchemaCodec
 from runtime.errors import DecodeError, EncodeError
 
-__all__ = ["JsonDecodeError", "JsonEncodeError", "JsonModel", "JsonModelCodec", "field_path"]
+if TYPE_CHECKING:
+    from runtime.registry.models import ReferencedSchema
+
+__all__ = [
+    "JsonDecodeError",
+    "JsonEncodeError",
+    "JsonModel",
+    "JsonModelCodec",
+    "SchemaRef",
+    "field_path",
+]
 
 ModelT = TypeVar("ModelT")
 _M = TypeVar("_M", bound=BaseModel)
@@ -86,6 +96,34 @@ class JsonEncodeError(EncodeError):
         self.errors = errors
 
 
+class SchemaRef(NamedTuple):
+    """A JSON Schema document that a schema ``$ref``s, as a schema registry references it.
+
+    ``name`` is the ``$ref`` as written (without its ``#fragment``), ``subject`` the registry
+    subject the document is registered under (the one ``gen-topics push`` uses),
+    ``schema_text`` its exact text and ``references`` the documents it ``$ref``s in turn.
+    Generated topic modules build these instead of the registry's own
+    ``ReferencedSchema`` so that importing a topic does not import the registry client.
+    """
+
+    name: str
+    subject: str
+    schema_text: str
+    references: tuple[SchemaRef, ...] = ()
+
+
+def _referenced(ref: SchemaRef) -> ReferencedSchema:
+    from runtime.registry.models import ReferencedSchema
+
+    return ReferencedSchema(
+        ref.name,
+        ref.subject,
+        ref.schema_text,
+        "JSON",
+        tuple(_referenced(inner) for inner in ref.references),
+    )
+
+
 class JsonModelCodec(SchemaCodec[ModelT], Generic[ModelT]):
     """Encodes/decodes one generated JSON Schema type as UTF-8 JSON (no framing).
 
@@ -93,7 +131,9 @@ class JsonModelCodec(SchemaCodec[ModelT], Generic[ModelT]):
     whose root is not an object (then annotate: ``JsonModelCodec[Alias](Alias, text)``).
     ``schema_text`` is the original schema, as registered. Set ``validate_on_encode=False``
     to skip re-validating encoded values when every value is built by normal construction
-    (pydantic validates there) and never mutated.
+    (pydantic validates there) and never mutated. ``references`` are the documents
+    ``schema_text`` ``$ref``s; a registry codec registers them first, under their own
+    subjects, and registers the schema with them as its references.
     """
 
     schema_type = "JSON"
@@ -106,6 +146,7 @@ class JsonModelCodec(SchemaCodec[ModelT], Generic[ModelT]):
         *,
         name: str | None = None,
         validate_on_encode: bool = True,
+        references: Sequence[SchemaRef] = (),
     ) -> None: ...
 
     @overload
@@ -116,6 +157,7 @@ class JsonModelCodec(SchemaCodec[ModelT], Generic[ModelT]):
         *,
         name: str | None = None,
         validate_on_encode: bool = True,
+        references: Sequence[SchemaRef] = (),
     ) -> None: ...
 
     def __init__(
@@ -125,10 +167,13 @@ class JsonModelCodec(SchemaCodec[ModelT], Generic[ModelT]):
         *,
         name: str | None = None,
         validate_on_encode: bool = True,
+        references: Sequence[SchemaRef] = (),
     ) -> None:
         self.model = model
         self.schema_text = schema_text
         self.validate_on_encode = validate_on_encode
+        self.references: tuple[SchemaRef, ...] = tuple(references)
+        self._schema_references: tuple[ReferencedSchema, ...] | None = None
         self._type_name = str(getattr(model, "__name__", model))
         self.name = name or f"json:{self._type_name}"
         self._model_class: type[BaseModel] | None = None
@@ -143,6 +188,14 @@ class JsonModelCodec(SchemaCodec[ModelT], Generic[ModelT]):
         # A model whose schema is not built yet has a mock validator; generated modules
         # are complete at import, so this is the real pydantic-core validator.
         self._validator = cast(SchemaValidator, validator)
+
+    @property
+    def schema_references(self) -> tuple[ReferencedSchema, ...]:
+        """:attr:`references` in the registry's form (what a ``RegistryCodec`` registers)."""
+        if self._schema_references is None:
+            # Built on first use: only an App with a schema registry asks for them.
+            self._schema_references = tuple(_referenced(ref) for ref in self.references)
+        return self._schema_references
 
     def encode(self, value: ModelT) -> bytes:
         """The value as compact UTF-8 JSON, by schema property names (aliases).

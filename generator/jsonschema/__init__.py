@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from generator.jsonschema.compiler import JsonSchemaCompiler, JsonType
 from generator.jsonschema.errors import JsonSchemaError
+from generator.jsonschema.references import JsonReference
 
-__all__ = ["JsonSchemaCompiler", "JsonSchemaError", "JsonType"]
+__all__ = ["JsonReference", "JsonSchemaCompiler", "JsonSchemaError", "JsonType"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from generator.jsonschema.errors import JsonSchemaError
 from generator.jsonschema.index import SchemaFile, SchemaIndex
+from generator.jsonschema.references import JsonReference, document_references
 from generator.jsonschema.render import render_modules
 from generator.jsonschema.staging import plan_module
 
@@ -20,13 +21,15 @@ class JsonType:
 
     ``module`` is dotted and relative to the output package (``jsonmodels.shipments``);
     ``class_name`` is the root type in it; ``schema_text`` is the file's original text
-    (what a topic module embeds and registers); ``source`` is the schema file.
+    (what a topic module embeds and registers); ``source`` is the schema file;
+    ``references`` are the documents it ``$ref``s (registered with it as its references).
     """
 
     module: str
     class_name: str
     schema_text: str
     source: Path
+    references: tuple[JsonReference, ...] = ()
 
 
 class JsonSchemaCompiler:
@@ -86,7 +89,8 @@ class JsonSchemaCompiler:
         self.index.closure([schema])  # report broken references now, with their file
         self._resolved[schema.file_uri] = schema
         plan = plan_module(schema)
-        return JsonType(plan.dotted, plan.class_name, schema.text, schema.path)
+        references = document_references(self.index, schema)
+        return JsonType(plan.dotted, plan.class_name, schema.text, schema.path, references)
 
     def render(self) -> dict[str, str]:
         """Output path (``jsonmodels/shipments/shipment_event.py``) -> module source.

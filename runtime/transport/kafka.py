@@ -11,9 +11,17 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, for_code
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    IllegalStateError,
+    KafkaError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+    for_code,
+)
 
-from runtime.errors import DeclareError
+from runtime.errors import CommitFailed, DeclareError
 from runtime.messages import TP, Message, RecordMetadata
 from runtime.transport.base import (
     AdminTransport,
@@ -30,10 +38,18 @@ from runtime.transport.base import (
 __all__ = ["KafkaAdmin", "KafkaConsumer", "KafkaProducer", "KafkaTransport"]
 
 _TOPIC_ALREADY_EXISTS = 36
-_NO_TIMESTAMP = -1
 
 
 _new_metadata = tuple.__new__
+
+# What a commit raises when the group is rebalancing or has moved the partitions on.
+_REBALANCE_ERRORS = (
+    CommitFailedError,
+    IllegalGenerationError,
+    IllegalStateError,
+    RebalanceInProgressError,
+    UnknownMemberIdError,
+)
 
 
 class _Delivery:
@@ -213,7 +229,15 @@ class KafkaConsumer(ConsumerTransport):
             if TopicPartition(tp.topic, tp.partition) in assigned
         }
         if todo:
-            await consumer.commit(todo)
+            try:
+                await consumer.commit(todo)
+            except _REBALANCE_ERRORS as exc:
+                where = ", ".join(f"{tp.topic}[{tp.partition}]@{o}" for tp, o in todo.items())
+                raise CommitFailed(
+                    f"group {self.settings.group_id!r} did not take the commit of {where} "
+                    f"(it is rebalancing; the records will be read again): {exc}",
+                    offsets={(tp.topic, tp.partition): o for tp, o in todo.items()},
+                ) from exc
 
     async def committed(self, tp: TP) -> int | None:
         """The group's committed offset for ``tp``."""

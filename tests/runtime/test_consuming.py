@@ -103,7 +103,9 @@ async def test_explicit_ack_and_fan_out_to_two_readers(memory_url: str) -> None:
 
 
 async def test_acks_false_topics_commit_on_delivery(memory_url: str) -> None:
-    async with App("noack", broker=memory_url, commit_interval=3600) as app:
+    # A short interval: the first periodic commit must still wait for it, although the
+    # loop's clock (the machine's uptime) is far past it from the start.
+    async with App("noack", broker=memory_url, commit_interval=5) as app:
         await app.topic("n", value_serializer="raw").send(value=b"x")
         it = app.topic("n", value_serializer="raw", acks=False).__aiter__()
         async with asyncio.timeout(5):

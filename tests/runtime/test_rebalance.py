@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from runtime import TP, App, Event, Topic
+from runtime import TP, App, CommitFailed, Event, Topic
 from runtime.messages import Message
 from runtime.offsets import OffsetTracker
 
@@ -130,3 +130,35 @@ def test_tracker_ignores_an_ack_of_an_earlier_delivery_of_the_same_offset() -> N
     tracker.ack(again)
     assert tracker.committable() == {tp: 6}
     assert tracker.committable({TP("t", 1)}) == {}
+
+
+async def test_a_commit_refused_during_a_rebalance_does_not_stop_consuming(
+    memory_url: str,
+) -> None:
+    # The refusal itself needs a rebalance racing a commit on Kafka; here the memory consumer
+    # refuses the first periodic commit the way the Kafka transport reports it.
+    async with App("refused", broker=memory_url, commit_interval=0.05) as app:
+        sender = app.topic("r", value_serializer="raw")
+        await sender.send(value=b"0")
+        it = app.topic("r", value_serializer="raw").__aiter__()
+        async with asyncio.timeout(5):
+            await it.__anext__()
+        consumer = app.conductor._consumer
+        assert consumer is not None
+        real_commit = consumer.commit
+        refusals: list[dict[TP, int]] = []
+
+        async def refuse_once(offsets: Any) -> None:
+            if not refusals:
+                refusals.append(dict(offsets))
+                raise CommitFailed("rebalancing", offsets=dict(offsets))
+            await real_commit(offsets)
+
+        consumer.commit = refuse_once  # type: ignore[method-assign]
+        await sender.send(value=b"1")
+        async with asyncio.timeout(5):
+            second = await it.__anext__()  # acks the first
+            assert second.value == b"1"
+            while await consumer.committed(TP("r", 0)) != 1:
+                await asyncio.sleep(0.02)
+        assert refusals == [{TP("r", 0): 1}]

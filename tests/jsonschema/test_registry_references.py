@@ -1,0 +1,215 @@
+"""Generated JSON topic codecs carry the documents their schema $refs, exactly as push
+registers them (same reference names, subjects, texts and order)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from generated.shipment_events import ShipmentEventsTopic
+from generated.shipment_status import ShipmentStatusTopic
+from generated.shipment_tracking import ShipmentTrackingTopic
+from generator.commands.sources import SchemaSet, load_path
+from generator.compiler import build_model
+from generator.jsonschema import JsonSchemaCompiler
+from generator.jsonschema.references import subject_of
+from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
+from generator.model import JsonPayload
+from runtime import Topic
+from runtime.json_codec import JsonModelCodec, SchemaRef
+from runtime.registry import ReferencedSchema
+from runtime.registry.subjects import subject_name
+from tests.jsonschema.conftest import SCHEMAS
+
+Tree = list[tuple[str, str, str, Any]]
+
+
+def _push_tree(schemas: SchemaSet, subject: str) -> Tree:
+    """(name, subject, text, nested) for each reference push gives ``subject``."""
+    return [
+        (name, target, schemas.entries[target].text, _push_tree(schemas, target))
+        for name, target in schemas.entries[subject].references
+    ]
+
+
+def _codec_tree(refs: tuple[ReferencedSchema, ...]) -> Tree:
+    return [(r.name, r.subject, r.schema_text, _codec_tree(r.references)) for r in refs]
+
+
+@pytest.mark.parametrize(
+    "topic_cls", [ShipmentEventsTopic, ShipmentStatusTopic, ShipmentTrackingTopic]
+)
+def test_generated_codecs_reference_what_push_registers(topic_cls: type[Topic[Any, Any]]) -> None:
+    pushed = load_path(SCHEMAS)
+    checked = 0
+    for is_key, codec in (
+        (True, topic_cls.default_key_serializer),
+        (False, topic_cls.default_value_serializer),
+    ):
+        if not isinstance(codec, JsonModelCodec):
+            continue
+        subject = subject_name(
+            topic_cls.subject_name_strategy,
+            topic=topic_cls.default_topics[0],
+            is_key=is_key,
+            schema_type="JSON",
+            schema_text=codec.schema_text,
+        )
+        assert codec.schema_text == pushed.entries[subject].text
+        assert _codec_tree(codec.schema_references) == _push_tree(pushed, subject)
+        assert all(r.schema_type == "JSON" for r in codec.schema_references)
+        checked += 1
+    assert checked >= 1
+
+
+def test_shipment_event_references_address_and_contact_by_path_subjects() -> None:
+    codec = ShipmentEventsTopic.default_value_serializer
+    assert isinstance(codec, JsonModelCodec)
+    assert [(r.name, r.subject) for r in codec.schema_references] == [
+        ("../common/address.json", "json/common/address.json"),
+        ("https://schemas.acme.example/common/contact.json", "json/common/contact.json"),
+    ]
+    address = (SCHEMAS / "json" / "common" / "address.json").read_text(encoding="utf-8")
+    assert codec.schema_references[0].schema_text == address
+
+
+def test_codec_converts_references_to_the_registry_form_once() -> None:
+    inner = SchemaRef("c.json", "c-subject", '{"type": "string"}')
+    outer = SchemaRef("b.json", "b-subject", '{"$ref": "c.json"}', (inner,))
+    codec = JsonModelCodec[dict[str, Any]](dict[str, Any], "{}", references=[outer])
+    refs = codec.schema_references
+    assert refs == (
+        ReferencedSchema(
+            "b.json",
+            "b-subject",
+            '{"$ref": "c.json"}',
+            "JSON",
+            (ReferencedSchema("c.json", "c-subject", '{"type": "string"}', "JSON"),),
+        ),
+    )
+    assert codec.schema_references is refs
+    assert JsonModelCodec[dict[str, Any]](dict[str, Any], "{}").schema_references == ()
+
+
+def _write(root: Path, name: str, document: dict[str, Any]) -> str:
+    text = json.dumps(document, indent=2) + "\n"
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    (root / name).write_text(text, encoding="utf-8")
+    return text
+
+
+def _object(props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": props, **extra}
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """a.json -> b.json -> c.json (by $id) -> a.json (a cycle); a.json -> c.json twice."""
+    root = tmp_path / "schemas"
+    texts = {
+        "a.json": _write(
+            root,
+            "a.json",
+            _object(
+                {
+                    "b": {"$ref": "lib/b.json"},
+                    "c": {"$ref": "https://x.example/c.json#/$defs/C"},
+                    "c2": {"$ref": "https://x.example/c.json"},
+                },
+                title="A",
+            ),
+        ),
+        "lib/b.json": _write(root, "lib/b.json", _object({"c": {"$ref": "../c.json"}}, title="B")),
+        "c.json": _write(
+            root,
+            "c.json",
+            _object(
+                {"v": {"type": "string"}, "back": {"$ref": "a.json"}},
+                **{"$id": "https://x.example/c.json", "title": "C", "$defs": {"C": {}}},
+            ),
+        ),
+    }
+    return root, texts
+
+
+def test_nested_references_in_document_order_without_cycles(
+    chain: tuple[Path, dict[str, str]],
+) -> None:
+    root, texts = chain
+    jt = JsonSchemaCompiler(root).resolve("a.json", root / "t.topic.yaml", 3)
+    assert [(r.name, r.document) for r in jt.references] == [
+        ("lib/b.json", "lib/b.json"),
+        ("https://x.example/c.json", "c.json"),
+    ]
+    b, c = jt.references
+    assert b.schema_text == texts["lib/b.json"]
+    assert [(r.name, r.document) for r in b.references] == [("../c.json", "c.json")]
+    # c.json $refs a.json, which is on the path: left out, or nothing could register first.
+    assert b.references[0].references == ()
+    assert c.references == ()
+
+
+def test_side_code_embeds_each_document_once_and_builds_the_tree(
+    chain: tuple[Path, dict[str, str]],
+) -> None:
+    root, texts = chain
+    jt = JsonSchemaCompiler(root).resolve("a.json", root / "t.topic.yaml", 3)
+    documents = ModuleDocuments()
+    code = json_side_code("VALUE", "Model", jt.schema_text, jt.references, {}, documents)
+    assert code.schema_assign.count("REF_C: Final") == 1
+    assert code.documents == ("lib/b.json", "c.json")
+    namespace: dict[str, Any] = {"Final": Final, "SchemaRef": SchemaRef}
+    exec(code.schema_assign, namespace)
+    refs = namespace["VALUE_REFERENCES"]
+    assert refs == (
+        SchemaRef(
+            "lib/b.json",
+            "lib/b.json",
+            texts["lib/b.json"],
+            (SchemaRef("../c.json", "c.json", texts["c.json"]),),
+        ),
+        SchemaRef("https://x.example/c.json", "c.json", texts["c.json"]),
+    )
+    assert namespace["VALUE_SCHEMA"] == texts["a.json"]
+    assert "references=VALUE_REFERENCES" in code.codec_assign
+    # The key side of the same module reuses the constants instead of embedding c again.
+    key = json_side_code("KEY", "Model", texts["c.json"], [jt.references[1]], {}, documents)
+    assert "REF_C: Final" not in key.schema_assign
+
+
+def test_references_use_push_subjects_when_a_document_is_a_topic_schema(
+    chain: tuple[Path, dict[str, str]],
+) -> None:
+    root, _ = chain
+    (root / "t.topic.yaml").write_text(
+        "topics:\n"
+        "  alpha:\n    key: string\n    key_serializer: str\n    value: a.json\n"
+        "  gamma:\n    key: c.json\n    value: lib/b.json\n",
+        encoding="utf-8",
+    )
+    model = build_model(root)
+    subjects = json_topic_subjects(model.topics)
+    assert subjects == {"a.json": "alpha-value", "c.json": "gamma-key", "lib/b.json": "gamma-value"}
+    pushed = load_path(root)
+    compared = 0
+    for topic in model.topics:
+        for is_key, payload in ((True, topic.key), (False, topic.value)):
+            if not isinstance(payload, JsonPayload):
+                continue
+            subject = subject_name(
+                "topic", topic=topic.descriptor.topic, is_key=is_key, schema_type="JSON"
+            )
+            ours = [
+                (r.name, subject_of(r, subjects), r.schema_text)
+                for r in payload.json_type.references
+            ]
+            theirs = [
+                (name, target, pushed.entries[target].text)
+                for name, target in pushed.entries[subject].references
+            ]
+            assert ours == theirs, subject
+            compared += 1
+    assert compared == 3
