@@ -177,7 +177,7 @@ def peers(datum: dict[str, Any], data: bytes) -> list[tuple[str, float, float]]:
         # dataclasses-avroschema's own model, generated from the same schema by its generator.
         from dataclasses_avroschema import ModelGenerator
 
-        source = ModelGenerator().render(schema=json.loads(dca_schema))
+        source = ModelGenerator().render(schema=json.loads(dca_schema), model_type="dataclass")
         folder = Path(tempfile.mkdtemp())
         (folder / "dca_bench_model.py").write_text(source)
         sys.path.insert(0, str(folder))
