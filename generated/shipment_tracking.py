@@ -12,170 +12,27 @@ from runtime import Topic
 from runtime.json_codec import JsonModelCodec, SchemaRef
 
 from . import _avro_support as _support
+from .jsonmodels.common import address as _jsonmodels_common_address
+from .jsonmodels.common import contact as _jsonmodels_common_contact
 from .jsonmodels.shipments import shipment_event as _jsonmodels_shipments_shipment_event
 
 KEY_SCHEMA: Final = '"long"'
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
 KEY_FINGERPRINT: Final = 0xd054e14493f41db7
 
-REF_JSON_COMMON_ADDRESS: Final = (
-    "{\n"
-    '  "$schema": "https://json-schema.org/draft/2020-12/schema",\n'
-    '  "$id": "https://schemas.acme.example/common/address.json",\n'
-    '  "title": "Address",\n'
-    '  "description": "A postal address.",\n'
-    '  "type": "object",\n'
-    '  "properties": {\n'
-    '    "name": {"type": "string", "minLength": 1, "maxLength": 120, "descri'
-    'ption": "Recipient or company name."},\n'
-    '    "street": {"type": "string", "minLength": 1, "maxLength": 200},\n'
-    '    "city": {"type": "string", "minLength": 1, "maxLength": 100},\n'
-    '    "postal_code": {"type": "string", "pattern": "^[A-Z0-9 -]{3,10}$"},\n'
-    '    "country": {"type": "string", "pattern": "^[A-Z]{2}$", "description"'
-    ': "ISO 3166-1 alpha-2 country code."},\n'
-    '    "phone": {"type": ["string", "null"], "maxLength": 32, "description"'
-    ': "Contact phone, null when unknown."}\n'
-    "  },\n"
-    '  "required": ["name", "street", "city", "postal_code", "country"],\n'
-    '  "additionalProperties": false\n'
-    "}\n"
-)
-
-REF_JSON_COMMON_CONTACT: Final = (
-    "{\n"
-    '  "$schema": "https://json-schema.org/draft/2019-09/schema",\n'
-    '  "$id": "https://schemas.acme.example/common/contact.json",\n'
-    '  "title": "Contact",\n'
-    '  "description": "How to reach a customer about a shipment.",\n'
-    '  "type": "object",\n'
-    '  "properties": {\n'
-    '    "email": {"type": "string", "format": "email", "maxLength": 254},\n'
-    '    "website": {"type": "string", "format": "uri"},\n'
-    '    "locale": {"type": "string", "default": "en-GB", "pattern": "^[a-z]{'
-    '2}-[A-Z]{2}$"}\n'
-    "  },\n"
-    '  "required": ["email", "locale"],\n'
-    '  "additionalProperties": false\n'
-    "}\n"
-)
-
-VALUE_SCHEMA: Final = (
-    "{\n"
-    '  "$schema": "https://json-schema.org/draft/2020-12/schema",\n'
-    '  "$id": "https://schemas.acme.example/shipments/shipment_event.json",\n'
-    '  "title": "ShipmentEvent",\n'
-    '  "description": "Something that happened to a shipment.",\n'
-    '  "type": "object",\n'
-    '  "properties": {\n'
-    '    "event_id": {"type": "string", "format": "uuid"},\n'
-    '    "shipment_id": {"type": "string", "format": "uuid"},\n'
-    '    "occurred_at": {"type": "string", "format": "date-time", "descriptio'
-    'n": "When it happened (RFC 3339, with offset)."},\n'
-    '    "source": {"type": "string", "enum": ["warehouse", "carrier", "custo'
-    'mer-service"], "default": "warehouse"},\n'
-    '    "attempt": {"type": "integer", "minimum": 1, "maximum": 10, "default'
-    '": 1},\n'
-    '    "note": {"type": ["string", "null"], "maxLength": 500},\n'
-    '    "tags": {"type": "array", "items": {"type": "string", "minLength": 1'
-    '}, "uniqueItems": false, "maxItems": 10},\n'
-    '    "detail": {\n'
-    '      "description": "What happened, by kind.",\n'
-    '      "oneOf": [\n'
-    '        {"$ref": "#/$defs/ShipmentCreated"},\n'
-    '        {"$ref": "#/$defs/ShipmentDispatched"},\n'
-    '        {"$ref": "#/$defs/ShipmentDelivered"},\n'
-    '        {"$ref": "#/$defs/ShipmentCancelled"}\n'
-    "      ],\n"
-    '      "discriminator": {"propertyName": "kind"}\n'
-    "    }\n"
-    "  },\n"
-    '  "required": ["event_id", "shipment_id", "occurred_at", "source", "deta'
-    'il"],\n'
-    '  "additionalProperties": false,\n'
-    '  "$defs": {\n'
-    '    "Parcel": {\n'
-    '      "type": "object",\n'
-    '      "description": "One box of a shipment.",\n'
-    '      "properties": {\n'
-    '        "sku": {"type": "string", "pattern": "^[A-Z0-9-]{4,20}$"},\n'
-    '        "quantity": {"type": "integer", "minimum": 1},\n'
-    '        "weight_kg": {"type": "number", "exclusiveMinimum": 0, "maximum"'
-    ": 1000}\n"
-    "      },\n"
-    '      "required": ["sku", "quantity", "weight_kg"],\n'
-    '      "additionalProperties": false\n'
-    "    },\n"
-    '    "Carrier": {\n'
-    '      "type": "string",\n'
-    '      "description": "Who carries the shipment.",\n'
-    '      "enum": ["dhl", "ups", "fedex", "royal-mail", "postnl"]\n'
-    "    },\n"
-    '    "ShipmentCreated": {\n'
-    '      "type": "object",\n'
-    '      "description": "An order was packed into parcels.",\n'
-    '      "properties": {\n'
-    '        "kind": {"const": "created"},\n'
-    '        "order_id": {"type": "string", "minLength": 1},\n'
-    '        "ship_to": {"$ref": "../common/address.json"},\n'
-    '        "contact": {"$ref": "https://schemas.acme.example/common/contact'
-    '.json"},\n'
-    '        "parcels": {"type": "array", "items": {"$ref": "#/$defs/Parcel"}'
-    ', "minItems": 1}\n'
-    "      },\n"
-    '      "required": ["kind", "order_id", "ship_to", "contact", "parcels"],'
-    "\n"
-    '      "additionalProperties": false\n'
-    "    },\n"
-    '    "ShipmentDispatched": {\n'
-    '      "type": "object",\n'
-    '      "description": "A carrier picked the shipment up.",\n'
-    '      "properties": {\n'
-    '        "kind": {"const": "dispatched"},\n'
-    '        "carrier": {"$ref": "#/$defs/Carrier"},\n'
-    '        "tracking_url": {"type": "string", "format": "uri"},\n'
-    '        "expected_on": {"type": "string", "format": "date"}\n'
-    "      },\n"
-    '      "required": ["kind", "carrier", "tracking_url"],\n'
-    '      "additionalProperties": false\n'
-    "    },\n"
-    '    "ShipmentDelivered": {\n'
-    '      "type": "object",\n'
-    '      "description": "The recipient has the shipment.",\n'
-    '      "properties": {\n'
-    '        "kind": {"const": "delivered"},\n'
-    '        "signed_by": {"type": ["string", "null"], "maxLength": 120},\n'
-    '        "delivered_to": {"$ref": "../common/address.json"}\n'
-    "      },\n"
-    '      "required": ["kind", "signed_by"],\n'
-    '      "additionalProperties": false\n'
-    "    },\n"
-    '    "ShipmentCancelled": {\n'
-    '      "type": "object",\n'
-    '      "description": "The shipment will not be delivered.",\n'
-    '      "properties": {\n'
-    '        "kind": {"const": "cancelled"},\n'
-    '        "reason": {"type": "string", "enum": ["customer-request", "out-o'
-    'f-stock", "address-invalid", "other"]},\n'
-    '        "refund_cents": {"type": "integer", "minimum": 0, "default": 0}\n'
-    "      },\n"
-    '      "required": ["kind", "reason", "refund_cents"],\n'
-    '      "additionalProperties": false\n'
-    "    }\n"
-    "  }\n"
-    "}\n"
-)
+VALUE_SCHEMA: Final = _jsonmodels_shipments_shipment_event.SCHEMA_TEXT
 
 #: Documents VALUE_SCHEMA $refs: registered first, as its references.
 VALUE_REFERENCES: Final = (
     SchemaRef(
         "../common/address.json",
         "json/common/address.json",
-        REF_JSON_COMMON_ADDRESS,
+        _jsonmodels_common_address.SCHEMA_TEXT,
     ),
     SchemaRef(
         "https://schemas.acme.example/common/contact.json",
         "json/common/contact.json",
-        REF_JSON_COMMON_CONTACT,
+        _jsonmodels_common_contact.SCHEMA_TEXT,
     ),
 )
 

@@ -11,6 +11,7 @@ import jinja2
 
 from generator.avro_defaults import convert_default
 from generator.avro_model import AvroType, NamedType, Primitive, Ref
+from generator.jsonschema.references import JsonReference
 from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
 from generator.model import (
     AvroPayload,
@@ -272,7 +273,7 @@ def _topic_module(
     helpers: list[str] = []
     sides = []
     sources = {desc.file}
-    documents = ModuleDocuments()
+    documents = ModuleDocuments(model.json_files)
     json_names: set[str] = set()
     for label, payload in (("KEY", topic.key), ("VALUE", topic.value)):
         side = _side(r, label, payload, topic, helpers, extra_relative, sources, model, documents)
@@ -347,18 +348,17 @@ def _side(
         extra_relative.append((relative_import((), module_parts), alias))
         type_name = f"{alias}.{jt.class_name}"
         out["class_ref"] = type_name
+        schema = JsonReference("", payload.source, jt.schema_text, jt.module, jt.references)
         code = json_side_code(
-            label,
-            type_name,
-            jt.schema_text,
-            jt.references,
-            json_topic_subjects(model.topics),
-            documents,
+            label, type_name, schema, json_topic_subjects(model.topics), documents
         )
         out["schema_assign"] = code.schema_assign
         out["json_codec"] = True
         out["json_references"] = bool(code.documents)
         sources.update(code.documents)
+        for module in code.modules:
+            parts = tuple(module.split("."))
+            extra_relative.append((relative_import((), parts), module_alias(parts)))
         out["codec_assign"] = code.codec_assign
     else:
         assert isinstance(payload, AvroPayload)

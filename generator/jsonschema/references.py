@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from generator.jsonschema.index import SchemaFile, SchemaIndex, iter_refs, split_ref
+from generator.jsonschema.staging import plan_module
 
 __all__ = ["JsonReference", "document_references", "subject_of"]
 
@@ -23,12 +24,14 @@ class JsonReference:
 
     ``name`` is the ``$ref`` without its fragment, as written; ``document`` the file's path
     under the schemas folder (POSIX), which is its registry subject unless it is also a
-    topic's key or value schema (see :func:`subject_of`); ``references`` are its own.
+    topic's key or value schema (see :func:`subject_of`); ``module`` the dotted model module
+    generated for it (``jsonmodels.common.address``); ``references`` are its own.
     """
 
     name: str
     document: str
     schema_text: str
+    module: str
     references: tuple[JsonReference, ...] = ()
 
 
@@ -58,7 +61,8 @@ def _references(
         if document in path:
             continue
         nested = _references(index, target, (*path, document))
-        out.append(JsonReference(base, document, target.text, nested))
+        module = plan_module(target).dotted
+        out.append(JsonReference(base, document, target.text, module, nested))
     return tuple(out)
 
 

@@ -15,8 +15,17 @@ from generator.jsonschema.index import SchemaFile, SchemaIndex
 from generator.jsonschema.options import HEADER_PLACEHOLDER, dm_options
 from generator.jsonschema.postprocess import finish_module, mark_field_overrides, top_level_names
 from generator.jsonschema.staging import PACKAGE, ModulePlan, plan_module, stage_files
+from generator.source_text import py_string
 
-__all__ = ["render_modules"]
+__all__ = ["SCHEMA_CONSTANT", "SCHEMA_CONSTANT_MARKER", "render_modules"]
+
+#: The module constant holding the text of the schema file a model module was generated from.
+SCHEMA_CONSTANT = "SCHEMA_TEXT"
+#: How the constant starts in a model module (what topic code looks for).
+SCHEMA_CONSTANT_MARKER = (
+    "#: The JSON Schema this module was generated from, exactly as registered.\n"
+    f"{SCHEMA_CONSTANT} = "
+)
 
 
 def _check_layout(plans: dict[str, ModulePlan], files: dict[str, SchemaFile]) -> None:
@@ -102,4 +111,21 @@ def render_modules(index: SchemaIndex, starts: list[SchemaFile]) -> dict[str, st
             init = (*key[:depth], "__init__.py")
             sources.setdefault(init, finish_module(HEADER_PLACEHOLDER + "\n", None, True))
     sources = mark_field_overrides(sources)
+    for uri, plan in plans.items():
+        _add_schema_constant(sources, plan.module_key, by_uri[uri].text)
     return {"/".join((PACKAGE, *key)): sources[key] for key in sorted(sources)}
+
+
+def _add_schema_constant(
+    sources: dict[tuple[str, ...], str], key: tuple[str, ...], text: str
+) -> None:
+    """Append ``SCHEMA_TEXT``, the schema file's exact text, to its module.
+
+    Topic modules (and several topics share a schema) take their registered text from it
+    instead of each embedding a copy. A module that defines the name itself is left alone.
+    """
+    module = sources.get(key)
+    if module is None or SCHEMA_CONSTANT in top_level_names(module):
+        return
+    constant = f"{SCHEMA_CONSTANT_MARKER}{py_string(text)}\n"
+    sources[key] = module.rstrip("\n") + "\n\n\n" + constant

@@ -4,7 +4,9 @@ registers them (same reference names, subjects, texts and order)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Final
 
 import pytest
@@ -15,7 +17,8 @@ from generated.shipment_tracking import ShipmentTrackingTopic
 from generator.commands.sources import SchemaSet, load_path
 from generator.compiler import build_model
 from generator.jsonschema import JsonSchemaCompiler
-from generator.jsonschema.references import subject_of
+from generator.jsonschema.references import JsonReference, subject_of
+from generator.jsonschema.render import SCHEMA_CONSTANT_MARKER
 from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
 from generator.model import JsonPayload
 from runtime import Topic
@@ -152,19 +155,20 @@ def test_nested_references_in_document_order_without_cycles(
     assert c.references == ()
 
 
-def test_side_code_embeds_each_document_once_and_builds_the_tree(
+def test_side_code_without_model_constants_embeds_each_document_once(
     chain: tuple[Path, dict[str, str]],
 ) -> None:
     root, texts = chain
     jt = JsonSchemaCompiler(root).resolve("a.json", root / "t.topic.yaml", 3)
-    documents = ModuleDocuments()
-    code = json_side_code("VALUE", "Model", jt.schema_text, jt.references, {}, documents)
+    schema = JsonReference("", "a.json", jt.schema_text, jt.module, jt.references)
+    documents = ModuleDocuments({})  # no model module has SCHEMA_TEXT: embed the texts
+    code = json_side_code("VALUE", "Model", schema, {}, documents)
     assert code.schema_assign.count("REF_C: Final") == 1
     assert code.documents == ("lib/b.json", "c.json")
+    assert code.modules == ()
     namespace: dict[str, Any] = {"Final": Final, "SchemaRef": SchemaRef}
     exec(code.schema_assign, namespace)
-    refs = namespace["VALUE_REFERENCES"]
-    assert refs == (
+    assert namespace["VALUE_REFERENCES"] == (
         SchemaRef(
             "lib/b.json",
             "lib/b.json",
@@ -176,8 +180,39 @@ def test_side_code_embeds_each_document_once_and_builds_the_tree(
     assert namespace["VALUE_SCHEMA"] == texts["a.json"]
     assert "references=VALUE_REFERENCES" in code.codec_assign
     # The key side of the same module reuses the constants instead of embedding c again.
-    key = json_side_code("KEY", "Model", texts["c.json"], [jt.references[1]], {}, documents)
-    assert "REF_C: Final" not in key.schema_assign
+    c = jt.references[1]
+    key = json_side_code("KEY", "Model", replace(c, references=()), {}, documents)
+    assert key.schema_assign == "KEY_SCHEMA: Final = REF_C"
+
+
+def test_side_code_reads_texts_from_the_model_modules(chain: tuple[Path, dict[str, str]]) -> None:
+    root, texts = chain
+    compiler = JsonSchemaCompiler(root)
+    jt = compiler.resolve("a.json", root / "t.topic.yaml", 3)
+    files = compiler.render()
+    schema = JsonReference("", "a.json", jt.schema_text, jt.module, jt.references)
+    code = json_side_code("VALUE", "Model", schema, {}, ModuleDocuments(files))
+    assert code.modules == ("jsonmodels.a", "jsonmodels.lib.b", "jsonmodels.c")
+    assert "Final = (" not in code.schema_assign.split("VALUE_REFERENCES")[0]  # no copies
+    modules = {
+        "_jsonmodels_a": _module_constants(files["jsonmodels/a.py"]),
+        "_jsonmodels_lib_b": _module_constants(files["jsonmodels/lib/b.py"]),
+        "_jsonmodels_c": _module_constants(files["jsonmodels/c.py"]),
+    }
+    namespace: dict[str, Any] = {"Final": Final, "SchemaRef": SchemaRef, **modules}
+    exec(code.schema_assign, namespace)
+    assert namespace["VALUE_SCHEMA"] == texts["a.json"]
+    refs = namespace["VALUE_REFERENCES"]
+    assert [r.schema_text for r in refs] == [texts["lib/b.json"], texts["c.json"]]
+    assert refs[0].references[0].schema_text == texts["c.json"]
+
+
+def _module_constants(source: str) -> SimpleNamespace:
+    """The model module's SCHEMA_TEXT, evaluated without importing its models."""
+    marker = source.index(SCHEMA_CONSTANT_MARKER)
+    namespace: dict[str, Any] = {}
+    exec(source[marker:], namespace)
+    return SimpleNamespace(SCHEMA_TEXT=namespace["SCHEMA_TEXT"])
 
 
 def test_references_use_push_subjects_when_a_document_is_a_topic_schema(

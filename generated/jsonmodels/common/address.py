@@ -33,3 +33,28 @@ class Address(JsonModel):
     """
     Contact phone, null when unknown.
     """
+
+
+#: The JSON Schema this module was generated from, exactly as registered.
+SCHEMA_TEXT = (
+    "{\n"
+    '  "$schema": "https://json-schema.org/draft/2020-12/schema",\n'
+    '  "$id": "https://schemas.acme.example/common/address.json",\n'
+    '  "title": "Address",\n'
+    '  "description": "A postal address.",\n'
+    '  "type": "object",\n'
+    '  "properties": {\n'
+    '    "name": {"type": "string", "minLength": 1, "maxLength": 120, "descri'
+    'ption": "Recipient or company name."},\n'
+    '    "street": {"type": "string", "minLength": 1, "maxLength": 200},\n'
+    '    "city": {"type": "string", "minLength": 1, "maxLength": 100},\n'
+    '    "postal_code": {"type": "string", "pattern": "^[A-Z0-9 -]{3,10}$"},\n'
+    '    "country": {"type": "string", "pattern": "^[A-Z]{2}$", "description"'
+    ': "ISO 3166-1 alpha-2 country code."},\n'
+    '    "phone": {"type": ["string", "null"], "maxLength": 32, "description"'
+    ': "Contact phone, null when unknown."}\n'
+    "  },\n"
+    '  "required": ["name", "street", "city", "postal_code", "country"],\n'
+    '  "additionalProperties": false\n'
+    "}\n"
+)

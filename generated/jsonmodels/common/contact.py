@@ -21,3 +21,23 @@ class Contact(JsonModel):
     email: Annotated[str, Field(max_length=254)]
     website: AnyUrl | MISSING = MISSING
     locale: Annotated[str, Field(pattern='^[a-z]{2}-[A-Z]{2}$')] = 'en-GB'
+
+
+#: The JSON Schema this module was generated from, exactly as registered.
+SCHEMA_TEXT = (
+    "{\n"
+    '  "$schema": "https://json-schema.org/draft/2019-09/schema",\n'
+    '  "$id": "https://schemas.acme.example/common/contact.json",\n'
+    '  "title": "Contact",\n'
+    '  "description": "How to reach a customer about a shipment.",\n'
+    '  "type": "object",\n'
+    '  "properties": {\n'
+    '    "email": {"type": "string", "format": "email", "maxLength": 254},\n'
+    '    "website": {"type": "string", "format": "uri"},\n'
+    '    "locale": {"type": "string", "default": "en-GB", "pattern": "^[a-z]{'
+    '2}-[A-Z]{2}$"}\n'
+    "  },\n"
+    '  "required": ["email", "locale"],\n'
+    '  "additionalProperties": false\n'
+    "}\n"
+)

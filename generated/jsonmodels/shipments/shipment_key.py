@@ -21,3 +21,22 @@ class ShipmentKey(JsonModel):
     )
     shipment_id: UUID
     warehouse: Annotated[str, Field(pattern='^[A-Z]{3}[0-9]{2}$')]
+
+
+#: The JSON Schema this module was generated from, exactly as registered.
+SCHEMA_TEXT = (
+    "{\n"
+    '  "$schema": "http://json-schema.org/draft-07/schema#",\n'
+    '  "$id": "https://schemas.acme.example/shipments/shipment_key.json",\n'
+    '  "title": "ShipmentKey",\n'
+    '  "description": "Partitioning key of shipment records: all events of on'
+    'e shipment go to one partition.",\n'
+    '  "type": "object",\n'
+    '  "properties": {\n'
+    '    "shipment_id": {"type": "string", "format": "uuid"},\n'
+    '    "warehouse": {"type": "string", "pattern": "^[A-Z]{3}[0-9]{2}$"}\n'
+    "  },\n"
+    '  "required": ["shipment_id", "warehouse"],\n'
+    '  "additionalProperties": false\n'
+    "}\n"
+)
