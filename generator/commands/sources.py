@@ -260,29 +260,39 @@ def _link_json_references(schemas: SchemaSet) -> None:
             data = schemas.documents.get(entry.base)
             if isinstance(data, dict) and isinstance(data.get("$id"), str):
                 by_doc[data["$id"]] = entry.subject
-    for subject, entry in list(schemas.entries.items()):
-        if entry.schema_type != "JSON":
-            continue
-        data = schemas.documents.get(entry.base) or json.loads(entry.text)
-        own_id = data.get("$id") if isinstance(data, dict) else None
-        refs: list[tuple[str, str]] = []
-        for ref in _external_refs(data):
-            target = _resolve_ref(ref, [b for b in (own_id, entry.base) if b], by_doc)
-            if target is None:
-                target = _document_subject(ref, [b for b in (own_id, entry.base) if b], schemas)
-            if target is not None:
-                refs.append((ref, target))
-        if refs:
-            schemas.entries[subject] = SchemaEntry(
-                entry.subject,
-                entry.schema_type,
-                entry.text,
-                entry.file,
-                entry.line,
-                entry.level,
-                entry.base,
-                tuple(refs),
-            )
+    # A referenced document gets an entry of its own, whose references need linking too:
+    # go on until no new entry appears (a -> b -> c where only a is a topic's schema).
+    linked: set[str] = set()
+    while pending := [s for s in schemas.entries if s not in linked]:
+        for subject in pending:
+            linked.add(subject)
+            _link_entry(schemas, subject, by_doc)
+
+
+def _link_entry(schemas: SchemaSet, subject: str, by_doc: dict[str, str]) -> None:
+    entry = schemas.entries[subject]
+    if entry.schema_type != "JSON":
+        return
+    data = schemas.documents.get(entry.base) or json.loads(entry.text)
+    own_id = data.get("$id") if isinstance(data, dict) else None
+    refs: list[tuple[str, str]] = []
+    for ref in _external_refs(data):
+        target = _resolve_ref(ref, [b for b in (own_id, entry.base) if b], by_doc)
+        if target is None:
+            target = _document_subject(ref, [b for b in (own_id, entry.base) if b], schemas)
+        if target is not None:
+            refs.append((ref, target))
+    if refs:
+        schemas.entries[subject] = SchemaEntry(
+            entry.subject,
+            entry.schema_type,
+            entry.text,
+            entry.file,
+            entry.line,
+            entry.level,
+            entry.base,
+            tuple(refs),
+        )
 
 
 def _resolve_ref(ref: str, bases: list[str], by_doc: dict[str, str]) -> str | None:

@@ -248,3 +248,32 @@ def test_references_use_push_subjects_when_a_document_is_a_topic_schema(
             assert ours == theirs, subject
             compared += 1
     assert compared == 3
+
+
+def test_push_links_documents_reached_only_through_other_documents(tmp_path: Path) -> None:
+    # a.json -> lib/b.json -> c.json, where only a.json is a topic's schema: push must
+    # register c.json and give lib/b.json its reference, as the generated codec does.
+    root = tmp_path / "schemas"
+    _write(root, "a.json", _object({"b": {"$ref": "lib/b.json"}}, title="A"))
+    _write(root, "lib/b.json", _object({"c": {"$ref": "../c.json"}}, title="B"))
+    c_text = _write(root, "c.json", _object({"v": {"type": "string"}}, title="C"))
+    (root / "t.topic.yaml").write_text(
+        "topics:\n  alpha:\n    key: string\n    key_serializer: str\n    value: a.json\n",
+        encoding="utf-8",
+    )
+    pushed = load_path(root)
+    assert pushed.entries["lib/b.json"].references == (("../c.json", "c.json"),)
+    assert pushed.entries["c.json"].text == c_text
+    jt = JsonSchemaCompiler(root).resolve("a.json", root / "t.topic.yaml", 4)
+    ours = [
+        (r.name, r.document, [(n.name, n.document) for n in r.references]) for r in jt.references
+    ]
+    assert ours == [("lib/b.json", "lib/b.json", [("../c.json", "c.json")])]
+    assert _push_tree(pushed, "alpha-value") == [
+        (
+            "lib/b.json",
+            "lib/b.json",
+            pushed.entries["lib/b.json"].text,
+            [("../c.json", "c.json", c_text, [])],
+        ),
+    ]
