@@ -14,6 +14,8 @@ import sys
 import uuid
 from pathlib import Path
 
+# generated/ is this repository's build output, not part of the installed project (the wheel holds
+# runtime/ and generator/ only), and running this file puts examples/ on sys.path, not the root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from generated.avro.com.acme.common import Address, Currency, Money
@@ -84,8 +86,8 @@ async def run(timeout: float = 30.0) -> int:
                     break
         customer_values: list[Customer | None] = []
         async with asyncio.timeout(timeout):
-            async for message in customers:
-                customer_values.append(message.value)
+            async for customer_event in customers:
+                customer_values.append(customer_event.value)
                 if len(customer_values) == 2:
                     break
     ok = received == events and customer_values == [customer, None]

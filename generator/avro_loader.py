@@ -28,6 +28,7 @@ from generator.avro_model import (
     Ref,
     SchemaFile,
     UnionType,
+    direct_refs,
 )
 from generator.errors import ProblemCollector
 from generator.json_lines import line_of
@@ -369,19 +370,7 @@ def sound_types(registry: AvroRegistry, broken_files: set[str]) -> set[str]:
 
 
 def _named_refs(nt: NamedType) -> set[str]:
-    found: set[str] = set()
-    pending: list[AvroType] = [f.type for f in nt.fields]
-    while pending:
-        t = pending.pop()
-        if isinstance(t, Ref):
-            found.add(t.fullname)
-        elif isinstance(t, ArrayType):
-            pending.append(t.items)
-        elif isinstance(t, MapType):
-            pending.append(t.values)
-        elif isinstance(t, UnionType):
-            pending.extend(t.branches)
-    return found
+    return {ref.fullname for f in nt.fields for ref in direct_refs(f.type)}
 
 
 def _strip_comments(text: str) -> str:

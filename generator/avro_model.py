@@ -70,6 +70,23 @@ class UnionType:
 AvroType = Primitive | Ref | ArrayType | MapType | UnionType
 
 
+def direct_refs(t: AvroType) -> list[Ref]:
+    """The named-type references in ``t``, not looking inside the named types themselves."""
+    found: list[Ref] = []
+    pending = [t]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Ref):
+            found.append(item)
+        elif isinstance(item, ArrayType):
+            pending.append(item.items)
+        elif isinstance(item, MapType):
+            pending.append(item.values)
+        elif isinstance(item, UnionType):
+            pending.extend(item.branches)
+    return found
+
+
 @dataclass
 class Field:
     """A record field."""

@@ -146,7 +146,6 @@ def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
     return EXIT_INVALID
 
 
-
 def _print_check(args: argparse.Namespace, out: Path, result: Comparison, count: int) -> None:
     """Print the result of ``--check`` in the chosen format."""
     if args.format == "json":

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import fastavro
 
@@ -16,6 +15,7 @@ from generator.avro_text import schema_text
 from generator.canonical import fingerprint
 from generator.descriptors import TopicDescriptor, TypeRef, read_descriptor
 from generator.errors import GeneratorError, Problem, ProblemCollector
+from generator.jsonschema import JsonSchemaCompiler
 from generator.model import (
     AvroPayload,
     CodecPayload,
@@ -83,7 +83,7 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     descriptors: list[TopicDescriptor] = []
     for path in descriptor_files:
         descriptors.extend(read_descriptor(path, path.relative_to(root).as_posix(), problems))
-    json_compiler: Any = None
+    json_compiler: JsonSchemaCompiler | None = None
     topics: list[TopicModel] = []
     seen_topics: dict[str, TopicDescriptor] = {}
     seen_classes: dict[str, TopicDescriptor] = {}
@@ -128,7 +128,7 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
             try:
                 if ref is not None and ref.is_json_schema:
                     if json_compiler is None:
-                        json_compiler = _json_compiler(root, desc, line)
+                        json_compiler = JsonSchemaCompiler(root)
                     payloads.append(_json_payload(json_compiler, ref, root, desc, serializer, side))
                 else:
                     payloads.append(_payload(schema_files, ref, serializer, desc, side, line))
@@ -150,20 +150,8 @@ def compile_folder(root: Path, progress: Progress | None = None) -> dict[str, st
     return render(model)
 
 
-def _json_compiler(root: Path, desc: TopicDescriptor, line: int) -> Any:
-    try:
-        from generator.jsonschema import JsonSchemaCompiler
-    except ImportError as exc:
-        raise GeneratorError.single(
-            desc.file,
-            line,
-            f"JSON Schema support is not available ({exc}); install gen-topics[codegen]",
-        ) from exc
-    return JsonSchemaCompiler(root)
-
-
 def _json_payload(
-    compiler: Any,
+    compiler: JsonSchemaCompiler,
     ref: TypeRef,
     root: Path,
     desc: TopicDescriptor,
@@ -220,14 +208,13 @@ def _payload(
     line: int,
 ) -> Payload:
     if ref is None:
-        codec = serializer if serializer not in (None, "avro") else "raw"
         if serializer == "avro":
             raise GeneratorError.single(
                 desc.file,
                 line,
                 f"topic {desc.topic!r}: {side}_serializer 'avro' needs a '{side}' type",
             )
-        return CodecPayload(codec or "raw")
+        return CodecPayload(serializer or "raw")
     if serializer in ("raw", "str"):
         expected = _CODEC_TYPES[serializer]
         if ref.names != (expected,):

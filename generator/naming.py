@@ -17,7 +17,6 @@ import re
 AVRO_PACKAGE = "avro"
 SUPPORT_MODULE = "_avro_support"
 # Names that generated modules and classes use themselves.
-# Names that generated modules and classes use themselves.
 RESERVED_MODULE_NAMES = frozenset(
     {"annotations", "dataclasses", "enum", "Any", "ClassVar", "Self", "Final", "TypeAlias"}
 )

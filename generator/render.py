@@ -10,7 +10,8 @@ from typing import Any
 import jinja2
 
 from generator.avro_defaults import convert_default
-from generator.avro_model import AvroType, NamedType, Primitive, Ref
+from generator.avro_model import AvroType, NamedType, Primitive, Ref, direct_refs
+from generator.descriptors import TopicDescriptor
 from generator.jsonschema.references import JsonReference
 from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
 from generator.model import (
@@ -100,8 +101,10 @@ def render(model: CompileModel) -> dict[str, str]:
     modules = namespace_modules(model.registry)
     for parts, types in modules.items():
         files["/".join(parts) + "/__init__.py"] = _namespace_module(env, model, names, parts, types)
+    # Which subject each shared JSON document is registered under: the same for every topic.
+    subjects = json_topic_subjects(model.topics)
     for topic in model.topics:
-        files[f"{topic.module}.py"] = _topic_module(env, model, names, topic)
+        files[f"{topic.module}.py"] = _topic_module(env, model, names, topic, subjects)
     files[f"{SUPPORT_MODULE}.py"] = env.get_template("support_module.py.j2").render(
         header_lines=header_lines([])
     )
@@ -261,7 +264,11 @@ def _record(
 
 
 def _topic_module(
-    env: jinja2.Environment, model: CompileModel, names: _Names, topic: TopicModel
+    env: jinja2.Environment,
+    model: CompileModel,
+    names: _Names,
+    topic: TopicModel,
+    subjects: dict[str, str],
 ) -> str:
     desc = topic.descriptor
     r = TypeRenderer(model.registry, model.names, (topic.module,))
@@ -273,7 +280,7 @@ def _topic_module(
     helpers: list[str] = []
     sides = []
     sources = {desc.file}
-    documents = ModuleDocuments(model.json_files)
+    documents = ModuleDocuments(model.json_files, subjects)
     json_names: set[str] = set()
     for label, payload in (("KEY", topic.key), ("VALUE", topic.value)):
         side = _side(r, label, payload, topic, helpers, extra_relative, sources, model, documents)
@@ -349,9 +356,7 @@ def _side(
         type_name = f"{alias}.{jt.class_name}"
         out["class_ref"] = type_name
         schema = JsonReference("", payload.source, jt.schema_text, jt.module, jt.references)
-        code = json_side_code(
-            label, type_name, schema, json_topic_subjects(model.topics), documents
-        )
+        code = json_side_code(label, type_name, schema, documents)
         out["schema_assign"] = code.schema_assign
         out["json_codec"] = True
         out["json_references"] = bool(code.documents)
@@ -401,28 +406,19 @@ def _side(
 
 def _avro_sources(t: AvroType, model: CompileModel, sources: set[str]) -> None:
     """Add the files defining every named type ``t`` reaches."""
-    stack = [t]
+    pending = direct_refs(t)
     seen: set[str] = set()
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Ref):
-            if item.fullname in seen:
-                continue
-            seen.add(item.fullname)
-            nt = model.registry.named(item)
-            sources.add(nt.file)
-            stack.extend(f.type for f in nt.fields)
-        elif isinstance(item, Primitive):
+    while pending:
+        ref = pending.pop()
+        if ref.fullname in seen:
             continue
-        elif hasattr(item, "items"):
-            stack.append(item.items)
-        elif hasattr(item, "values"):
-            stack.append(item.values)
-        else:
-            stack.extend(item.branches)
+        seen.add(ref.fullname)
+        nt = model.registry.named(ref)
+        sources.add(nt.file)
+        pending.extend(r for f in nt.fields for r in direct_refs(f.type))
 
 
-def _settings(desc: Any) -> list[tuple[str, str]]:
+def _settings(desc: TopicDescriptor) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for attr, value in (
         ("default_partitions", desc.partitions),

@@ -235,7 +235,7 @@ class TypeRenderer:
         checks: dict[str, AvroType] = {}
         for branch in t.branches:
             if isinstance(branch, Ref):
-                check = self._isinstance_target(branch)
+                check = self.annotation(branch)  # a class: Decimal, Duration or generated
             elif isinstance(branch, ArrayType) and self.encode(branch, "v") is not None:
                 check = "list"
             elif isinstance(branch, MapType) and self.encode(branch, "v") is not None:
@@ -255,14 +255,6 @@ class TypeRenderer:
             lines.append(f"        return {self._tagged(branch, 'v', 1)}")
         lines.append("    return v")
         return lines
-
-    def _isinstance_target(self, branch: Ref) -> str:
-        nt = self.registry.named(branch)
-        if nt.logical == "decimal":
-            return self._logical("_decimal.Decimal")
-        if nt.logical == "duration":
-            return f"{self.support()}.Duration"
-        return self.class_ref(nt.fullname)
 
     def _decode_helper(self, name: str, ann: str, t: UnionType) -> list[str]:
         lines = [f"def {name}(v: Any) -> {ann}:"]

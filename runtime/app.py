@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Awaitable, Coroutine, Mapping
 from datetime import timedelta
 from re import Pattern
@@ -156,7 +155,7 @@ class App:
                 if (
                     registry is not None
                     and close is not None
-                    and registry is not (self._schema_registry)
+                    and registry is not self._schema_registry
                 ):
                     await close()
                 self.started = False
@@ -274,6 +273,7 @@ class App:
         topic name and key/value); otherwise ``codec`` is returned unchanged."""
         if self._schema_registry is None or not isinstance(codec, SchemaCodec):
             return codec
+        # id() cannot be reused while cached: the registry codec keeps ``codec`` alive.
         cache_key = (topic, is_key, id(codec))
         wrapped = self._wrapped.get(cache_key)
         if wrapped is None:
@@ -340,7 +340,3 @@ class App:
             allow_empty=allow_empty,
             has_prefix=has_prefix,
         )
-
-    def with_settings(self, **changes: Any) -> Settings:
-        """A copy of the settings with ``changes`` (for inspection and tests)."""
-        return dataclasses.replace(self.conf, **changes)

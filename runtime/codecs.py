@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import fastavro
@@ -24,7 +24,6 @@ __all__ = [
     "RawCodec",
     "SchemaCodec",
     "StrCodec",
-    "codec_names",
     "get_codec",
     "register_codec",
 ]
@@ -175,11 +174,6 @@ class AvroCodec(SchemaCodec[T]):
         )
         self._writer_schemas: dict[str, Any] = {}
 
-    @property
-    def parsed_schema(self) -> Any:
-        """The fastavro-parsed reader/writer schema."""
-        return self._schema
-
     def encode(self, value: T) -> bytes:
         buf = io.BytesIO()
         try:
@@ -236,11 +230,6 @@ _CODECS: dict[str, Codec[Any]] = {
 def register_codec(name: str, codec: Codec[Any]) -> None:
     """Make ``codec`` available to :func:`get_codec` (and serializer arguments) as ``name``."""
     _CODECS[name] = codec
-
-
-def codec_names() -> Mapping[str, Codec[Any]]:
-    """The registered codecs by name (read-only view)."""
-    return dict(_CODECS)
 
 
 def get_codec(name_or_codec: Codec[Any] | str | None) -> Codec[Any] | None:

@@ -44,9 +44,6 @@ class Conductor:
         # Partitions revoked while the current fetched batch is being dispatched.
         self._revoked_in_batch: set[TP] = set()
 
-    def __contains__(self, topic: object) -> bool:
-        return topic in self._topics
-
     def __len__(self) -> int:
         return len(self._topics)
 

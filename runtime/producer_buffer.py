@@ -28,11 +28,6 @@ class ProducerBuffer:
         self._in_progress = 0
         self._idle: asyncio.Event | None = None
 
-    @property
-    def size(self) -> int:
-        """Messages not yet handed to the producer."""
-        return len(self._pending)
-
     def put(self, fut: FutureMessage) -> None:
         """Queue ``fut`` and make sure the drain task runs (when an event loop is running)."""
         self._pending.append(fut)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from re import Pattern
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
@@ -100,6 +100,7 @@ class TopicCore(Generic[K, V]):
             names = tuple(self.default_topics)
         else:
             names = ()
+        # send()'s codecs without overrides: (name, key codec, value codec, any needs prepare).
         self._fast: tuple[str, Codec[Any], Codec[Any], bool] | None = None
         self._codecs: dict[tuple[str, bool], tuple[Codec[Any], bool]] = {}
         self._topics: tuple[str, ...] = names
@@ -173,7 +174,7 @@ class TopicCore(Generic[K, V]):
         self._forget_codecs()
 
     def _forget_codecs(self) -> None:
-        # (name, key codec, key needs prepare, value codec, value needs prepare) for send().
+        # Both caches depend on the names and the schema: rebuilt on the next send/read.
         self._fast = None
         self._codecs = {}
 
@@ -342,7 +343,3 @@ class TopicCore(Generic[K, V]):
         if override is None and schema is None:
             self._codecs[(name, is_key)] = result
         return result
-
-    def subscribed_names(self) -> Iterable[str]:
-        """The topic names this topic reads (empty for a pattern topic)."""
-        return self.topics

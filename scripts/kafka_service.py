@@ -9,18 +9,17 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from scripts import workdirs
 from scripts.artifacts import kafka_libs
 from scripts.errors import ServiceStartError
 from scripts.java import find_java
 from scripts.kafka_probe import broker_ready
 from scripts.process import ServiceProcess, free_port, log_tail
-from scripts.running import RunningService, discard, start_timeout
+from scripts.running import Launch, RunningService, start_service
 
 DEFAULT_VERSION = "4.4.0"
 MIN_JAVA = 17
 _HOST = "127.0.0.1"
-_BIND_ATTEMPTS = 3
+_FORMAT_TIMEOUT_S = 120
 
 _LOG4J2 = """\
 Configuration:
@@ -105,12 +104,17 @@ def _format_storage(java: Path, classpath: str, workdir: Path, log_path: Path) -
     with log_path.open("ab") as log:
         try:
             done = subprocess.run(
-                argv, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, timeout=120, check=False
+                argv,
+                cwd=workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=_FORMAT_TIMEOUT_S,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
             raise ServiceStartError(
-                f"kafka-storage format did not finish in 120s.\n--- {log_path} (tail) ---\n"
-                f"{log_tail(log_path)}"
+                f"kafka-storage format did not finish in {_FORMAT_TIMEOUT_S}s.\n"
+                f"--- {log_path} (tail) ---\n{log_tail(log_path)}"
             ) from exc
     if done.returncode != 0:
         raise ServiceStartError(
@@ -136,53 +140,42 @@ def start_kafka(*, version: str | None = None, tie_to_parent: bool = True) -> Ru
     version = version or kafka_version()
     java = find_java(MIN_JAVA, purpose=f"Apache Kafka {version}")
     classpath = f"{kafka_libs(version)}/*"
-    workdirs.sweep_abandoned()
-    for attempt in range(1, _BIND_ATTEMPTS + 1):
-        workdir = workdirs.create("kafka")
-        process: ServiceProcess | None = None
-        try:
-            broker_port, controller_port = _two_free_ports()
-            (workdir / "tmp").mkdir()
-            (workdir / "log4j2.yaml").write_text(_LOG4J2)
-            (workdir / "server.properties").write_text(
-                _server_properties(workdir / "data", broker_port, controller_port)
-            )
-            log_path = workdir / "kafka.log"
-            _format_storage(java, classpath, workdir, log_path)
-            process = ServiceProcess(
-                f"Kafka {version}",
-                [
-                    str(java),
-                    "-Xms256m",
-                    "-Xmx512m",
-                    "-XX:+UseG1GC",
-                    "-XX:MaxGCPauseMillis=20",
-                    "-XX:+ExitOnOutOfMemoryError",
-                    "-Djava.awt.headless=true",
-                    f"-Djava.io.tmpdir={workdir / 'tmp'}",
-                    f"-Dlog4j2.configurationFile={workdir / 'log4j2.yaml'}",
-                    "-cp",
-                    classpath,
-                    "kafka.Kafka",
-                    str(workdir / "server.properties"),
-                ],
-                cwd=workdir,
-                log_path=log_path,
-                tie_to_parent=tie_to_parent,
-            )
-            process.start()
-            process.wait_ready(
-                functools.partial(broker_ready, _HOST, broker_port),
-                timeout=start_timeout(),
-                what=f"answering a Metadata request on {_HOST}:{broker_port}",
-            )
-            return RunningService("kafka", version, f"{_HOST}:{broker_port}", process, workdir)
-        except ServiceStartError as exc:
-            discard(process, workdir)
-            if "Address already in use" in str(exc) and attempt < _BIND_ATTEMPTS:
-                continue
-            raise
-        except BaseException:
-            discard(process, workdir)
-            raise
-    raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def prepare(workdir: Path) -> Launch:
+        broker_port, controller_port = _two_free_ports()
+        (workdir / "tmp").mkdir()
+        (workdir / "log4j2.yaml").write_text(_LOG4J2)
+        (workdir / "server.properties").write_text(
+            _server_properties(workdir / "data", broker_port, controller_port)
+        )
+        log_path = workdir / "kafka.log"
+        _format_storage(java, classpath, workdir, log_path)
+        process = ServiceProcess(
+            f"Kafka {version}",
+            [
+                str(java),
+                "-Xms256m",
+                "-Xmx512m",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-XX:+ExitOnOutOfMemoryError",
+                "-Djava.awt.headless=true",
+                f"-Djava.io.tmpdir={workdir / 'tmp'}",
+                f"-Dlog4j2.configurationFile={workdir / 'log4j2.yaml'}",
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(workdir / "server.properties"),
+            ],
+            cwd=workdir,
+            log_path=log_path,
+            tie_to_parent=tie_to_parent,
+        )
+        return Launch(
+            process,
+            f"{_HOST}:{broker_port}",
+            functools.partial(broker_ready, _HOST, broker_port),
+            f"answering a Metadata request on {_HOST}:{broker_port}",
+        )
+
+    return start_service("kafka", version, prepare)

@@ -8,26 +8,21 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from scripts import workdirs
 from scripts.artifacts import apicurio_home
-from scripts.errors import ServiceStartError
 from scripts.java import find_java
 from scripts.process import ServiceProcess, free_port
-from scripts.running import RunningService, discard, start_timeout
+from scripts.running import Launch, RunningService, start_service
 
 DEFAULT_VERSION = "3.3.3"
 CCOMPAT_PATH = "/apis/ccompat/v7"
 _HOST = "127.0.0.1"
-_BIND_ATTEMPTS = 3
+# Apicurio 3.3 classes are compiled for Java 21 (class file version 65).
+MIN_JAVA = 21
 
 
 def registry_version() -> str:
     """The Apicurio version to run (``GEN_TOPICS_APICURIO_VERSION``, default 3.3.3)."""
     return os.environ.get("GEN_TOPICS_APICURIO_VERSION", DEFAULT_VERSION)
-
-
-# Apicurio 3.3 classes are compiled for Java 21 (class file version 65).
-MIN_JAVA = 21
 
 
 def registry_ready(base_url: str) -> bool:
@@ -69,44 +64,34 @@ def start_registry(*, version: str | None = None, tie_to_parent: bool = True) ->
     """Fetch (once) and start Apicurio Registry on a free 127.0.0.1 port; return when it answers.
 
     The address is the Confluent-compatible base URL ``http://127.0.0.1:PORT/apis/ccompat/v7``.
+    Retries with new ports when another process grabbed a port between picking and binding it.
     """
     version = version or registry_version()
     java = find_java(MIN_JAVA, purpose=f"Apicurio Registry {version}")
     home = apicurio_home(version)
-    workdirs.sweep_abandoned()
-    for attempt in range(1, _BIND_ATTEMPTS + 1):
-        workdir = workdirs.create("registry")
-        process: ServiceProcess | None = None
-        try:
-            (workdir / "tmp").mkdir()
-            http_port = free_port()
-            management_port = free_port()
-            base_url = f"http://{_HOST}:{http_port}{CCOMPAT_PATH}"
-            process = ServiceProcess(
-                f"Apicurio Registry {version}",
-                [
-                    str(java),
-                    *_jvm_args(workdir, http_port, management_port),
-                    "-jar",
-                    str(home / "quarkus-run.jar"),
-                ],
-                cwd=workdir,
-                log_path=workdir / "registry.log",
-                tie_to_parent=tie_to_parent,
-            )
-            process.start()
-            process.wait_ready(
-                functools.partial(registry_ready, base_url),
-                timeout=start_timeout(),
-                what=f"answering GET {base_url}/subjects with 200",
-            )
-            return RunningService("registry", version, base_url, process, workdir)
-        except ServiceStartError as exc:
-            discard(process, workdir)
-            if "Address already in use" in str(exc) and attempt < _BIND_ATTEMPTS:
-                continue
-            raise
-        except BaseException:
-            discard(process, workdir)
-            raise
-    raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def prepare(workdir: Path) -> Launch:
+        (workdir / "tmp").mkdir()
+        http_port = free_port()
+        management_port = free_port()
+        base_url = f"http://{_HOST}:{http_port}{CCOMPAT_PATH}"
+        process = ServiceProcess(
+            f"Apicurio Registry {version}",
+            [
+                str(java),
+                *_jvm_args(workdir, http_port, management_port),
+                "-jar",
+                str(home / "quarkus-run.jar"),
+            ],
+            cwd=workdir,
+            log_path=workdir / "registry.log",
+            tie_to_parent=tie_to_parent,
+        )
+        return Launch(
+            process,
+            base_url,
+            functools.partial(registry_ready, base_url),
+            f"answering GET {base_url}/subjects with 200",
+        )
+
+    return start_service("registry", version, prepare)

@@ -1,15 +1,22 @@
-"""A started service: its address, process and private working directory."""
+"""A started service: its address, process and private working directory; and how to start one."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts import workdirs
+from scripts.errors import ServiceStartError
 from scripts.process import ServiceProcess
 
 DEFAULT_TIMEOUT_S = 90.0
+BIND_ATTEMPTS = 3
+# How a start that lost a port race ends, in the process log that ServiceStartError quotes:
+# Java's BindException (Kafka), and Quarkus' own message, which replaces it (Apicurio).
+PORT_TAKEN_MARKERS = ("Address already in use", "seems to be in use by another process")
 
 
 def start_timeout() -> float:
@@ -35,10 +42,51 @@ class RunningService:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def discard(process: ServiceProcess | None, workdir: Path) -> None:
+@dataclass(frozen=True)
+class Launch:
+    """A prepared, not yet started service process and how to tell that it is ready."""
+
+    process: ServiceProcess
+    address: str
+    probe: Callable[[], bool]
+    # Completes "... before {what}" / "did not become ready ({what})" in start errors.
+    what: str
+
+
+def _discard(process: ServiceProcess | None, workdir: Path) -> None:
     """Clean up after a failed start: stop *process* if it was spawned, delete *workdir*."""
     try:
         if process is not None:
             process.stop(timeout=10)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def start_service(name: str, version: str, prepare: Callable[[Path], Launch]) -> RunningService:
+    """Start a service in a fresh working directory and return it once its probe answers.
+
+    ``prepare(workdir)`` picks free ports, writes the config and returns the Launch. Ports are
+    free when picked but may be taken before the service binds them, so a start whose error shows
+    one of PORT_TAKEN_MARKERS is retried from scratch (new directory, new ports), up to
+    BIND_ATTEMPTS times. Every failed attempt's process and directory are removed.
+    """
+    workdirs.sweep_abandoned()
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        workdir = workdirs.create(name)
+        process: ServiceProcess | None = None
+        try:
+            launch = prepare(workdir)
+            process = launch.process
+            process.start()
+            process.wait_ready(launch.probe, timeout=start_timeout(), what=launch.what)
+            return RunningService(name, version, launch.address, process, workdir)
+        except ServiceStartError as exc:
+            _discard(process, workdir)
+            port_taken = any(marker in str(exc) for marker in PORT_TAKEN_MARKERS)
+            if port_taken and attempt < BIND_ATTEMPTS:
+                continue
+            raise
+        except BaseException:
+            _discard(process, workdir)
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")

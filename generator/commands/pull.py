@@ -84,7 +84,8 @@ class _Writer:
         self.written: dict[tuple[str, int], str] = {}  # (subject, version) -> relative path
         self.issues: list[Issue] = []
 
-    def _write(self, rel: str, text: str) -> None:
+    def write(self, rel: str, text: str) -> None:
+        """Write ``text`` to ``rel`` under the output folder, refusing paths outside it."""
         target = (self.out / rel).resolve()
         if self.out.resolve() not in target.parents:
             raise SchemaRegistryError(f"refusing to write {rel!r} outside {self.out}")
@@ -116,7 +117,7 @@ class _Writer:
                 if hint.startswith(".."):
                     hint = None
             await self.pull(target, hint)
-        self._write(rel, found.schema)
+        self.write(rel, found.schema)
         self.issues.append(
             Issue("notice", subject, f"version {found.version} (id {found.schema_id})", rel, 1)
         )
@@ -187,7 +188,7 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], dict[str, Any]]:
             pulled[subject] = (latest, await writer.pull(latest))
         descriptor = _descriptor(pulled, writer.issues)
         if descriptor is not None:
-            writer._write("pulled.topic.yaml", descriptor)
+            writer.write("pulled.topic.yaml", descriptor)
         files = sorted(set(writer.written.values()) - {""})
         return writer.issues, {"files": files, "descriptor": descriptor is not None}
 

@@ -14,11 +14,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from generator.avro_loader import load_avro
 from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
 from generator.avro_text import schema_text
 from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
+from generator.jsonschema.index import iter_refs, split_ref
 from generator.suggest import did_you_mean
 from runtime.registry.avro_names import root_full_name
 from runtime.registry.subjects import subject_name
@@ -95,21 +97,10 @@ def _json_subject(path: Path, data: Any) -> str:
 
 
 def _external_refs(data: Any) -> list[str]:
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                found.append(ref.split("#", 1)[0])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(data)
-    return list(dict.fromkeys(found))
+    # The generator's own walk (generator/jsonschema/references.py lists a codec's
+    # references with it): push must name the same documents in the same order.
+    bases = (split_ref(ref)[0] for ref in iter_refs(data))
+    return list(dict.fromkeys(base for base in bases if base))
 
 
 def _not_json(shown: str, exc: ValueError) -> SourceError:
@@ -119,7 +110,7 @@ def _not_json(shown: str, exc: ValueError) -> SourceError:
     return SourceError(f"{shown}: not valid JSON: {exc}")
 
 
-def _avro_type(ref: TypeRef, registry: AvroRegistry, where: str) -> AvroType | None:
+def _avro_type(ref: TypeRef, registry: AvroRegistry, where: str) -> AvroType:
     def one(name: str) -> AvroType:
         if name in PRIMITIVES:
             return Primitive(name)
@@ -137,7 +128,7 @@ def _avro_type(ref: TypeRef, registry: AvroRegistry, where: str) -> AvroType | N
     return UnionType(tuple(types))
 
 
-def _describe_file(path: Path, rel: str, data: Any) -> tuple[str, str]:
+def _describe_file(path: Path, data: Any) -> tuple[str, str]:
     if path.suffix == ".avsc":
         return ("AVRO", root_full_name(data) or path.stem)
     return ("JSON", _json_subject(path, data))
@@ -178,7 +169,9 @@ def load_path(path: Path, *, display_root: Path | None = None) -> SchemaSet:
         for topic in topics:
             for is_key, ref in ((True, topic.key), (False, topic.value)):
                 if ref is not None:
-                    found = _topic_entry(topic, ref, is_key, descriptor, registry, by_id, shown)
+                    found = _topic_entry(
+                        topic, ref, is_key, descriptor, path, registry, by_id, shown
+                    )
                     if found is not None:
                         out.entries[found.subject] = found
     _link_json_references(out)
@@ -190,6 +183,7 @@ def _topic_entry(
     ref: TypeRef,
     is_key: bool,
     descriptor: Path,
+    root: Path,
     registry: AvroRegistry,
     by_id: dict[str, Path],
     shown: Path,
@@ -216,17 +210,11 @@ def _topic_entry(
         if serializer not in (None, "avro"):
             return None  # raw/str/json keys and values never reach the registry
         avro = _avro_type(ref, registry, _rel(descriptor, shown))
-        if avro is None:
-            return None
         text = schema_text(avro, registry)
         kind, base = "AVRO", ""
         if isinstance(avro, Ref):
-            nt = registry.types[avro.fullname]
-            shown_file, line = nt.file, 1
-            if topic.file:
-                shown_file = _rel(descriptor.parent / nt.file, shown)
-                if not (descriptor.parent / nt.file).exists():
-                    shown_file = nt.file
+            # The .avsc path is relative to the schemas folder, wherever the descriptor is.
+            shown_file, line = _rel(root / registry.types[avro.fullname].file, shown), 1
         else:
             shown_file, line = _rel(descriptor, shown), ref.line
     subject = subject_name(
@@ -245,7 +233,7 @@ def _load_file(path: Path, shown: Path) -> SchemaSet:
         data = json.loads(text)
     except ValueError as exc:
         raise _not_json(_rel(path, shown), exc) from exc
-    kind, subject = _describe_file(path, _rel(path, shown), data)
+    kind, subject = _describe_file(path, data)
     docs = {path.resolve().as_uri(): data}
     entry = SchemaEntry(subject, kind, text, _rel(path, shown), 1, None, path.resolve().as_uri())
     return SchemaSet({subject: entry}, docs, path.parent)
@@ -296,8 +284,6 @@ def _link_entry(schemas: SchemaSet, subject: str, by_doc: dict[str, str]) -> Non
 
 
 def _resolve_ref(ref: str, bases: list[str], by_doc: dict[str, str]) -> str | None:
-    from urllib.parse import urljoin
-
     for base in bases:
         uri = urljoin(base, ref)
         if uri in by_doc:
@@ -307,8 +293,6 @@ def _resolve_ref(ref: str, bases: list[str], by_doc: dict[str, str]) -> str | No
 
 def _document_subject(ref: str, bases: list[str], schemas: SchemaSet) -> str | None:
     """A referenced document that is no topic's schema gets an entry of its own."""
-    from urllib.parse import urljoin
-
     for base in bases:
         uri = urljoin(base, ref)
         data = schemas.documents.get(uri)

@@ -17,10 +17,10 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 from generator.jsonschema.errors import JsonSchemaError
 
-__all__ = ["SchemaFile", "SchemaIndex", "iter_refs", "split_ref"]
+__all__ = ["DATA_KEYWORDS", "SchemaFile", "SchemaIndex", "iter_refs", "split_ref"]
 
 # Keywords whose values are instance data, not subschemas: a "$ref" inside them is data.
-_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples", "example"})
+DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples", "example"})
 
 
 @dataclass
@@ -56,7 +56,7 @@ def iter_refs(node: Any) -> Iterator[str]:
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):
                 yield value
-            elif key not in _DATA_KEYWORDS:
+            elif key not in DATA_KEYWORDS:
                 yield from iter_refs(value)
     elif isinstance(node, list):
         for item in node:
@@ -204,7 +204,7 @@ def _anchors(node: Any) -> set[str]:
                 found.add(value)
             elif key in ("$id", "id") and isinstance(value, str) and value.startswith("#"):
                 found.add(value[1:])
-            elif key not in _DATA_KEYWORDS:
+            elif key not in DATA_KEYWORDS:
                 found |= _anchors(value)
     elif isinstance(node, list):
         for item in node:

@@ -166,11 +166,13 @@ def mark_field_overrides(sources: Mapping[ModuleKey, str]) -> dict[ModuleKey, st
         facts[module] = _ModuleFacts(module, ast.parse(source))
 
     def lookup(module: ModuleKey, name: str, hops: int = 0) -> tuple[ModuleKey, str] | None:
-        info = facts.get(module) or facts.get((*module, "__init__"))
+        # `from . import X` names the package: X is then defined in its __init__.
+        where = module if module in facts else (*module, "__init__")
+        info = facts.get(where)
         if info is None or hops > 8:
             return None
         if name in info.classes:
-            return (module, name)
+            return (where, name)
         if name in info.imports:
             target, original = info.imports[name]
             return lookup(target, original, hops + 1)

@@ -50,8 +50,15 @@ def _check_layout(plans: dict[str, ModulePlan], files: dict[str, SchemaFile]) ->
 
 
 def _call_datamodel_codegen(staging: Path, files: list[SchemaFile]) -> dict[tuple[str, ...], str]:
-    from datamodel_code_generator import generate
-
+    try:
+        # Imported on first use: only folders with JSON Schema topics pay for it.
+        from datamodel_code_generator import generate
+    except ImportError as exc:
+        raise JsonSchemaError(
+            f"JSON Schema topics need datamodel-code-generator ({exc}); "
+            "install gen-topics[codegen]",
+            path=files[0].path,
+        ) from exc
     try:
         with warnings.catch_warnings():
             # Its FutureWarnings are about option defaults, which we pin explicitly.
@@ -80,8 +87,8 @@ def render_modules(index: SchemaIndex, starts: list[SchemaFile]) -> dict[str, st
     files = index.closure(starts)
     if not files:
         return {}
-    # Only the requested roots must stay names: a referenced-only primitive root (a "URI"
-    # string schema) is inlined where it is used, by collapse_root_models.
+    # Only the requested roots must define their root class (topic modules import it);
+    # a document that is only referenced is used through the modules that import it.
     wanted = {schema.file_uri for schema in starts}
     plans = {schema.file_uri: plan_module(schema) for schema in files}
     by_uri = {schema.file_uri: schema for schema in files}

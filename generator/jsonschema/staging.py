@@ -17,13 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from generator.jsonschema.index import SchemaFile, SchemaIndex, split_ref
+from generator.jsonschema.index import DATA_KEYWORDS, SchemaFile, SchemaIndex, split_ref
 from generator.jsonschema.naming import class_name_for, module_parts_for
 
 __all__ = ["InvalidDefaultWarning", "ModulePlan", "plan_module", "stage_files"]
 
 PACKAGE = "jsonmodels"
-_DATA_KEYWORDS = frozenset({"const", "enum", "default", "examples", "example"})
 _JSON_TYPES: dict[str, Callable[[object], bool]] = {
     "null": lambda v: v is None,
     "boolean": lambda v: isinstance(v, bool),
@@ -125,7 +124,7 @@ def _rewrite(node: Any, rewrite_ref: Callable[[str], str], where: str, pointer: 
                 InvalidDefaultWarning,
                 stacklevel=2,
             )
-        elif key in _DATA_KEYWORDS:
+        elif key in DATA_KEYWORDS:
             out[key] = copy.deepcopy(value)
         else:
             escaped = key.replace("~", "~0").replace("/", "~1")

@@ -52,13 +52,15 @@ def json_topic_subjects(topics: Sequence[TopicModel]) -> dict[str, str]:
 
 @dataclass
 class ModuleDocuments:
-    """Where one topic module finds schema texts.
+    """Where one topic module finds schema texts, and under which subjects they go.
 
     ``json_files`` are the rendered model modules (output path -> source); texts of
     documents whose module has no ``SCHEMA_TEXT`` become module constants, once each.
+    ``subjects`` is :func:`json_topic_subjects` of all topics (computed once per run).
     """
 
     json_files: Mapping[str, str]
+    subjects: Mapping[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
 
     def in_module(self, module: str) -> str | None:
@@ -109,7 +111,6 @@ def json_side_code(
     label: str,
     type_name: str,
     schema: JsonReference,
-    topic_subjects: dict[str, str],
     documents: ModuleDocuments,
 ) -> JsonSideCode:
     """Code for a JSON Schema key (``label`` ``KEY``) or value (``VALUE``) of type ``type_name``.
@@ -127,7 +128,7 @@ def json_side_code(
         # Its own copy, under its usual name; later references to it in the module use it.
         root = py_string(schema.schema_text)
         documents.constants[schema.document] = f"{label}_SCHEMA"
-    expression = _tuple(schema.references, topic_subjects, documents, found, "")
+    expression = _tuple(schema.references, documents, found, "")
     found.assigns.append(f"{label}_SCHEMA: Final = {root}")
     args = [type_name, f"{label}_SCHEMA"]
     if schema.references:
@@ -153,7 +154,6 @@ def json_side_code(
 
 def _tuple(
     references: Sequence[JsonReference],
-    topic_subjects: dict[str, str],
     documents: ModuleDocuments,
     found: _Collected,
     indent: str,
@@ -167,9 +167,9 @@ def _tuple(
             found.modules.append(module)
         if assign:
             found.assigns.append(assign)
-        args = [py_string(ref.name), py_string(subject_of(ref, topic_subjects)), text]
+        args = [py_string(ref.name), py_string(subject_of(ref, documents.subjects)), text]
         if ref.references:
-            args.append(_tuple(ref.references, topic_subjects, documents, found, inner + "    "))
+            args.append(_tuple(ref.references, documents, found, inner + "    "))
         body = "".join(f"{inner}    {arg},\n" for arg in args)
         items.append(f"{inner}SchemaRef(\n{body}{inner}),\n")
     return "(\n" + "".join(items) + f"{indent})"

@@ -214,7 +214,7 @@ class RegistryCodec(Codec[T]):
             await self._fetch_writer(schema_id, data)
         return self.decode(data)
 
-    async def _fetch_writer(self, schema_id: int, data: bytes) -> str:
+    async def _fetch_writer(self, schema_id: int, data: bytes) -> None:
         try:
             found = await self.client.get_schema(schema_id)
             if found.schema_type != self.inner.schema_type:
@@ -236,7 +236,6 @@ class RegistryCodec(Codec[T]):
             # Our own schema under another id (another subject): no resolution needed.
             self._same_ids.add(schema_id)
         self._writers[schema_id] = text
-        return text
 
     async def _inline(self, found: RegisteredSchema) -> str:
         if not found.references or found.schema_type != "AVRO":

@@ -108,10 +108,6 @@ class ProducerTransport(ABC):
     async def flush(self) -> None:
         """Wait until every queued record was acked or failed."""
 
-    @abstractmethod
-    async def partitions_for(self, topic: str) -> int:
-        """Number of partitions of ``topic`` (the broker may auto-create it)."""
-
 
 class RebalanceListener(Protocol):
     """Told when the group moves partitions away from this member and to it."""

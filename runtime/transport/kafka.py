@@ -100,23 +100,16 @@ class KafkaProducer(ProducerTransport):
             producer, self._producer = self._producer, None
             await producer.stop()
 
-    def _require(self, topic: str) -> AIOKafkaProducer:
-        if self._producer is None:
-            raise RuntimeError(f"kafka producer for {topic!r} is not started")
-        return self._producer
-
     def send_path(self) -> SendPath:
         """aiokafka's own bound ``send`` (same argument order) and :class:`_Delivery`."""
-        return SendPath(self._require("<any>").send, _Delivery)
+        if self._producer is None:
+            raise RuntimeError("kafka producer is not started: call start() first")
+        return SendPath(self._producer.send, _Delivery)
 
     async def flush(self) -> None:
         """Wait for all queued records."""
         if self._producer is not None:
             await self._producer.flush()
-
-    async def partitions_for(self, topic: str) -> int:
-        """Partition count from cluster metadata."""
-        return len(await self._require(topic).partitions_for(topic))
 
 
 def _subscription_regex(topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> str:
@@ -330,7 +323,12 @@ class KafkaAdmin(AdminTransport):
             return None
         partitions = meta["partitions"]
         replicas = len(partitions[0]["replicas"])
-        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+        try:
+            responses = await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, name)]
+            )
+        except KafkaError as exc:
+            raise DeclareError(f"cannot read config of topic {name!r}: {exc}") from exc
         config: dict[str, str] = {}
         for response in responses:
             for resource in response.resources:
@@ -352,4 +350,3 @@ class KafkaTransport(Transport[str]):
         super().__init__(
             bootstrap_servers, producer=KafkaProducer, consumer=KafkaConsumer, admin=KafkaAdmin
         )
-        self.bootstrap_servers = bootstrap_servers

@@ -78,10 +78,6 @@ class MemoryProducer(ProducerTransport):
     async def flush(self) -> None:
         """Nothing is buffered."""
 
-    async def partitions_for(self, topic: str) -> int:
-        """Partition count (auto-creating the topic, like Kafka metadata requests do)."""
-        return len(self.broker.topic(topic).partitions)
-
 
 class MemoryConsumer(ConsumerTransport):
     """A group member on the memory broker; positions start at the committed offset."""

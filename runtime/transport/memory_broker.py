@@ -66,10 +66,9 @@ class MemoryBroker:
 
     _brokers: ClassVar[dict[str, MemoryBroker]] = {}
 
-    def __init__(self, name: str = "", *, num_partitions: int = 1, auto_create: bool = True):
+    def __init__(self, name: str = "", *, num_partitions: int = 1):
         self.name = name
         self.num_partitions = num_partitions
-        self.auto_create = auto_create
         self.topics: dict[str, MemoryTopic] = {}
         self.groups: dict[str, _Group] = {}
         self._round_robin = RoundRobin()
@@ -111,8 +110,6 @@ class MemoryBroker:
         """The topic ``name``, auto-created with ``num_partitions`` like Kafka's default."""
         topic = self.topics.get(name)
         if topic is None:
-            if not self.auto_create:
-                raise KeyError(f"memory broker {self.name!r}: unknown topic {name!r}")
             self.create_topic(name, partitions=self.num_partitions)
             topic = self.topics[name]
         return topic

@@ -142,7 +142,6 @@ def test_quiet_when_piped(schemas: Path, tmp_path: Path) -> None:
     assert done.returncode == 0 and done.stdout == "" and done.stderr == ""
 
 
-
 def test_check_into_a_closed_pipe_keeps_its_verdict(schemas: Path, tmp_path: Path) -> None:
     # `gen-topics --check | head -1`: the reader is gone before the diff is written.
     exe = str(ROOT / ".venv" / "bin" / "gen-topics")
@@ -168,6 +167,6 @@ def test_check_into_a_closed_pipe_keeps_its_verdict(schemas: Path, tmp_path: Pat
 def test_registry_subcommands_are_dispatched(command: str) -> None:
     exe = str(ROOT / ".venv" / "bin" / "gen-topics")
     done = subprocess.run([exe, command, "--help"], capture_output=True, text=True, timeout=60)
-    # Either the registry command's own help, or a clear "not available" (exit 2).
-    assert done.returncode in (0, 2), done.stderr
-    assert command in (done.stdout + done.stderr)
+    # Each command's own parser answers, not the compiler's (which would want SCHEMAS).
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: gen-topics {command} "), done.stdout

@@ -74,13 +74,17 @@ CASES = [
     ),
     (
         "avsc-bad-decimal",
-        {"a.avsc": '{"type": "record", "name": "A", "fields": [\n{"name": "d", "type": {"type": "bytes", "logicalType": "decimal", "precision": 2, "scale": 5}}]}'},
+        {
+            "a.avsc": '{"type": "record", "name": "A", "fields": [\n{"name": "d", "type": {"type": "bytes", "logicalType": "decimal", "precision": 2, "scale": 5}}]}'
+        },
         "a.avsc:2:",
         "decimal scale must be an integer from 0 to the precision 2",
     ),
     (
         "avsc-decimal-too-big-for-fixed",
-        {"a.avsc": '{"type": "fixed", "name": "F", "size": 2,\n "logicalType": "decimal", "precision": 10}'},
+        {
+            "a.avsc": '{"type": "fixed", "name": "F", "size": 2,\n "logicalType": "decimal", "precision": 10}'
+        },
         "a.avsc:1:",
         "does not fit in a fixed of 2 bytes",
     ),

@@ -115,6 +115,6 @@ def test_typed_usage_passes_pyright_strict(checked: tuple[Path, Diagnostics]) ->
 def test_pyright_reports_the_wrong_type(checked: tuple[Path, Diagnostics], case: str) -> None:
     work, errors = checked
     found = errors.get(str((work / f"usage_{case.replace('-', '_')}.py").resolve()), [])
-    assert [e["range"]["start"]["line"] + 1 for e in found] == [bad_line_number(case)], (
-        _messages(found)
+    assert [e["range"]["start"]["line"] + 1 for e in found] == [bad_line_number(case)], _messages(
+        found
     )

@@ -1,18 +1,24 @@
 """The real schema registry the test services start, through its Confluent-compatible API.
 
 Uses httpx directly (not gen-topics' registry client) so these tests check the service itself.
+The last test checks that a start which loses a port race retries on new ports.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+
+from scripts import registry_service, workdirs
+from scripts.process import free_port
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
@@ -109,3 +115,34 @@ def test_unknown_subject_and_id_are_404(client: httpx.Client, subject: str) -> N
     missing_id = client.get("/schemas/ids/987654321")
     assert missing_id.status_code == 404
     assert missing_id.json()["error_code"] == 40403
+
+
+@pytest.mark.registry
+def test_registry_start_survives_a_taken_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process binds the picked HTTP port first: the start retries on new ports.
+
+    Quarkus reports this in its own words (not Java's "Address already in use"), so this checks
+    that the retry recognises the message the real registry prints.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = int(squatter.getsockname()[1])
+        picks = iter([taken])
+        monkeypatch.setattr(registry_service, "free_port", lambda: next(picks, None) or free_port())
+        attempts: list[Path] = []
+        create = workdirs.create
+
+        def recording_create(kind: str) -> Path:
+            attempts.append(create(kind))
+            return attempts[-1]
+
+        monkeypatch.setattr(workdirs, "create", recording_create)
+        service = registry_service.start_registry()
+        try:
+            assert f":{taken}/" not in service.address
+            assert registry_service.registry_ready(service.address)
+        finally:
+            service.stop()
+    assert len(attempts) == 2, "the first attempt must fail on the taken port, the second start"
+    assert not any(workdir.exists() for workdir in attempts), "every attempt's temp dir is removed"

@@ -162,7 +162,7 @@ def test_side_code_without_model_constants_embeds_each_document_once(
     jt = JsonSchemaCompiler(root).resolve("a.json", root / "t.topic.yaml", 3)
     schema = JsonReference("", "a.json", jt.schema_text, jt.module, jt.references)
     documents = ModuleDocuments({})  # no model module has SCHEMA_TEXT: embed the texts
-    code = json_side_code("VALUE", "Model", schema, {}, documents)
+    code = json_side_code("VALUE", "Model", schema, documents)
     assert code.schema_assign.count("REF_C: Final") == 1
     assert code.documents == ("lib/b.json", "c.json")
     assert code.modules == ()
@@ -181,7 +181,7 @@ def test_side_code_without_model_constants_embeds_each_document_once(
     assert "references=VALUE_REFERENCES" in code.codec_assign
     # The key side of the same module reuses the constants instead of embedding c again.
     c = jt.references[1]
-    key = json_side_code("KEY", "Model", replace(c, references=()), {}, documents)
+    key = json_side_code("KEY", "Model", replace(c, references=()), documents)
     assert key.schema_assign == "KEY_SCHEMA: Final = REF_C"
 
 
@@ -191,7 +191,7 @@ def test_side_code_reads_texts_from_the_model_modules(chain: tuple[Path, dict[st
     jt = compiler.resolve("a.json", root / "t.topic.yaml", 3)
     files = compiler.render()
     schema = JsonReference("", "a.json", jt.schema_text, jt.module, jt.references)
-    code = json_side_code("VALUE", "Model", schema, {}, ModuleDocuments(files))
+    code = json_side_code("VALUE", "Model", schema, ModuleDocuments(files))
     assert code.modules == ("jsonmodels.a", "jsonmodels.lib.b", "jsonmodels.c")
     assert "Final = (" not in code.schema_assign.split("VALUE_REFERENCES")[0]  # no copies
     modules = {
@@ -277,3 +277,27 @@ def test_push_links_documents_reached_only_through_other_documents(tmp_path: Pat
             [("../c.json", "c.json", c_text, [])],
         ),
     ]
+
+
+def test_push_and_codec_list_references_alike_in_order_and_ignore_instance_data(
+    tmp_path: Path,
+) -> None:
+    # A subschema whose "$ref" key follows its "properties", and a "$ref" that is only
+    # example data: push must list what the codec lists, in the same order.
+    root = tmp_path / "schemas"
+    nested = {"properties": {"inner": {"$ref": "c.json"}}, "$ref": "lib/b.json"}
+    _write(
+        root,
+        "a.json",
+        _object({"w": nested}, title="A", examples=[{"w": {"$ref": "d.json"}}]),
+    )
+    _write(root, "lib/b.json", _object({"v": {"type": "string"}}, title="B"))
+    _write(root, "c.json", _object({"v": {"type": "string"}}, title="C"))
+    (root / "t.topic.yaml").write_text(
+        "topics:\n  alpha:\n    key: string\n    key_serializer: str\n    value: a.json\n",
+        encoding="utf-8",
+    )
+    jt = JsonSchemaCompiler(root).resolve("a.json", root / "t.topic.yaml", 4)
+    ours = [(r.name, r.document) for r in jt.references]
+    assert ours == [("c.json", "c.json"), ("lib/b.json", "lib/b.json")]
+    assert load_path(root).entries["alpha-value"].references == tuple(ours)

@@ -97,6 +97,20 @@ async def test_compatibility_and_config(registry_url: str) -> None:
         assert await client.get_config() in {"NONE", "BACKWARD"}  # the global level reads back
 
 
+async def test_delete_subject_forgets_its_versions_and_cached_ids(registry_url: str) -> None:
+    subject = unique("client-delete")
+    async with SchemaRegistryClient(registry_url) as client:
+        await client.register(subject, V1)
+        await client.register(subject, V2)
+        assert await client.delete_subject(subject, permanent=True) == [1, 2]
+        assert subject not in await client.get_subjects()
+        with pytest.raises(SubjectNotFoundError):
+            await client.get_versions(subject)
+        # The cached id is forgotten: registering again reaches the registry (version 1 anew).
+        await client.register(subject, V1)
+        assert await client.get_versions(subject) == [1]
+
+
 async def test_errors_carry_status_code_and_message(registry_url: str) -> None:
     subject = unique("client-errors")
     async with SchemaRegistryClient(registry_url) as client:

@@ -10,7 +10,7 @@ import pytest
 
 from generator.commands import compat, push
 from generator.commands.history import History, check_entry
-from generator.commands.sources import SchemaEntry, SchemaSet, SourceError
+from generator.commands.sources import SchemaEntry, SchemaSet, SourceError, load_path
 from generator.compat import CompatibilityLevel
 
 RECORD = {
@@ -127,3 +127,18 @@ def test_a_folder_is_not_compared_with_an_unrelated_single_subject(
     code, out = _compat([str(new), "--against", str(old), "--format", "json"], capsys)
     assert code == 0
     assert {r["status"] for r in json.loads(out)["results"]} == {"new"}
+
+
+def test_a_descriptor_in_a_subfolder_names_the_avsc_from_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Findings name the .avsc file as a path an editor opens from where the command runs.
+    root = tmp_path / "schemas"
+    (root / "avro").mkdir(parents=True)
+    (root / "avro" / "u.avsc").write_text(json.dumps(RECORD))
+    (root / "topics").mkdir()
+    (root / "topics" / "t.topic.yaml").write_text("topics:\n  t:\n    value: err.U\n")
+    monkeypatch.chdir(tmp_path)
+    entry = load_path(Path("schemas")).entries["t-value"]
+    assert entry.file == "schemas/avro/u.avsc"
+    assert Path(entry.file).is_file()

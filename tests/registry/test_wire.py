@@ -10,7 +10,7 @@ import pytest
 
 from runtime.codecs import AvroCodec, SchemaCodec
 from runtime.errors import DecodeError, EncodeError
-from runtime.registry import SchemaReference, SchemaRegistryClient
+from runtime.registry import IncompatibleSchemaError, SchemaReference, SchemaRegistryClient
 from runtime.registry.codec import RegistryCodec, frame, registry_codec, unframe
 from runtime.registry.subjects import SubjectNameError, subject_name
 from tests.registry.helpers import avro_record, unique
@@ -235,8 +235,9 @@ async def test_registry_rejects_incompatible_producer(registry_url: str) -> None
         await client.set_config("BACKWARD", f"{topic}-value")
         breaking = avro_record("User", [{"name": "id", "type": "string"}])
         codec = registry_codec(AvroCodec[Any](breaking), client=client, topic=topic, is_key=False)
-        with pytest.raises(Exception, match="409"):
+        with pytest.raises(IncompatibleSchemaError, match="409") as info:
             await codec.prepare()
+        assert info.value.status == 409
         assert codec.schema_id is None
 
 

@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from runtime.codecs import AvroCodec, Codec, JsonCodec, RawCodec, SchemaCodec, get_codec
+from runtime.codecs import (
+    AvroCodec,
+    Codec,
+    JsonCodec,
+    RawCodec,
+    SchemaCodec,
+    StrCodec,
+    get_codec,
+    register_codec,
+)
 from runtime.errors import DecodeError, EncodeError, UnknownCodecError
 
 ORDER_FIELDS: list[dict[str, Any]] = [
@@ -52,6 +61,21 @@ def test_get_codec_passes_objects_and_none_through() -> None:
 def test_unknown_codec_name_lists_known_ones() -> None:
     with pytest.raises(UnknownCodecError, match=r"unknown codec 'msgpack'.*json.*raw"):
         get_codec("msgpack")
+
+
+def test_registered_codec_is_found_by_name_and_listed_in_errors() -> None:
+    from runtime import codecs
+
+    codec = StrCodec()
+    register_codec("test-text", codec)
+    try:
+        assert get_codec("test-text") is codec
+        with pytest.raises(UnknownCodecError, match="test-text"):
+            get_codec("test-txt")
+    finally:
+        del codecs._CODECS["test-text"]
+    with pytest.raises(UnknownCodecError):
+        get_codec("test-text")
 
 
 def test_raw_rejects_non_bytes_with_the_type() -> None:

@@ -78,8 +78,6 @@ async def test_offsets_commit_only_after_processing(broker_url: str, unique: str
         assert (e0.value, e1.value) == (b"0", b"1")
         # Stopping commits processed offsets only: the next read starts at offset 2.
     async with App(group, broker=broker_url) as app:
-        consumer = app.transport.consumer
-        del consumer
         [again] = await _read(app.topic(name, value_serializer="raw"), 1)
         assert (again.message.offset, again.value) == (2, b"2")
 
@@ -117,13 +115,30 @@ async def test_two_members_of_a_group_split_partitions(memory_url: str) -> None:
     async with App("g", broker=memory_url) as one, App("g", broker=memory_url) as two:
         topic = one.topic("split", partitions=4, value_serializer="raw")
         await topic.declare()
+        seen: dict[str, list[Event[Any, Any]]] = {"one": [], "two": []}
+
+        async def read(name: str, app: App) -> None:
+            async for event in app.topic("split", value_serializer="raw"):
+                seen[name].append(event)
+
+        readers = [asyncio.create_task(read("one", one)), asyncio.create_task(read("two", two))]
+        # Both members join (and the group settles) before anything is there to read.
+        await asyncio.sleep(0.3)
         for i in range(40):
-            await topic.send(key=str(i).encode(), value=b"v")
-        got_one = await _read(one.topic("split", value_serializer="raw"), 1, timeout=5)
-        got_two = await _read(two.topic("split", value_serializer="raw"), 1, timeout=5)
-        parts_one = {e.message.partition for e in got_one}
-        parts_two = {e.message.partition for e in got_two}
+            await topic.send(key=str(i).encode(), value=str(i).encode())
+        async with asyncio.timeout(5):
+            while len(seen["one"]) + len(seen["two"]) < 40:
+                await asyncio.sleep(0.02)
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        parts_one = {e.message.partition for e in seen["one"]}
+        parts_two = {e.message.partition for e in seen["two"]}
+        assert parts_one and parts_two, (parts_one, parts_two)
         assert parts_one.isdisjoint(parts_two)
+        assert parts_one | parts_two == {0, 1, 2, 3}
+        values = sorted(int(e.value) for e in seen["one"] + seen["two"])
+        assert values == list(range(40))  # each record read once, by one member
 
 
 async def test_latest_offset_reset_skips_old_records(memory_url: str) -> None:
