@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+DEMO_INSTALLED := $(VENV)/.installed-demo
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := test
@@ -24,6 +25,11 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	@touch $@
 
+# The demo needs only the code generator and the runtime: a much smaller install.
+$(DEMO_INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[codegen,json]'
+	@touch $@
+
 venv: bootstrap $(INSTALLED)
 
 test: venv
@@ -31,13 +37,14 @@ test: venv
 
 # The main job: compile schemas/ into generated/, then send and consume typed records on the
 # embedded memory:// broker (or on Kafka when KAFKA_BOOTSTRAP_SERVERS is set).
-demo: $(INSTALLED)
+demo: $(DEMO_INSTALLED)
 	$(BIN)/gen-topics schemas/
 	$(BIN)/python examples/demo.py
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy examples/demo.py
 
 # For development: start Kafka and the registry in the background and print their addresses
 # (as `export` lines: eval "$$(make -s services | grep ^export)"); stop them with `make services-stop`.
