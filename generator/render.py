@@ -104,7 +104,7 @@ def render(model: CompileModel) -> dict[str, str]:
     # Which subject each shared JSON document is registered under: the same for every topic.
     subjects = json_topic_subjects(model.topics)
     for topic in model.topics:
-        files[f"{topic.module}.py"] = _topic_module(env, model, names, topic, subjects)
+        files[f"{topic.module}.py"] = _topic_module(env, model, topic, subjects)
     files[f"{SUPPORT_MODULE}.py"] = env.get_template("support_module.py.j2").render(
         header_lines=header_lines([])
     )
@@ -266,7 +266,6 @@ def _record(
 def _topic_module(
     env: jinja2.Environment,
     model: CompileModel,
-    names: _Names,
     topic: TopicModel,
     subjects: dict[str, str],
 ) -> str:

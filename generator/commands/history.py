@@ -84,13 +84,18 @@ def _json_path(path: str) -> str:
     return "$" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts)
 
 
-def _line(entry: SchemaEntry, path: str) -> int:
+def _file_text(entry: SchemaEntry) -> str | None:
+    """The text of ``entry``'s file when lines in it locate paths of ``entry``'s schema."""
     file = Path(entry.file)
     if file.exists() and file.suffix in (".avsc", ".json"):
         text = file.read_text(encoding="utf-8")
         if entry.schema_type == "JSON" or text == entry.text:
-            return line_of(text, _json_path(path))
-    return entry.line
+            return text
+    return None
+
+
+def _line(entry: SchemaEntry, text: str | None, path: str) -> int:
+    return entry.line if text is None else line_of(text, _json_path(path))
 
 
 def check_entry(
@@ -116,7 +121,8 @@ def check_entry(
     except SchemaTextError as exc:
         where = exc.path or ""
         if exc.source == NEW:
-            place = f"{entry.file}:{_line(entry, where) if where else entry.line}"
+            line = _line(entry, _file_text(entry), where) if where else entry.line
+            place = f"{entry.file}:{line}"
         else:
             place = f"{exc.source} (compared with {entry.file})"
         at = f" (at {where})" if where else ""
@@ -124,13 +130,14 @@ def check_entry(
             f"{place}: subject {entry.subject!r}: not a valid {entry.schema_type} schema: "
             f"{exc.problem}{at}"
         ) from None
+    text = _file_text(entry) if report.findings else None  # read once for every finding
     return [
         Issue(
             severity="error",
             subject=entry.subject,
             message=f"{finding.message} ({finding.direction} against {finding.version})",
             file=entry.file,
-            line=_line(entry, finding.path),
+            line=_line(entry, text, finding.path),
             rule=finding.rule,
             path=finding.path,
         )
