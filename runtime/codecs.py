@@ -141,15 +141,14 @@ class JsonCodec(Codec[Any]):
             raise DecodeError(f"json codec: {exc}") from exc
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
 class AvroCodec(SchemaCodec[T]):
     """Plain Avro binary (no framing) with fastavro; the schema is parsed once.
 
     ``to_avro`` turns a value into what fastavro writes (dicts, lists, ...),
-    ``from_avro`` turns what fastavro reads back into the value type.
+    ``from_avro`` turns what fastavro reads back into the value type. With
+    ``named_unions`` a union branch of a named type is read as a ``(fullname, value)``
+    tuple, so ``from_avro`` can pick the branch by type, never by shape (generated
+    codecs use this). ``expected`` names the value type in an :class:`EncodeError`.
     """
 
     schema_type = "AVRO"
@@ -159,28 +158,39 @@ class AvroCodec(SchemaCodec[T]):
         schema_text: str,
         *,
         to_avro: Callable[[T], object] | None = None,
-        from_avro: Callable[[object], T] | None = None,
+        from_avro: Callable[[Any], T] | None = None,
         name: str = "avro",
+        named_unions: bool = False,
+        expected: str | None = None,
     ) -> None:
         self.schema_text = schema_text
         self.name = name
+        self.expected = expected
         try:
             self._schema = fastavro.parse_schema(json.loads(schema_text))
         except Exception as exc:  # fastavro raises UnknownType, SchemaParseException, ...
             raise ValueError(f"avro codec {name!r}: invalid schema: {exc}") from exc
-        self._to_avro: Callable[[T], object] = to_avro if to_avro is not None else _identity
-        self._from_avro: Callable[[object], T] = (
-            from_avro if from_avro is not None else cast(Callable[[object], T], _identity)
-        )
+        self._to_avro = to_avro
+        self._from_avro = from_avro
+        self._named_unions = named_unions
         self._writer_schemas: dict[str, Any] = {}
 
     def encode(self, value: T) -> bytes:
         buf = io.BytesIO()
         try:
-            fastavro.schemaless_writer(buf, self._schema, self._to_avro(value))
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            raise EncodeError(f"avro codec {self.name!r}: {exc}") from exc
+            datum = value if self._to_avro is None else self._to_avro(value)
+            fastavro.schemaless_writer(buf, self._schema, datum)
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            raise EncodeError(
+                f"avro codec {self.name!r}: {self._mismatch(value)}: {type(exc).__name__}: {exc}"
+            ) from exc
         return buf.getvalue()
+
+    def _mismatch(self, value: object) -> str:
+        got = type(value).__name__
+        if self.expected is None or got in self.expected.split(" | "):
+            return f"this {got} does not fit the schema"
+        return f"expected {self.expected}, got {got}"
 
     def decode(self, data: bytes) -> T:
         return self._read(data, self._schema, None)
@@ -194,10 +204,14 @@ class AvroCodec(SchemaCodec[T]):
 
     def _read(self, data: bytes, writer: Any, reader: Any) -> T:
         try:
-            raw = fastavro.schemaless_reader(io.BytesIO(data), writer, reader)
+            raw: Any = fastavro.schemaless_reader(
+                io.BytesIO(data), writer, reader, return_named_type=self._named_unions
+            )
+            return raw if self._from_avro is None else self._from_avro(raw)
         except Exception as exc:  # fastavro raises EOFError, ValueError, SchemaResolutionError...
-            raise DecodeError(f"avro codec {self.name!r}: {type(exc).__name__}: {exc}") from exc
-        return self._from_avro(raw)
+            raise DecodeError(
+                f"avro codec {self.name!r}: {type(exc).__name__}: {exc}", data=data
+            ) from exc
 
 
 class _AvroByName(Codec[Any]):

@@ -126,6 +126,29 @@ def test_avro_encode_error_names_codec() -> None:
         codec.encode({"id": "a", "qty": "not an int"})
 
 
+def test_avro_encode_error_names_expected_and_given_types() -> None:
+    codec: AvroCodec[Any] = AvroCodec(ORDER, name="order", expected="Order")
+    with pytest.raises(EncodeError, match="expected Order, got str"):
+        codec.encode("not an order")
+    with pytest.raises(EncodeError, match="this dict does not fit the schema"):
+        AvroCodec(ORDER, expected="dict").encode({"id": "a", "qty": "x"})
+
+
+def test_avro_named_unions_read_the_branch_name() -> None:
+    union = json.dumps(
+        [
+            {"type": "record", "name": "A", "fields": [{"name": "x", "type": "int"}]},
+            {"type": "record", "name": "B", "fields": [{"name": "x", "type": "int"}]},
+        ]
+    )
+    # The same shape in both branches: only the name read back tells them apart.
+    named: AvroCodec[Any] = AvroCodec(union, named_unions=True)
+    plain: AvroCodec[Any] = AvroCodec(union)
+    data = plain.encode(("B", {"x": 1}))
+    assert named.decode(data) == ("B", {"x": 1})
+    assert plain.decode(data) == {"x": 1}
+
+
 def test_avro_truncated_data_is_decode_error() -> None:
     with pytest.raises(DecodeError, match="avro codec"):
         AvroCodec(ORDER).decode(b"\x02")
