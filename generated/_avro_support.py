@@ -3,23 +3,14 @@
 
 from __future__ import annotations
 
-import io
-import json
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import fastavro
-
-# fastavro's stubs leave ``IO`` unparameterised, which pyright strict reports as unknown.
-from fastavro import schemaless_reader as _read  # pyright: ignore[reportUnknownVariableType]
-from fastavro import schemaless_writer as _write  # pyright: ignore[reportUnknownVariableType]
-
 # isort: split
 # (runtime is first-party inside this repository and third-party elsewhere)
-from runtime.codecs import SchemaCodec
-from runtime.errors import DecodeError, EncodeError
+from runtime.codecs import AvroCodec
 
 T = TypeVar("T")
 
@@ -48,15 +39,15 @@ class Duration:
         return cls(months, days, millis)
 
 
-class AvroTypeCodec(SchemaCodec[T]):
-    """Plain Avro binary for one generated type, through fastavro.
+class AvroTypeCodec(AvroCodec[T]):
+    """Plain Avro binary for one generated type: the runtime's fastavro codec, plus the
+    schema's fingerprint.
 
     ``to_avro`` turns a value into fastavro's input (named union branches as
     ``(fullname, value)`` tuples, so the branch follows the Python type); ``from_avro``
-    turns fastavro's output (read with ``return_named_type=True``) back into the value.
+    turns fastavro's output, read with named union branches tagged the same way, back
+    into the value.
     """
-
-    schema_type = "AVRO"
 
     def __init__(
         self,
@@ -68,49 +59,12 @@ class AvroTypeCodec(SchemaCodec[T]):
         name: str = "avro",
         expected: str | None = None,
     ) -> None:
-        self.schema_text = schema_text
+        super().__init__(
+            schema_text,
+            to_avro=to_avro,
+            from_avro=from_avro,
+            name=name,
+            named_unions=True,
+            expected=expected,
+        )
         self.fingerprint = fingerprint
-        self.name = name
-        self.expected = expected
-        self.parsed_schema: Any = fastavro.parse_schema(json.loads(schema_text))
-        self._to_avro = to_avro
-        self._from_avro = from_avro
-        self._writer_schemas: dict[str, Any] = {}
-
-    def encode(self, value: T) -> bytes:
-        """Avro binary of ``value`` (no framing)."""
-        buf = io.BytesIO()
-        try:
-            datum = value if self._to_avro is None else self._to_avro(value)
-            _write(buf, self.parsed_schema, datum)
-        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
-            got = type(value).__name__
-            if self.expected is None or got in self.expected.split(" | "):
-                what = f"this {got} does not fit the schema"
-            else:
-                what = f"expected {self.expected}, got {got}"
-            raise EncodeError(
-                f"avro codec {self.name!r}: {what}: {type(exc).__name__}: {exc}"
-            ) from exc
-        return buf.getvalue()
-
-    def decode(self, data: bytes) -> T:
-        """The value in ``data``, written with this codec's schema."""
-        return self._decode(data, self.parsed_schema, None)
-
-    def decode_with_writer_schema(self, data: bytes, writer_schema_text: str) -> T:
-        """The value in ``data``, written with another (compatible) schema."""
-        writer = self._writer_schemas.get(writer_schema_text)
-        if writer is None:
-            writer = fastavro.parse_schema(json.loads(writer_schema_text))
-            self._writer_schemas[writer_schema_text] = writer
-        return self._decode(data, writer, self.parsed_schema)
-
-    def _decode(self, data: bytes, writer: Any, reader: Any) -> T:
-        try:
-            raw: Any = _read(io.BytesIO(data), writer, reader, False, False, "strict", True)
-            return raw if self._from_avro is None else self._from_avro(raw)
-        except Exception as exc:  # fastavro raises EOFError, ValueError, SchemaResolutionError...
-            raise DecodeError(
-                f"avro codec {self.name!r}: {type(exc).__name__}: {exc}", data=data
-            ) from exc

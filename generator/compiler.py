@@ -167,11 +167,10 @@ def _json_payload(
             f"(or left out), not {serializer!r}",
         )
     json_type = compiler.resolve(ref.names[0], descriptor, ref.line)
-    source = Path(json_type.source)
     try:
-        rel = source.resolve().relative_to(root.resolve()).as_posix()
+        rel = json_type.source.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        rel = source.as_posix()
+        rel = json_type.source.as_posix()
     return JsonPayload(json_type, rel)
 
 

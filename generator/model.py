@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from generator.avro_model import AvroRegistry, AvroType
 from generator.descriptors import TopicDescriptor
 from generator.type_names import PyName
+
+if TYPE_CHECKING:
+    from generator.jsonschema.compiler import JsonType
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class AvroPayload:
 class JsonPayload:
     """A key or value typed by a JSON Schema (a pydantic model from the JSON compiler)."""
 
-    json_type: Any  # generator.jsonschema.JsonType
+    json_type: JsonType
     source: str  # the schema file, relative to the schemas folder
 
 
