@@ -1,7 +1,10 @@
 """Schema registry support: an async REST client and Confluent wire-format codecs."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from runtime.registry.auth import RegistryAuth
-from runtime.registry.client import SchemaRegistryClient
 from runtime.registry.errors import (
     IncompatibleSchemaError,
     InvalidCompatibilityLevelError,
@@ -18,6 +21,20 @@ from runtime.registry.models import (
     RegisteredSchema,
     SchemaReference,
 )
+
+if TYPE_CHECKING:
+    from runtime.registry.client import SchemaRegistryClient
+
+
+def __getattr__(name: str) -> Any:
+    # The client pulls in httpx (~0.1 s); code that only needs subject names or Avro
+    # names (the generator, every gen-topics run) should not pay for it.
+    if name == "SchemaRegistryClient":
+        from runtime.registry.client import SchemaRegistryClient
+
+        return SchemaRegistryClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CompatibilityResult",
