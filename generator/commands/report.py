@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from generator.commands.sources import SourceError
 from generator.compat import InvalidLevelError, UnsupportedSchemaType
 from generator.compat.avro_schema import AvroSchemaError
-from generator.compat.jsonschema_model import JsonSchemaError
+from generator.compat.jsonschema_model import JsonSchemaParseError
 from runtime.registry import SchemaRegistryError
 
 __all__ = ["FORMATS", "INPUT_ERRORS", "Issue", "emit"]
@@ -22,7 +22,7 @@ INPUT_ERRORS: tuple[type[Exception], ...] = (
     SourceError,
     InvalidLevelError,
     AvroSchemaError,
-    JsonSchemaError,
+    JsonSchemaParseError,
     UnsupportedSchemaType,
     SchemaRegistryError,
 )

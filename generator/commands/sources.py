@@ -9,18 +9,20 @@ name and each ``.json`` under its ``title`` (or file name).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin, urlparse
+from urllib.request import url2pathname
 
 from generator.avro_loader import load_avro
 from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
 from generator.avro_text import schema_text
 from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
-from generator.jsonschema.index import iter_refs, split_ref
+from generator.jsonschema.index import SchemaFile, SchemaIndex, iter_refs, split_ref
 from generator.suggest import did_you_mean
 from runtime.registry.avro_names import root_full_name
 from runtime.registry.subjects import subject_name
@@ -155,11 +157,7 @@ def load_path(path: Path, *, display_root: Path | None = None) -> SchemaSet:
         registry = load_avro(path, avsc) if avsc else AvroRegistry()
     except Exception as exc:  # GeneratorError lists file:line problems
         raise SourceError(str(exc)) from exc
-    by_id = {
-        data["$id"]: Path(uri[len("file://") :])
-        for uri, data in out.documents.items()
-        if uri.startswith("file://") and isinstance(data, dict) and isinstance(data.get("$id"), str)
-    }
+    index = SchemaIndex(path)
     for descriptor in descriptors:
         rel = _rel(descriptor, shown)
         try:
@@ -170,11 +168,11 @@ def load_path(path: Path, *, display_root: Path | None = None) -> SchemaSet:
             for is_key, ref in ((True, topic.key), (False, topic.value)):
                 if ref is not None:
                     found = _topic_entry(
-                        topic, ref, is_key, descriptor, path, registry, by_id, shown
+                        topic, ref, is_key, descriptor, path, registry, index, shown
                     )
                     if found is not None:
                         out.entries[found.subject] = found
-    _link_json_references(out)
+    _link_json_references(out, index)
     return out
 
 
@@ -185,13 +183,13 @@ def _topic_entry(
     descriptor: Path,
     root: Path,
     registry: AvroRegistry,
-    by_id: dict[str, Path],
+    index: SchemaIndex,
     shown: Path,
 ) -> SchemaEntry | None:
     level = topic.compatibility
     if ref.is_json_schema:
         name = ref.names[0]
-        file = by_id.get(name) if "://" in name else (descriptor.parent / name).resolve()
+        file = _json_schema_file(name, descriptor, index)
         if file is None or not file.exists():
             expected = (
                 "no schema under the folder has this $id"
@@ -227,6 +225,16 @@ def _topic_entry(
     return SchemaEntry(subject, kind, text, shown_file, line, level, base)
 
 
+def _json_schema_file(name: str, descriptor: Path, index: SchemaIndex) -> Path | None:
+    """The file a descriptor's JSON Schema key/value names, found as the compiler finds it:
+    a path relative to the descriptor, else a schema ``$id`` (absolute or as written)."""
+    candidate = Path(os.path.normpath(descriptor.parent / name))
+    if name.endswith(".json") and candidate.is_file():
+        return candidate  # also outside the folder, which push accepts and the compiler not
+    found = index.by_id(name)
+    return found.path if found is not None else None
+
+
 def _load_file(path: Path, shown: Path) -> SchemaSet:
     text = path.read_text(encoding="utf-8")
     try:
@@ -239,79 +247,80 @@ def _load_file(path: Path, shown: Path) -> SchemaSet:
     return SchemaSet({subject: entry}, docs, path.parent)
 
 
-def _link_json_references(schemas: SchemaSet) -> None:
-    """Record, for each JSON entry, the other entries its external ``$ref``s name."""
-    by_doc: dict[str, str] = {}
+def _link_json_references(schemas: SchemaSet, index: SchemaIndex | None = None) -> None:
+    """Record, for each JSON entry, the other entries its external ``$ref``s name.
+
+    References are resolved by the generator's :class:`SchemaIndex` (``locate``), the
+    same lookup the generated codecs' reference lists come from, so push links exactly
+    the documents a producer registers with its schema.
+    """
+    if index is None and schemas.root is not None:
+        index = SchemaIndex(schemas.root)
+    by_file: dict[str, str] = {}  # a topic schema's file URI -> its subject
     for entry in schemas.entries.values():
         if entry.schema_type == "JSON" and entry.base:
-            by_doc[entry.base] = entry.subject
-            data = schemas.documents.get(entry.base)
-            if isinstance(data, dict) and isinstance(data.get("$id"), str):
-                by_doc[data["$id"]] = entry.subject
+            by_file[entry.base] = entry.subject
     # A referenced document gets an entry of its own, whose references need linking too:
     # go on until no new entry appears (a -> b -> c where only a is a topic's schema).
     linked: set[str] = set()
     while pending := [s for s in schemas.entries if s not in linked]:
         for subject in pending:
             linked.add(subject)
-            _link_entry(schemas, subject, by_doc)
+            _link_entry(schemas, subject, index, by_file)
 
 
-def _link_entry(schemas: SchemaSet, subject: str, by_doc: dict[str, str]) -> None:
+def _link_entry(
+    schemas: SchemaSet, subject: str, index: SchemaIndex | None, by_file: dict[str, str]
+) -> None:
     entry = schemas.entries[subject]
-    if entry.schema_type != "JSON":
+    if entry.schema_type != "JSON" or index is None or not entry.base:
         return
-    data = schemas.documents.get(entry.base) or json.loads(entry.text)
-    own_id = data.get("$id") if isinstance(data, dict) else None
+    origin = _origin(index, entry)
+    if origin is None:
+        return
     refs: list[tuple[str, str]] = []
-    for ref in _external_refs(data):
-        target = _resolve_ref(ref, [b for b in (own_id, entry.base) if b], by_doc)
-        if target is None:
-            target = _document_subject(ref, [b for b in (own_id, entry.base) if b], schemas)
-        if target is not None:
-            refs.append((ref, target))
+    for ref in _external_refs(origin.document):
+        target = index.locate(ref, origin)
+        # A $ref to itself is local; the generated codec lists no reference for it either.
+        if target is not None and target.file_uri != origin.file_uri:
+            refs.append((ref, by_file.get(target.file_uri) or _document_subject(schemas, target)))
     if refs:
-        schemas.entries[subject] = SchemaEntry(
-            entry.subject,
-            entry.schema_type,
-            entry.text,
-            entry.file,
-            entry.line,
-            entry.level,
-            entry.base,
-            tuple(refs),
-        )
+        schemas.entries[subject] = replace(entry, references=tuple(refs))
 
 
-def _resolve_ref(ref: str, bases: list[str], by_doc: dict[str, str]) -> str | None:
-    for base in bases:
-        uri = urljoin(base, ref)
-        if uri in by_doc:
-            return by_doc[uri]
-    return None
+def _origin(index: SchemaIndex, entry: SchemaEntry) -> SchemaFile | None:
+    """The indexed file behind ``entry``; one outside the folder is read on its own."""
+    path = Path(url2pathname(urlparse(entry.base).path))
+    found = index.by_path(path)
+    if found is not None:
+        return found if found.document is not None else None
+    # A descriptor may name a schema outside the folder (the compiler refuses it, push
+    # does not): its $refs still resolve against the folder's files.
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    raw_id = document.get("$id", document.get("id"))
+    raw_id = raw_id if isinstance(raw_id, str) and raw_id else None
+    file_uri = path.as_uri()
+    base_uri = urldefrag(urljoin(file_uri, raw_id))[0] if raw_id else file_uri
+    relative = PurePosixPath(path.name)
+    return SchemaFile(path, relative, text, document, None, file_uri, base_uri, raw_id)
 
 
-def _document_subject(ref: str, bases: list[str], schemas: SchemaSet) -> str | None:
+def _document_subject(schemas: SchemaSet, target: SchemaFile) -> str:
     """A referenced document that is no topic's schema gets an entry of its own."""
-    for base in bases:
-        uri = urljoin(base, ref)
-        data = schemas.documents.get(uri)
-        if data is None:
-            continue
-        file_uri = next(
-            (k for k, v in schemas.documents.items() if v is data and k.startswith("file://")),
-            uri,
+    # Subject: the file's path under the schemas folder (stable, readable, unique).
+    subject = target.relative.as_posix()
+    if subject not in schemas.entries:
+        shown = _rel(target.path, Path.cwd())
+        schemas.entries[subject] = SchemaEntry(
+            subject, "JSON", target.text, shown, 1, None, target.file_uri
         )
-        path = Path(file_uri[len("file://") :]) if file_uri.startswith("file://") else Path(uri)
-        # Subject: the file's path under the schemas folder (stable, readable, unique).
-        root = schemas.root or path.parent
-        subject = _rel(path, root) if path.exists() else uri
-        if subject not in schemas.entries:
-            text = path.read_text(encoding="utf-8") if path.exists() else json.dumps(data)
-            shown = _rel(path, Path.cwd())
-            schemas.entries[subject] = SchemaEntry(subject, "JSON", text, shown, 1, None, file_uri)
-        return subject
-    return None
+    return subject
 
 
 def _git(args: list[str], cwd: Path) -> str:

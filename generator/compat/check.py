@@ -96,7 +96,7 @@ def check_compatibility(
     ``history_bases`` are the documents' URIs and ``*_documents`` map URIs to the
     documents their external ``$ref``s name. Raises the parser's error
     (:class:`~generator.compat.avro_schema.AvroSchemaError` or
-    :class:`~generator.compat.jsonschema_model.JsonSchemaError`) on invalid input.
+    :class:`~generator.compat.jsonschema_model.JsonSchemaParseError`) on invalid input.
     """
     lvl = level if isinstance(level, CompatibilityLevel) else parse_level(level)
     names = list(labels) if labels is not None else [f"v{i + 1}" for i in range(len(history))]

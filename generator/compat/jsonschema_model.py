@@ -18,10 +18,10 @@ from urllib.parse import unquote, urljoin
 
 from generator.compat.findings import SchemaTextError
 
-__all__ = ["JsonNode", "JsonSchemaError", "load_json_schema", "load_json_schema_data"]
+__all__ = ["JsonNode", "JsonSchemaParseError", "load_json_schema", "load_json_schema_data"]
 
 
-class JsonSchemaError(SchemaTextError):
+class JsonSchemaParseError(SchemaTextError):
     """The text is not a JSON Schema the checker can read; the message names the pointer."""
 
 
@@ -92,7 +92,7 @@ class JsonNode:
             node = node.target()
             hops += 1
             if hops > 64:
-                raise JsonSchemaError("$ref chain loops without reaching a schema")
+                raise JsonSchemaParseError("$ref chain loops without reaching a schema")
         return node
 
     def same_as(self, other: JsonNode | None) -> bool:
@@ -138,7 +138,7 @@ class _Loader:
                 loader = _Loader(self.documents[doc_uri], [doc_uri], self.documents, self.shared)
                 self.shared[doc_uri] = loader
                 return loader.pointer("#" + fragment)
-        raise JsonSchemaError(
+        raise JsonSchemaParseError(
             f"$ref {ref!r}: no schema document found (looked for {', '.join(tried)}); "
             "put the referenced file in the same schemas folder or give it that $id"
         )
@@ -158,7 +158,7 @@ class _Loader:
             elif isinstance(target, dict) and key in target:
                 target = target[key]
             else:
-                raise JsonSchemaError(f"$ref {ref!r} does not point into the schema")
+                raise JsonSchemaParseError(f"$ref {ref!r} does not point into the schema")
         node = self.load(target, ref)
         self.cache[ref] = node
         return node
@@ -169,7 +169,7 @@ class _Loader:
         if data is False:
             return JsonNode("false", data)
         if not isinstance(data, dict):
-            raise JsonSchemaError("a schema must be an object or a boolean", where)
+            raise JsonSchemaParseError("a schema must be an object or a boolean", where)
         if isinstance(data.get("$ref"), str):
             ref = data["$ref"]
             return JsonNode("ref", data, target=lambda: self.pointer(ref))
@@ -236,7 +236,7 @@ class _Loader:
         elif kind in ("string", "number", "boolean", "null", "object", "array"):
             node = JsonNode(kind, data)
         else:
-            raise JsonSchemaError(
+            raise JsonSchemaParseError(
                 f"unknown type {kind!r}; expected string, number, integer, boolean, null, "
                 "object or array",
                 f"{where}/type",
@@ -336,9 +336,9 @@ def load_json_schema_data(
 def load_json_schema(
     text: str, *, base: str = "", documents: Mapping[str, Any] | None = None
 ) -> JsonNode:
-    """Load JSON Schema text; raise :class:`JsonSchemaError` if it is not JSON."""
+    """Load JSON Schema text; raise :class:`JsonSchemaParseError` if it is not JSON."""
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise JsonSchemaError(f"not JSON: {exc}") from exc
+        raise JsonSchemaParseError(f"not JSON: {exc}") from exc
     return load_json_schema_data(data, base=base, documents=documents)

@@ -3,7 +3,9 @@ registers them (same reference names, subjects, texts and order)."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +17,7 @@ from generated.shipment_events import ShipmentEventsTopic
 from generated.shipment_status import ShipmentStatusTopic
 from generated.shipment_tracking import ShipmentTrackingTopic
 from generator.commands.sources import SchemaSet, load_path
-from generator.compiler import build_model
+from generator.compiler import build_model, compile_folder
 from generator.jsonschema import JsonSchemaCompiler
 from generator.jsonschema.references import JsonReference, subject_of
 from generator.jsonschema.render import SCHEMA_CONSTANT_MARKER
@@ -301,3 +303,67 @@ def test_push_and_codec_list_references_alike_in_order_and_ignore_instance_data(
     ours = [(r.name, r.document) for r in jt.references]
     assert ours == [("c.json", "c.json"), ("lib/b.json", "lib/b.json")]
     assert load_path(root).entries["alpha-value"].references == tuple(ours)
+
+
+def test_push_links_refs_by_folder_root_path_and_relative_id_as_the_codec_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # events/a.json $refs "common/b.json", a path from the folder root (not from events/),
+    # and "ids/user", the relative $id of lib/user.json: joining either onto a.json's URI
+    # names no file, so push must find them the way the generator's index does.
+    root = tmp_path / "schemas"
+    refs = {"b": {"$ref": "common/b.json"}, "u": {"$ref": "ids/user#/$defs/Name"}}
+    _write(root, "events/a.json", _object(refs, title="A"))
+    b_text = _write(root, "common/b.json", _object({"v": {"type": "string"}}, title="B"))
+    user = _object(
+        {"b": {"$ref": "../common/b.json"}},
+        title="User",
+        **{"$id": "ids/user", "$defs": {"Name": {"type": "string"}}},
+    )
+    user_text = _write(root, "lib/user.json", user)
+    (root / "t.topic.yaml").write_text(
+        "topics:\n  alpha:\n    key: string\n    key_serializer: str\n    value: events/a.json\n",
+        encoding="utf-8",
+    )
+    pushed = load_path(root)
+    expected = [
+        ("common/b.json", "common/b.json", b_text, []),
+        (
+            "ids/user",
+            "lib/user.json",
+            user_text,
+            [("../common/b.json", "common/b.json", b_text, [])],
+        ),
+    ]
+    assert _push_tree(pushed, "alpha-value") == expected
+
+    # The codec of the module gen-topics generates for this folder lists the same.
+    package = f"gen_refs_{uuid.uuid4().hex}"
+    for relative, source in compile_folder(root).items():
+        target = tmp_path / "out" / package / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "out"))
+    module = importlib.import_module(f"{package}.alpha")
+    codec = module.AlphaTopic.default_value_serializer
+    assert isinstance(codec, JsonModelCodec)
+    assert _codec_tree(codec.schema_references) == expected
+
+
+def test_push_finds_a_descriptor_schema_by_relative_id_as_the_compiler_does(
+    tmp_path: Path,
+) -> None:
+    # "shared/user.schema.json" is no file next to the descriptor: it is lib/user.json's $id.
+    root = tmp_path / "schemas"
+    user = _object({"v": {"type": "string"}}, title="User", **{"$id": "shared/user.schema.json"})
+    text = _write(root, "lib/user.json", user)
+    descriptor = root / "t.topic.yaml"
+    descriptor.write_text(
+        "topics:\n  beta:\n    key: string\n    key_serializer: str\n"
+        "    value: shared/user.schema.json\n",
+        encoding="utf-8",
+    )
+    jt = JsonSchemaCompiler(root).resolve("shared/user.schema.json", descriptor, 5)
+    assert jt.source == root / "lib" / "user.json"
+    entry = load_path(root, display_root=tmp_path).entries["beta-value"]
+    assert (entry.text, entry.file) == (text, "schemas/lib/user.json")

@@ -11,7 +11,7 @@ import pytest
 from generator.compat import CompatibilityLevel, InvalidLevelError, check_compatibility, parse_level
 from generator.compat.avro_schema import AvroSchemaError
 from generator.compat.jsonschema import diff_json_schemas
-from generator.compat.jsonschema_model import JsonSchemaError, load_json_schema_data
+from generator.compat.jsonschema_model import JsonSchemaParseError, load_json_schema_data
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "compat"
 
@@ -84,7 +84,7 @@ def test_json_external_refs_resolve_through_documents() -> None:
     assert [(f.rule, f.path) for f in report.findings] == [
         ("TYPE_CHANGED", "#/properties/home/properties/z")
     ]
-    with pytest.raises(JsonSchemaError, match="no schema document found"):
+    with pytest.raises(JsonSchemaParseError, match="no schema document found"):
         check_compatibility("JSON", user, [user])
 
 
