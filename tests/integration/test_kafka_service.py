@@ -7,7 +7,6 @@ The last tests check how the service tooling fails (no hang, a clear message).
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -18,12 +17,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.structs import TopicPartition
 
-from scripts import kafka_service, workdirs
+from scripts import kafka_service
 from scripts.artifacts import kafka_libs
 from scripts.errors import FetchError, ServiceStartError, ToolMissingError
 from scripts.java import find_java
 from scripts.kafka_probe import metadata_brokers
-from scripts.process import ServiceProcess, free_port
+from scripts.process import ServiceProcess
+from tests.integration.port_squatting import first_port_taken
 
 RETENTION_MS = "123456789"
 CLEANUP_POLICY = "compact"
@@ -231,20 +231,7 @@ def test_maven_failure_is_reported_with_its_output(
 @pytest.mark.kafka
 def test_kafka_start_survives_a_taken_port(monkeypatch: pytest.MonkeyPatch) -> None:
     """Another process binds the picked port first: the start retries on new ports."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
-        squatter.bind(("127.0.0.1", 0))
-        squatter.listen()
-        taken = int(squatter.getsockname()[1])
-        picks = iter([taken])
-        monkeypatch.setattr(kafka_service, "free_port", lambda: next(picks, None) or free_port())
-        attempts: list[Path] = []
-        create = workdirs.create
-
-        def recording_create(kind: str) -> Path:
-            attempts.append(create(kind))
-            return attempts[-1]
-
-        monkeypatch.setattr(workdirs, "create", recording_create)
+    with first_port_taken(monkeypatch, kafka_service) as (taken, attempts):
         service = kafka_service.start_kafka()
         try:
             host, port = service.address.rsplit(":", 1)

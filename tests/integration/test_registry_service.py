@@ -7,18 +7,16 @@ The last test checks that a start which loses a port race retries on new ports.
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from scripts import registry_service, workdirs
-from scripts.process import free_port
+from scripts import registry_service
+from tests.integration.port_squatting import first_port_taken
 
 CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
@@ -124,20 +122,7 @@ def test_registry_start_survives_a_taken_port(monkeypatch: pytest.MonkeyPatch) -
     Quarkus reports this in its own words (not Java's "Address already in use"), so this checks
     that the retry recognises the message the real registry prints.
     """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
-        squatter.bind(("127.0.0.1", 0))
-        squatter.listen()
-        taken = int(squatter.getsockname()[1])
-        picks = iter([taken])
-        monkeypatch.setattr(registry_service, "free_port", lambda: next(picks, None) or free_port())
-        attempts: list[Path] = []
-        create = workdirs.create
-
-        def recording_create(kind: str) -> Path:
-            attempts.append(create(kind))
-            return attempts[-1]
-
-        monkeypatch.setattr(workdirs, "create", recording_create)
+    with first_port_taken(monkeypatch, registry_service) as (taken, attempts):
         service = registry_service.start_registry()
         try:
             assert f":{taken}/" not in service.address
