@@ -26,8 +26,8 @@ from referencing import Registry, Resource
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gen_topics.json_codec import JsonModelCodec  # noqa: E402
 from generated.jsonmodels.shipments.shipment_event import ShipmentEvent  # noqa: E402
-from runtime.json_codec import JsonModelCodec  # noqa: E402
 
 SCHEMAS = ROOT / "schemas" / "json"
 RECORD: dict[str, Any] = {

@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiokafka import AIOKafkaProducer
 
-from runtime import App
-from runtime.messages import RecordMetadata
-from runtime.transport.memory import MemoryTransport, Resolved
-from runtime.transport.memory_broker import MemoryBroker
+from gen_topics import App
+from gen_topics._messages import RecordMetadata
+from gen_topics._transport.memory import MemoryTransport, Resolved
+from gen_topics._transport.memory_broker import MemoryBroker
 
 VALUE = bytes(range(100))
 ACKS = 1

@@ -28,11 +28,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gen_topics.codecs import AvroCodec, SchemaCodec
+from gen_topics.registry.client import SchemaRegistryClient
+from gen_topics.registry.codec import RegistryCodec
 from generated.avro.com.acme.inventory import Location, StockLevel
 from generated.inventory_stock import VALUE_CODEC, VALUE_SCHEMA
-from runtime.codecs import AvroCodec, SchemaCodec
-from runtime.registry.client import SchemaRegistryClient
-from runtime.registry.codec import RegistryCodec
 
 
 def _in_process_registry() -> SchemaRegistryClient:

@@ -15,9 +15,10 @@ import uuid
 from pathlib import Path
 
 # generated/ is this repository's build output, not part of the installed project (the wheel holds
-# runtime/ and generator/ only), and running this file puts examples/ on sys.path, not the root.
+# gen_topics/ and generator/ only), and running this file puts examples/ on sys.path, not the root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from gen_topics import App
 from generated.avro.com.acme.common import Address, Currency, Money
 from generated.avro.com.acme.customers import Customer, Tier
 from generated.avro.com.acme.orders import (
@@ -28,7 +29,6 @@ from generated.avro.com.acme.orders import (
 )
 from generated.customers import CustomersTopic
 from generated.orders import OrdersTopic, ValueType
-from runtime import App
 
 
 def _broker() -> str:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 # isort: split
-# (runtime is first-party inside this repository and third-party elsewhere)
-from runtime.codecs import AvroCodec
+# (gen_topics is first-party inside this repository and third-party elsewhere)
+from gen_topics.codecs import AvroCodec
 
 T = TypeVar("T")
 

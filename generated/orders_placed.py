@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, TypeAlias
 
-from runtime import Topic
+from gen_topics import Topic
 
 from . import _avro_support as _support
 from .avro.com.acme import orders as _avro_com_acme_orders

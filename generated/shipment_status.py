@@ -10,8 +10,8 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
-from runtime import Topic
-from runtime.json_codec import JsonModelCodec, SchemaRef
+from gen_topics import Topic
+from gen_topics.json_codec import JsonModelCodec, SchemaRef
 
 from .jsonmodels.common import address as _jsonmodels_common_address
 from .jsonmodels.common import contact as _jsonmodels_common_contact

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Final, TypeAlias
 
-from runtime import Topic
-from runtime.json_codec import JsonModelCodec, SchemaRef
+from gen_topics import Topic
+from gen_topics.json_codec import JsonModelCodec, SchemaRef
 
 from . import _avro_support as _support
 from .jsonmodels.common import address as _jsonmodels_common_address

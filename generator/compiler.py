@@ -9,10 +9,11 @@ from pathlib import Path
 
 import fastavro
 
-from generator.avro_loader import read_avro
-from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
-from generator.avro_text import schema_text
-from generator.canonical import fingerprint
+from generator.avro.canonical import fingerprint
+from generator.avro.loader import read_avro
+from generator.avro.model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
+from generator.avro.text import schema_text
+from generator.avro.type_names import assign_names
 from generator.descriptors import TopicDescriptor, TypeRef, read_descriptor
 from generator.errors import GeneratorError, Problem, ProblemCollector
 from generator.jsonschema import JsonSchemaCompiler
@@ -27,7 +28,6 @@ from generator.model import (
 from generator.naming import AVRO_PACKAGE, SUPPORT_MODULE, topic_class, topic_module
 from generator.render import render
 from generator.suggest import did_you_mean
-from generator.type_names import assign_names
 
 _SKIP_DIRS = {"__pycache__", ".git", "node_modules"}
 _RESERVED_MODULES = {AVRO_PACKAGE, SUPPORT_MODULE, "jsonmodels", "py"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from generator.avro_model import AvroRegistry, AvroType
+from generator.avro.model import AvroRegistry, AvroType
+from generator.avro.type_names import PyName
 from generator.descriptors import TopicDescriptor
-from generator.type_names import PyName
 
 if TYPE_CHECKING:
     from generator.jsonschema.compiler import JsonType

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import re
-from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from generator.avro_defaults import convert_default
-from generator.avro_model import AvroType, NamedType, Primitive, Ref, direct_refs
+from generator.avro.model import AvroType, Ref, direct_refs
+from generator.avro.render import STDLIB_IMPORTS, namespace_files, relative_imports
+from generator.avro.typing_map import TypeRenderer
 from generator.descriptors import TopicDescriptor
 from generator.jsonschema.references import JsonReference
 from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
@@ -23,84 +22,20 @@ from generator.model import (
     TopicModel,
 )
 from generator.naming import (
-    ANNOTATION_BUILTINS,
-    RESERVED_FIELD_NAMES,
-    RESERVED_MODULE_NAMES,
     SUPPORT_MODULE,
-    enum_lookup,
-    enum_member,
-    mangle,
     module_alias,
     relative_import,
 )
 from generator.source_text import docstring, header_lines, import_block, py_string
-from generator.type_names import namespace_modules
-from generator.typing_map import TypeRenderer
+from generator.templating import allow_long_lines, environment, module_header
 
-_STDLIB = {
-    "dt": "import datetime as _dt",
-    "decimal": "import decimal as _decimal",
-    "uuid": "import uuid as _uuid",
-}
 _CODEC_TYPES = {"raw": "bytes", "str": "str", "json": "Any"}
-_LOGICAL_DOC = {"decimal": "decimal({p}, {s})"}
-
-
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FunctionLoader(_load_template),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-    )
-
-
-_REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
-def _load_template(name: str) -> str:
-    # A source checkout has templates/ next to generator/; an installed wheel has the
-    # templates package as package data.
-    local = _REPO_TEMPLATES / name
-    if local.is_file():
-        return local.read_text(encoding="utf-8")
-    return importlib.resources.files("templates").joinpath(name).read_text(encoding="utf-8")
-
-
-class _Names:
-    """Python names of record fields and enum members, by type full name and Avro name."""
-
-    def __init__(self, model: CompileModel) -> None:
-        self.members: dict[str, dict[str, str]] = {}
-        module_classes: dict[tuple[str, ...], set[str]] = {}
-        for py in model.names.values():
-            module_classes.setdefault(py.module, set()).add(py.name)
-        for fullname, nt in model.registry.types.items():
-            taken: set[str] = set()
-            names: dict[str, str] = {}
-            if nt.kind == "enum":
-                for symbol in nt.symbols:
-                    names[symbol] = enum_member(symbol, taken)
-                    taken.add(names[symbol])
-            elif nt.kind == "record":
-                taken = set(ANNOTATION_BUILTINS | RESERVED_FIELD_NAMES | RESERVED_MODULE_NAMES)
-                taken |= module_classes[model.names[fullname].module]
-                for f in nt.fields:
-                    names[f.name] = mangle(f.name, taken, builtins_too=False)
-                    taken.add(names[f.name])
-            self.members[fullname] = names
 
 
 def render(model: CompileModel) -> dict[str, str]:
     """Relative path -> content of every generated file (deterministic)."""
-    env = _environment()
-    names = _Names(model)
-    files: dict[str, str] = {}
-    modules = namespace_modules(model.registry)
-    for parts, types in modules.items():
-        files["/".join(parts) + "/__init__.py"] = _namespace_module(env, model, names, parts, types)
+    env = environment()
+    files = namespace_files(env, model)
     # Which subject each shared JSON document is registered under: the same for every topic.
     subjects = json_topic_subjects(model.topics)
     for topic in model.topics:
@@ -122,147 +57,6 @@ def render(model: CompileModel) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _header(sources: list[str]) -> list[str]:
-    return [
-        *header_lines(sources),
-        'mypy: disable-error-code="no-any-return"',
-    ]
-
-
-def _allow_long_lines(source: str) -> str:
-    """Add a file-level E501 waiver only where a generated line (a long annotation or
-    name) cannot be wrapped."""
-    if all(len(line) <= 100 for line in source.splitlines()):
-        return source
-    head, _, rest = source.partition('# mypy: disable-error-code="no-any-return"\n')
-    return f'{head}# mypy: disable-error-code="no-any-return"\n# ruff: noqa: E501\n{rest}'
-
-
-def _relative_imports(r: TypeRenderer, package: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [
-        (relative_import(package, target), module_alias(target))
-        for target in sorted(r.modules)
-        if target != r.module
-    ]
-
-
-def _namespace_module(
-    env: jinja2.Environment,
-    model: CompileModel,
-    names: _Names,
-    parts: tuple[str, ...],
-    types: list[NamedType],
-) -> str:
-    r = TypeRenderer(model.registry, model.names, parts)
-    enums, fixeds, records = [], [], []
-    typing_names: set[str] = set()
-    uses_dataclasses = False
-    for nt in types:
-        py = model.names[nt.fullname].name
-        avro_name = f'"{nt.fullname}"'
-        if nt.kind == "enum":
-            doc = nt.doc or f"Avro enum ``{nt.fullname}``."
-            if nt.enum_default:
-                doc += f"\n\nReaders map unknown symbols to ``{nt.enum_default}``."
-            enums.append(
-                {
-                    "name": py,
-                    "docstring": docstring(doc, "    ", fallback=""),
-                    "members": [(names.members[nt.fullname][s], f'"{s}"') for s in nt.symbols],
-                    "lookup": enum_lookup(py),
-                }
-            )
-        elif nt.kind == "fixed":
-            if nt.logical is not None:
-                continue  # decimal and duration fixed types map to Decimal / Duration
-            typing_names |= {"ClassVar", "Self"}
-            fixeds.append(
-                {
-                    "name": py,
-                    "docstring": docstring(
-                        nt.doc, "    ", fallback=f"Avro fixed ``{nt.fullname}`` ({nt.size} bytes)."
-                    ),
-                    "avro_name": avro_name,
-                    "avro_name_text": nt.fullname,
-                    "size": nt.size,
-                }
-            )
-        else:
-            typing_names |= {"Any", "ClassVar", "Self"}
-            uses_dataclasses = True
-            records.append(_record(r, model, names, nt, py, avro_name))
-    typing_names |= r.typing
-    stdlib = {_STDLIB[m] for m in r.stdlib}
-    if enums:
-        stdlib.add("import enum")
-    if uses_dataclasses:
-        stdlib.add("import dataclasses")
-    if typing_names:
-        stdlib.add(f"from typing import {', '.join(sorted(typing_names))}")
-    std_lines, rel_lines = import_block(stdlib, _relative_imports(r, parts))
-    ns = ".".join(parts[1:]) or "(null namespace)"
-    kinds = ", ".join(f"``{model.names[t.fullname].name}``" for t in types)
-    doc = f"Avro types of namespace ``{ns}``" + (f": {kinds}." if kinds else ".")
-    return _allow_long_lines(
-        env.get_template("namespace_module.py.j2").render(
-            header_lines=_header(sorted({t.file for t in types})),
-            docstring=docstring(doc, "", fallback="")[3:-3],
-            has_code=bool(enums or fixeds or records),
-            stdlib_imports=std_lines,
-            relative_imports=rel_lines,
-            enums=enums,
-            fixeds=fixeds,
-            records=records,
-            helpers=r.helpers,
-        )
-    )
-
-
-def _field_doc(t: AvroType, doc: str | None) -> str | None:
-    detail = None
-    if isinstance(t, Primitive) and t.logical == "decimal":
-        detail = f"Avro decimal(precision={t.precision}, scale={t.scale})."
-    if doc and detail:
-        return f"{doc} ({detail})"
-    return doc or detail
-
-
-def _record(
-    r: TypeRenderer, model: CompileModel, names: _Names, nt: NamedType, py: str, avro_name: str
-) -> dict[str, Any]:
-    fields, encode_items, decode_items, attrs = [], [], [], []
-    field_names = names.members[nt.fullname]
-    for f in nt.fields:
-        name = field_names[f.name]
-        default = None
-        if f.has_default:
-            dv = convert_default(f.type, f.default, model.registry)
-            literal = r.literal(dv, names.members)
-            if r.needs_factory(dv):
-                # Always a lambda: the bare `list` / `dict` factories would type the field as
-                # list[Unknown] under pyright strict; the lambda takes the field's type.
-                default = f"dataclasses.field(default_factory=lambda: {literal})"
-            else:
-                default = literal
-        fields.append({"name": name, "annotation": r.annotation(f.type), "default": default})
-        encode_items.append((f'"{f.name}"', r.encode(f.type, f"self.{name}") or f"self.{name}"))
-        decode_items.append((name, r.decode(f.type, f'd["{f.name}"]') or f'd["{f.name}"]'))
-        fdoc = _field_doc(f.type, f.doc)
-        if fdoc:
-            attrs.append((name, fdoc))
-    doc = nt.doc or f"Avro record ``{nt.fullname}``."
-    if nt.aliases:
-        doc += "\n\nAliases: " + ", ".join(f"``{a}``" for a in nt.aliases) + "."
-    return {
-        "name": py,
-        "docstring": docstring(doc, "    ", fallback="", attributes=attrs),
-        "avro_name": avro_name,
-        "fields": fields,
-        "encode_items": encode_items,
-        "decode_items": decode_items,
-    }
-
-
 def _topic_module(
     env: jinja2.Environment,
     model: CompileModel,
@@ -274,7 +68,7 @@ def _topic_module(
     package: tuple[str, ...] = ()
     stdlib: set[str] = set()
     typing_names = {"Final", "TypeAlias"}
-    runtime_imports = ["from runtime import Topic"]
+    runtime_imports = ["from gen_topics import Topic"]
     extra_relative: list[tuple[str, str]] = []
     helpers: list[str] = []
     sides = []
@@ -291,19 +85,19 @@ def _topic_module(
             typing_names.add("Any")
         sides.append(side)
     if json_names:
-        runtime_imports.append(f"from runtime.json_codec import {', '.join(sorted(json_names))}")
+        runtime_imports.append(f"from gen_topics.json_codec import {', '.join(sorted(json_names))}")
     typing_names |= r.typing
-    stdlib |= {_STDLIB[m] for m in r.stdlib}
+    stdlib |= {STDLIB_IMPORTS[m] for m in r.stdlib}
     stdlib.add(f"from typing import {', '.join(sorted(typing_names))}")
     if desc.config:
         stdlib.add("from types import MappingProxyType")
-    relative = _relative_imports(r, package) + extra_relative
+    relative = relative_imports(r, package) + extra_relative
     std_lines, rel_lines = import_block(stdlib, sorted(set(relative)))
     settings = _settings(desc)
     doc = desc.doc or f"The ``{desc.topic}`` topic."
-    return _allow_long_lines(
+    return allow_long_lines(
         env.get_template("topic_module.py.j2").render(
-            header_lines=_header(sorted(sources)),
+            header_lines=module_header(sorted(sources)),
             docstring=docstring(
                 f"Kafka topic ``{desc.topic}``: {topic.class_name}.", "", fallback=""
             )[3:-3],

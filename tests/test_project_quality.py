@@ -32,3 +32,24 @@ def test_demo_passes_mypy_strict() -> None:
     cache = str(ROOT / ".mypy_cache" / "suite")
     result = _run(sys.executable, "-m", "mypy", "--cache-dir", cache, "examples/demo.py")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_test_reads_outside_the_repository() -> None:
+    # A clone with nothing beside it must run every test: the conformance data lives in tests/data.
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for needle in ("../shared", "/ \"shared\"", "/work/", "parents[3]"):
+            if needle in text and path.name != "test_project_quality.py":
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert offenders == []
+
+
+def test_installed_top_level_names_are_distinctive() -> None:
+    # A user's own runtime.py or utils/ must never shadow what generated code imports.
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    assert "gen_topics*" in include
+    assert not {"runtime*", "utils*", "common*", "core*"} & set(include)

@@ -14,11 +14,11 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from gen_topics.registry import SchemaRegistryClient
 from generator.commands.history import check_entry, history_from_registry, history_from_set
 from generator.commands.report import FORMATS, INPUT_ERRORS, Issue, emit
 from generator.commands.sources import SchemaSet, is_registry_url, load_git, load_path
 from generator.compat import parse_level
-from runtime.registry import SchemaRegistryClient
 
 __all__ = ["main"]
 

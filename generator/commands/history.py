@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+from gen_topics.registry import SchemaRegistryClient, SubjectNotFoundError
+from gen_topics.registry.references import inline_avro_references
 from generator.commands.report import Issue
 from generator.commands.sources import SchemaEntry, SchemaSet, SourceError
 from generator.compat import CompatibilityLevel, check_compatibility
 from generator.compat.check import NEW
 from generator.compat.findings import SchemaTextError
 from generator.json_lines import line_of
-from runtime.registry import SchemaRegistryClient, SubjectNotFoundError
-from runtime.registry.references import inline_avro_references
 
 __all__ = ["History", "check_entry", "history_from_registry", "history_from_set"]
 

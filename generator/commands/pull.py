@@ -18,9 +18,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from gen_topics.registry import RegisteredSchema, SchemaRegistryClient, SchemaRegistryError
+from gen_topics.registry.avro_names import PRIMITIVES, root_full_name
 from generator.commands.report import FORMATS, Issue, emit
-from runtime.registry import RegisteredSchema, SchemaRegistryClient, SchemaRegistryError
-from runtime.registry.avro_names import PRIMITIVES, root_full_name
 
 __all__ = ["main"]
 

@@ -15,17 +15,17 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from generator.commands.history import check_entry, history_from_registry
-from generator.commands.report import FORMATS, INPUT_ERRORS, Issue, emit
-from generator.commands.sources import SchemaEntry, SchemaSet, SourceError, load_path
-from generator.compat import parse_level
-from runtime.registry import (
+from gen_topics.registry import (
     SchemaNotFoundError,
     SchemaReference,
     SchemaRegistryClient,
     SchemaRegistryError,
     SubjectNotFoundError,
 )
+from generator.commands.history import check_entry, history_from_registry
+from generator.commands.report import FORMATS, INPUT_ERRORS, Issue, emit
+from generator.commands.sources import SchemaEntry, SchemaSet, SourceError, load_path
+from generator.compat import parse_level
 
 __all__ = ["main", "push_order"]
 

@@ -7,11 +7,11 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any, TextIO
 
+from gen_topics.registry import SchemaRegistryError
 from generator.commands.sources import SourceError
 from generator.compat import InvalidLevelError, UnsupportedSchemaType
 from generator.compat.avro_schema import AvroSchemaError
 from generator.compat.jsonschema_model import JsonSchemaParseError
-from runtime.registry import SchemaRegistryError
 
 __all__ = ["FORMATS", "INPUT_ERRORS", "Issue", "emit"]
 

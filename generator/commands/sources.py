@@ -18,14 +18,14 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin, urlparse
 from urllib.request import url2pathname
 
-from generator.avro_loader import load_avro
-from generator.avro_model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
-from generator.avro_text import schema_text
+from gen_topics.registry.avro_names import root_full_name
+from gen_topics.registry.subjects import subject_name
+from generator.avro.loader import load_avro
+from generator.avro.model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
+from generator.avro.text import schema_text
 from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
 from generator.jsonschema.index import SchemaFile, SchemaIndex, iter_refs, split_ref
 from generator.suggest import did_you_mean
-from runtime.registry.avro_names import root_full_name
-from runtime.registry.subjects import subject_name
 
 __all__ = [
     "SchemaEntry",

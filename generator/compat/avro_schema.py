@@ -1,6 +1,6 @@
 """A small, lenient Avro schema model for compatibility checks.
 
-Why a second parser beside the generator's (``generator/avro_loader.py``), decided
+Why a second parser beside the generator's (``generator/avro/loader.py``), decided
 when merging was considered: the checker must judge what a registry holds, and the
 generator's loader is built to refuse what it cannot generate code for.
 
@@ -17,7 +17,7 @@ generator's loader is built to refuse what it cannot generate code for.
 
 fastavro is no option either: it is as strict and also drops aliases. What both
 parsers share, the primitive names and the naming rules, comes from
-:mod:`runtime.registry.avro_names`.
+:mod:`gen_topics.registry.avro_names`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gen_topics.registry.avro_names import NAMED_KINDS, PRIMITIVES, defined_namespace, full_name
 from generator.compat.findings import SchemaTextError
 from generator.suggest import did_you_mean
-from runtime.registry.avro_names import NAMED_KINDS, PRIMITIVES, defined_namespace, full_name
 
 __all__ = [
     "AvroArray",

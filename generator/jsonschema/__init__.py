@@ -2,7 +2,7 @@
 
 The topic compiler calls :class:`JsonSchemaCompiler` for descriptor keys/values that name a
 ``.json`` schema file or a schema ``$id``; generated topic modules then use
-``runtime.json_codec.JsonModelCodec`` with the models rendered here.
+``gen_topics.json_codec.JsonModelCodec`` with the models rendered here.
 """
 
 from __future__ import annotations

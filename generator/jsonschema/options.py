@@ -39,7 +39,7 @@ def dm_options() -> dict[str, Any]:
         "use_title_as_name": True,
         # Keeps properties the schema does not list (JSON Schema allows them unless
         # additionalProperties is false, which DM maps to extra='forbid' per class).
-        "base_class": "runtime.json_codec.JsonModel",
+        "base_class": "gen_topics.json_codec.JsonModel",
         # Deterministic bytes: no timestamp, our own header, the built-in formatter (no
         # dependency on an external black/isort version).
         "disable_timestamp": True,

@@ -14,7 +14,7 @@ from generator.jsonschema.options import HEADER_PLACEHOLDER
 __all__ = ["finish_module", "mark_field_overrides", "top_level_names"]
 
 _MISSING_OLD = "pydantic.experimental.missing_sentinel"
-_BASE_MODULE = "runtime.json_codec"
+_BASE_MODULE = "gen_topics.json_codec"
 _LINE_LENGTH = 100
 _OVERRIDE_IGNORE = "  # type: ignore[assignment, unused-ignore]"
 
@@ -70,7 +70,7 @@ def _fix_missing_import(source: str) -> str:
 
 
 def _group_base_class_import(source: str) -> str:
-    """Give ``from runtime... import JsonModel`` its own (first-party) import group.
+    """Give ``from gen_topics... import JsonModel`` its own (first-party) import group.
 
     DM sorts it among third-party imports; ruff's isort puts the project's own packages in a
     group of their own after third-party ones and before relative imports.

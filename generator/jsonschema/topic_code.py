@@ -14,12 +14,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from gen_topics.registry.subjects import SubjectNameError, subject_name
 from generator.jsonschema.references import JsonReference, subject_of
 from generator.jsonschema.render import SCHEMA_CONSTANT, SCHEMA_CONSTANT_MARKER
 from generator.model import JsonPayload, TopicModel
 from generator.naming import module_alias
 from generator.source_text import py_string
-from runtime.registry.subjects import SubjectNameError, subject_name
 
 __all__ = ["JsonSideCode", "ModuleDocuments", "json_side_code", "json_topic_subjects"]
 

@@ -11,8 +11,8 @@ import fastavro
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from generator.avro_model import Ref
-from generator.avro_text import schema_text
+from generator.avro.model import Ref
+from generator.avro.text import schema_text
 from generator.model import CompileModel
 from tests.generator.avro_strategies import datum_strategy
 

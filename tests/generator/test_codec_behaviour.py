@@ -13,14 +13,14 @@ import uuid
 import fastavro
 import pytest
 
+from gen_topics.errors import EncodeError
 from generated import orders, payments
 from generated._avro_support import Duration
 from generated.avro.com.acme.common import Currency, Money
 from generated.avro.com.acme.inventory import Component
 from generated.avro.com.acme.orders import OrderConfirmed, OrderDelivered
 from generated.avro.com.acme.payments import MD5, Card, CardNetwork, Payment, PaymentStatus, Wallet
-from generator.canonical import fingerprint
-from runtime.errors import EncodeError
+from generator.avro.canonical import fingerprint
 
 AT = dt.datetime(2026, 11, 26, 20, 0, tzinfo=dt.UTC)
 ORDER_ID = uuid.UUID("12345678-1234-5678-1234-567812345678")

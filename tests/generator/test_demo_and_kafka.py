@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from gen_topics import App
 from generated.avro.com.acme.inventory import Component, Location, StockKey, StockLevel
 from generated.inventory_stock import InventoryStockTopic
-from runtime import App
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -36,7 +36,7 @@ def _run_pyright(work: Path, targets: list[Path]) -> Diagnostics:
             {
                 "typeCheckingMode": "strict",
                 "pythonVersion": "3.11",
-                # runtime/ and generated/ resolve from the repository, like `pythonpath = .`.
+                # gen_topics/ and generated/ resolve from the repository, like `pythonpath = .`.
                 "extraPaths": [str(ROOT)],
             }
         )

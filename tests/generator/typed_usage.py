@@ -9,7 +9,7 @@ USAGE = """
 import datetime as dt
 import uuid
 
-from runtime import App
+from gen_topics import App
 from generated.avro.com.acme.customers import Customer
 from generated.avro.com.acme.orders import OrderConfirmed, OrderPlaced
 from generated.customers import CustomersTopic

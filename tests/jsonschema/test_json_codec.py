@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from gen_topics import DecodeError, EncodeError
+from gen_topics.json_codec import JsonDecodeError, JsonEncodeError, JsonModelCodec, field_path
 from generator.jsonschema import JsonSchemaCompiler
-from runtime import DecodeError, EncodeError
-from runtime.json_codec import JsonDecodeError, JsonEncodeError, JsonModelCodec, field_path
 from tests.jsonschema.conftest import SCHEMAS, write_package
 
 EVENT_SCHEMA = (SCHEMAS / "json/shipments/shipment_event.json").read_text(encoding="utf-8")

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from gen_topics import App, Event, Topic
+from gen_topics.registry import RegisteredSchema, SchemaRegistryClient
 from generated.jsonmodels.common.address import Address
 from generated.jsonmodels.common.contact import Contact
 from generated.jsonmodels.shipments.shipment_event import (
@@ -27,8 +29,6 @@ from generated.jsonmodels.shipments.shipment_event import (
 )
 from generated.shipment_events import ShipmentEventsTopic
 from generator.commands import push
-from runtime import App, Event, Topic
-from runtime.registry import RegisteredSchema, SchemaRegistryClient
 from tests.jsonschema.conftest import SCHEMAS
 
 pytestmark = pytest.mark.registry

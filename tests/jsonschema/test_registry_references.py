@@ -13,6 +13,10 @@ from typing import Any, Final
 
 import pytest
 
+from gen_topics import Topic
+from gen_topics.json_codec import JsonModelCodec, SchemaRef
+from gen_topics.registry import ReferencedSchema
+from gen_topics.registry.subjects import subject_name
 from generated.shipment_events import ShipmentEventsTopic
 from generated.shipment_status import ShipmentStatusTopic
 from generated.shipment_tracking import ShipmentTrackingTopic
@@ -23,10 +27,6 @@ from generator.jsonschema.references import JsonReference, subject_of
 from generator.jsonschema.render import SCHEMA_CONSTANT_MARKER
 from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
 from generator.model import JsonPayload
-from runtime import Topic
-from runtime.json_codec import JsonModelCodec, SchemaRef
-from runtime.registry import ReferencedSchema
-from runtime.registry.subjects import subject_name
 from tests.jsonschema.conftest import SCHEMAS
 
 Tree = list[tuple[str, str, str, Any]]

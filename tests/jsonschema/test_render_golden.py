@@ -144,7 +144,7 @@ def test_generated_package_passes_mypy_strict_and_rejects_wrong_types(
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "MYPYPATH": str(REPO)},  # generated models import runtime
+        env={**os.environ, "MYPYPATH": str(REPO)},  # generated models import gen_topics
     )
     lines = [line for line in run.stdout.splitlines() if ": error:" in line]
     assert all(line.startswith("use_bad.py:") for line in lines), run.stdout

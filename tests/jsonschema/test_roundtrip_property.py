@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
+from gen_topics.json_codec import JsonModelCodec
 from generator.jsonschema import JsonSchemaCompiler
 from generator.jsonschema.index import SchemaIndex, split_ref
-from runtime.json_codec import JsonModelCodec
 from tests.jsonschema.conftest import SCHEMAS, write_package
 from tests.jsonschema.hypothesis_compat import install
 
@@ -120,7 +120,7 @@ def test_schema_valid_records_round_trip(
     round_trip()
 
 
-CORPUS = Path("/work/shared/corpus/schemas/jsonschema")
+CORPUS = Path(__file__).resolve().parents[1] / "data/corpus/schemas/jsonschema"
 # Self-contained corpus schemas (hypothesis-jsonschema cannot follow cross-file refs).
 CORPUS_CASES = [
     "confluentinc__confluent-kafka-python/tests__integration__schema_registry__data/customer.json",

@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 
+from gen_topics import App, DecodeError, EncodeError, Event, Topic
+from gen_topics._transport.memory_broker import MemoryBroker
+from gen_topics.json_codec import JsonDecodeError, JsonEncodeError
 from generated.jsonmodels.shipments.shipment_event import (
     Carrier,
     ShipmentDispatched,
@@ -28,9 +31,6 @@ from generated.jsonmodels.shipments.shipment_key import ShipmentKey
 from generated.shipment_events import ShipmentEventsTopic
 from generated.shipment_status import ShipmentStatusTopic
 from generated.shipment_tracking import ShipmentTrackingTopic
-from runtime import App, DecodeError, EncodeError, Event, Topic
-from runtime.json_codec import JsonDecodeError, JsonEncodeError
-from runtime.transport.memory_broker import MemoryBroker
 from tests.jsonschema.conftest import REPO
 
 
@@ -169,7 +169,7 @@ def test_generated_topic_send_is_type_checked(tmp_path: Path) -> None:
             from generated.jsonmodels.shipments.shipment_key import ShipmentKey
             from generated.shipment_events import ShipmentEventsTopic
             from generated.shipment_status import ShipmentStatusTopic
-            from runtime import App
+            from gen_topics import App
 
 
             async def main(app: App, key: ShipmentKey) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from gen_topics import App
+from gen_topics.codecs import AvroCodec
+from gen_topics.registry import SchemaRegistryClient
 from generated.avro.com.acme.inventory import Location, StockKey, StockLevel
 from generated.inventory_stock import InventoryStockTopic
-from runtime import App
-from runtime.codecs import AvroCodec
-from runtime.registry import SchemaRegistryClient
 from tests.registry.helpers import avro_record, unique
 
 pytestmark = pytest.mark.registry

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from runtime.registry import (
+from gen_topics.registry import (
     IncompatibleSchemaError,
     InvalidCompatibilityLevelError,
     InvalidSchemaError,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from gen_topics.registry import RegisteredSchema, SchemaReference, SchemaRegistryClient
 from generator.commands import compat, pull, push
-from runtime.registry import RegisteredSchema, SchemaReference, SchemaRegistryClient
 from tests.registry.helpers import unique
 
 USER_V1: dict[str, Any] = {
@@ -192,9 +192,9 @@ def test_push_registers_the_text_generated_code_registers() -> None:
     time, or the same schema would get a second version under the subject."""
     import importlib
 
+    from gen_topics.codecs import SchemaCodec
+    from gen_topics.registry.subjects import subject_name
     from generator.commands.sources import load_path
-    from runtime.codecs import SchemaCodec
-    from runtime.registry.subjects import subject_name
 
     root = Path(__file__).resolve().parents[2]
     schemas = load_path(root / "schemas", display_root=root)

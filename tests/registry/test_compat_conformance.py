@@ -1,7 +1,7 @@
 """The local compatibility checker against the peers' conformance corpus.
 
 Every case of ``avro_compat_cases.jsonl``, ``avro_mode_cases.jsonl`` and
-``jsonschema_compat_cases_confluent.jsonl`` (under ../shared/corpus/compat) is one
+``jsonschema_compat_cases_confluent.jsonl`` (under tests/data/corpus/compat) is one
 test whose id is the case's ``source`` (repository:file:line).
 """
 
@@ -19,7 +19,7 @@ from generator.compat.avro_schema import parse_avro_data
 from generator.compat.jsonschema import COMPATIBLE_CHANGES, diff_json_schemas
 from generator.compat.jsonschema_model import load_json_schema_data
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "compat"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "compat"
 
 
 def _cases(name: str) -> list[Any]:

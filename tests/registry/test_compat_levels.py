@@ -13,7 +13,7 @@ from generator.compat.avro_schema import AvroSchemaError
 from generator.compat.jsonschema import diff_json_schemas
 from generator.compat.jsonschema_model import JsonSchemaParseError, load_json_schema_data
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "compat"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "compat"
 
 
 def _closed(*names: str) -> str:

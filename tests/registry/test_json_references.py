@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from gen_topics.errors import EncodeError
+from gen_topics.json_codec import JsonModelCodec
+from gen_topics.registry import ReferencedSchema, SchemaRegistryClient
+from gen_topics.registry.codec import registry_codec
 from generator.commands import push
-from runtime.errors import EncodeError
-from runtime.json_codec import JsonModelCodec
-from runtime.registry import ReferencedSchema, SchemaRegistryClient
-from runtime.registry.codec import registry_codec
 from tests.registry.helpers import unique
 
 ADDRESS = json.dumps(

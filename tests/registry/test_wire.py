@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from runtime.codecs import AvroCodec, SchemaCodec
-from runtime.errors import DecodeError, EncodeError
-from runtime.registry import IncompatibleSchemaError, SchemaReference, SchemaRegistryClient
-from runtime.registry.codec import RegistryCodec, frame, registry_codec, unframe
-from runtime.registry.subjects import SubjectNameError, subject_name
+from gen_topics.codecs import AvroCodec, SchemaCodec
+from gen_topics.errors import DecodeError, EncodeError
+from gen_topics.registry import IncompatibleSchemaError, SchemaReference, SchemaRegistryClient
+from gen_topics.registry.codec import RegistryCodec, frame, registry_codec, unframe
+from gen_topics.registry.subjects import SubjectNameError, subject_name
 from tests.registry.helpers import avro_record, unique
 
 USER_V1 = avro_record("User", [{"name": "id", "type": "long"}])
@@ -256,7 +256,7 @@ async def test_without_auto_register_uses_the_registered_version(registry_url: s
 def test_inline_avro_references_builds_a_standalone_schema() -> None:
     import fastavro
 
-    from runtime.registry.references import inline_avro_references
+    from gen_topics.registry.references import inline_avro_references
 
     money = avro_record("Money", [{"name": "cents", "type": "long"}], namespace="com.x")
     item = avro_record("Item", [{"name": "price", "type": "com.x.Money"}], namespace="com.y")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import MISSING, AnyUrl, ConfigDict, Field
 
-from runtime.json_codec import JsonModel
+from gen_topics.json_codec import JsonModel
 
 
 class Contact(JsonModel):

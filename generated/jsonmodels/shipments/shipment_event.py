@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import MISSING, AnyUrl, AwareDatetime, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from runtime.json_codec import JsonModel
+from gen_topics.json_codec import JsonModel
 
 from ..common.address import Address
 from ..common.contact import Contact

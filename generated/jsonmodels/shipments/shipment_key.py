@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
-from runtime.json_codec import JsonModel
+from gen_topics.json_codec import JsonModel
 
 
 class ShipmentKey(JsonModel):

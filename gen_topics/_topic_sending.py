@@ -1,0 +1,290 @@
+"""Sending: encoding before anything is sent, ``send``, ``send_soon``, ``publish_message``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, TypeVar, cast
+
+from gen_topics._encoding import encode_field
+from gen_topics._messages import (
+    FutureMessage,
+    MessageCallback,
+    PendingMessage,
+    RecordMetadata,
+    normalize_headers,
+)
+from gen_topics._schema import Schema, Serializer
+from gen_topics._topic_core import HeadersArg, TopicCore
+from gen_topics.codecs import Codec, PreparedCodec
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+__all__ = ["TopicSending"]
+
+
+class TopicSending(TopicCore[K, V]):
+    """The producer half of a topic: every record is encoded (or fails with an
+    :class:`EncodeError` naming topic and field) before it reaches the transport."""
+
+    async def prepare_key(
+        self,
+        key: K | None,
+        key_serializer: Serializer | None = None,
+        schema: Schema | None = None,
+        *,
+        topic: str | None = None,
+    ) -> bytes | None:
+        """Serialize ``key`` for ``topic`` (default: this topic's name)."""
+        return await self._prepare_field("key", key, key_serializer, schema, topic)
+
+    async def prepare_value(
+        self,
+        value: V | None,
+        value_serializer: Serializer | None = None,
+        schema: Schema | None = None,
+        *,
+        topic: str | None = None,
+    ) -> bytes | None:
+        """Serialize ``value`` for ``topic``; ``None`` stays ``None`` (a tombstone)."""
+        return await self._prepare_field("value", value, value_serializer, schema, topic)
+
+    async def _prepare_field(
+        self,
+        field: str,
+        obj: Any,
+        serializer: Serializer | None,
+        schema: Schema | None,
+        topic: str | None,
+    ) -> bytes | None:
+        name = topic or self.get_topic_name()
+        codec, needs_prepare = self._codec(name, field == "key", serializer, schema)
+        if needs_prepare and obj is not None:
+            await cast(PreparedCodec, codec).prepare()
+        return encode_field(name, field, codec, obj)
+
+    # -- sending ------------------------------------------------------------------
+
+    async def send(
+        self,
+        *,
+        key: K | None = None,
+        value: V | None = None,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: HeadersArg = None,
+        schema: Schema | None = None,
+        key_serializer: Serializer | None = None,
+        value_serializer: Serializer | None = None,
+        callback: MessageCallback | None = None,
+        force: bool = False,
+    ) -> Awaitable[RecordMetadata]:
+        """Encode and queue a record; returns an awaitable of its :class:`RecordMetadata`.
+
+        Encoding happens before anything is sent (an :class:`EncodeError` names the topic
+        and field). ``value=None`` is a tombstone. An async ``callback`` is awaited before
+        the returned awaitable resolves. ``force`` is accepted for Faust compatibility.
+        """
+        # Inlined prepare_key/prepare_value: this is the hot path of every producer.
+        fast = self._fast
+        if (
+            fast is None
+            or key_serializer is not None
+            or value_serializer is not None
+            or (schema is not None)
+        ):
+            fast = self._send_codecs(key_serializer, value_serializer, schema)
+        name, key_codec, value_codec, prepared = fast
+        if prepared:
+            await self._prepare_codecs(key_codec, value_codec, key, value)
+        key_bytes: bytes | None = None
+        value_bytes: bytes | None = None
+        try:
+            if key is not None:
+                key_bytes = key_codec.encode(key)
+            if value is not None:
+                value_bytes = value_codec.encode(value)
+        except Exception:
+            key_bytes = value_bytes = None  # re-encode below for the precise error
+        if (key is not None and type(key_bytes) is not bytes) or (
+            value is not None and type(value_bytes) is not bytes
+        ):
+            key_bytes = encode_field(name, "key", key_codec, key)
+            value_bytes = encode_field(name, "value", value_codec, value)
+        hdrs = normalize_headers(headers) if headers else None
+        if callback is None:
+            send, delivery = self.app.send_path or await self.app.start_send_path()
+            return delivery(
+                await send(
+                    name,
+                    value_bytes,
+                    key_bytes,
+                    partition,
+                    None if timestamp is None else int(timestamp * 1000),
+                    hdrs,
+                ),
+                name,
+            )
+        fut = FutureMessage(
+            PendingMessage(
+                self,
+                key_bytes,
+                value_bytes,
+                partition,
+                timestamp,
+                hdrs or [],
+                key_serializer,
+                value_serializer,
+                callback,
+                name,
+                schema=schema,
+            )
+        )
+        return await self.publish_message(fut)
+
+    def _send_codecs(
+        self,
+        key_serializer: Serializer | None,
+        value_serializer: Serializer | None,
+        schema: Schema | None,
+    ) -> tuple[str, Codec[Any], Codec[Any], bool]:
+        name = self.get_topic_name()
+        key_codec, key_prepared = self._codec(name, True, key_serializer, schema)
+        value_codec, value_prepared = self._codec(name, False, value_serializer, schema)
+        result = (name, key_codec, value_codec, key_prepared or value_prepared)
+        if key_serializer is None and value_serializer is None and schema is None:
+            self._fast = result
+        return result
+
+    @staticmethod
+    async def _prepare_codecs(
+        key_codec: Codec[Any], value_codec: Codec[Any], key: Any, value: Any
+    ) -> None:
+        if key is not None and isinstance(key_codec, PreparedCodec):
+            await key_codec.prepare()
+        if value is not None and isinstance(value_codec, PreparedCodec):
+            await value_codec.prepare()
+
+    def as_future_message(
+        self,
+        key: K | None = None,
+        value: V | None = None,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: HeadersArg = None,
+        schema: Schema | None = None,
+        key_serializer: Serializer | None = None,
+        value_serializer: Serializer | None = None,
+        callback: MessageCallback | None = None,
+        eager_partitioning: bool = False,
+    ) -> FutureMessage:
+        """Build the FutureMessage for a record, encoding now unless a codec needs async
+        preparation (then encoding happens when it is published)."""
+        name = self.get_topic_name()
+        kc, k_prep = self._codec(name, True, key_serializer, schema)
+        vc, v_prep = self._codec(name, False, value_serializer, schema)
+        encoded = not (k_prep or v_prep)
+        key_out: Any = encode_field(name, "key", kc, key) if encoded else key
+        value_out: Any = encode_field(name, "value", vc, value) if encoded else value
+        if eager_partitioning and partition is None and key_out is not None and encoded:
+            partition = self.app.key_partition(name, key_out)
+        message = PendingMessage(
+            self,
+            key_out,
+            value_out,
+            partition,
+            timestamp,
+            normalize_headers(headers),
+            key_serializer,
+            value_serializer,
+            callback,
+            name,
+            schema=schema,
+            encoded=encoded,
+        )
+        return FutureMessage(message)
+
+    def send_soon(
+        self,
+        *,
+        key: K | None = None,
+        value: V | None = None,
+        partition: int | None = None,
+        timestamp: float | None = None,
+        headers: HeadersArg = None,
+        schema: Schema | None = None,
+        key_serializer: Serializer | None = None,
+        value_serializer: Serializer | None = None,
+        callback: MessageCallback | None = None,
+        force: bool = False,
+        eager_partitioning: bool = False,
+    ) -> FutureMessage:
+        """Encode now and buffer the record; the app's producer sends it in the background.
+
+        Returns the FutureMessage, resolved once the broker acked the record. The app
+        flushes the buffer when it stops.
+        """
+        fut = self.as_future_message(
+            key,
+            value,
+            partition,
+            timestamp,
+            headers,
+            schema,
+            key_serializer,
+            value_serializer,
+            callback,
+            eager_partitioning,
+        )
+        self.app.send_soon(fut)
+        return fut
+
+    async def publish_message(
+        self, fut: FutureMessage, wait: bool = False
+    ) -> Awaitable[RecordMetadata]:
+        """Send ``fut``'s record. ``wait=True`` waits for the ack and returns ``fut``;
+        otherwise returns an awaitable that resolves after the ack and the callback."""
+        message = fut.message
+        name = self._topic_name_or_default(message.topic or message.channel)
+        if not message.encoded:
+            message.key = await self.prepare_key(
+                message.key, message.key_serializer, message.schema, topic=name
+            )
+            message.value = await self.prepare_value(
+                message.value, message.value_serializer, message.schema, topic=name
+            )
+            message.encoded = True
+        send, delivery_of = self.app.send_path or await self.app.start_send_path()
+        delivery = delivery_of(
+            await send(
+                name,
+                message.value,
+                message.key,
+                message.partition,
+                None if message.timestamp is None else int(message.timestamp * 1000),
+                normalize_headers(message.headers) or None,
+            ),
+            name,
+        )
+        if wait:
+            await self._finalize(fut, delivery)
+            return fut
+        return self.app.track(self._finalize(fut, delivery))
+
+    async def _finalize(
+        self, fut: FutureMessage, delivery: Awaitable[RecordMetadata]
+    ) -> RecordMetadata:
+        try:
+            metadata = await delivery
+        except BaseException as exc:
+            if not fut.done():
+                fut.set_exception(exc)
+            raise
+        if not fut.done():
+            fut.set_result(metadata)
+        callback = fut.message.callback
+        if callback is not None:
+            result = callback(fut)
+            if result is not None and hasattr(result, "__await__"):
+                await result
+        return metadata

@@ -1,0 +1,209 @@
+"""The interface every transport implements: producer, consumer and admin."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from re import Pattern
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+
+from gen_topics._messages import TP, Headers, Message, RecordMetadata
+
+__all__ = [
+    "AdminTransport",
+    "ConsumerSettings",
+    "ConsumerTransport",
+    "DeliveryFn",
+    "ProducerSettings",
+    "ProducerTransport",
+    "RebalanceListener",
+    "SendFn",
+    "SendPath",
+    "TopicDescription",
+    "Transport",
+]
+
+
+@dataclass(frozen=True)
+class ProducerSettings:
+    """Producer knobs shared by all transports (Kafka names in parentheses).
+
+    ``acks``: 0, 1 or -1/"all" (``acks``); ``linger_ms`` (``linger.ms``);
+    ``compression_type``: None, "gzip", "snappy", "lz4", "zstd";
+    ``enable_idempotence``; ``request_timeout_ms``; ``max_batch_size`` (``batch.size``).
+    """
+
+    acks: int | str = -1
+    linger_ms: int = 0
+    compression_type: str | None = None
+    enable_idempotence: bool = False
+    request_timeout_ms: int = 40000
+    max_batch_size: int = 16384
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerSettings:
+    """Consumer knobs: group, where to start without a committed offset, metadata refresh."""
+
+    group_id: str
+    auto_offset_reset: str = "earliest"
+    client_id: str | None = None
+    metadata_max_age_ms: int = 300000
+    max_poll_records: int | None = None
+    session_timeout_ms: int = 10000
+    heartbeat_interval_ms: int = 3000
+
+
+@dataclass(frozen=True)
+class TopicDescription:
+    """What the broker reports about an existing topic."""
+
+    name: str
+    partitions: int
+    replicas: int
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+SendFn = Callable[
+    [str, bytes | None, bytes | None, int | None, int | None, Headers | None], Awaitable[Any]
+]
+"""``send(topic, value, key, partition, timestamp_ms, headers)``: queue one record; awaiting the
+result returns once it is queued, with a delivery handle. The argument order is aiokafka's, so
+its bound ``send`` serves as is."""
+
+DeliveryFn = Callable[[Any, str], Awaitable[RecordMetadata]]
+"""``delivery(handle, topic)``: the awaitable of the record's :class:`RecordMetadata`, from the
+handle that awaiting ``send`` returned."""
+
+
+class SendPath(NamedTuple):
+    """The two callables a started producer sends through, fetched once per producer.
+
+    Split in two, and not methods, so the per-record path adds no Python frame over the
+    client's own ``send``.
+    """
+
+    send: SendFn
+    delivery: DeliveryFn
+
+
+class ProducerTransport(ABC):
+    """Sends records through :meth:`send_path`; a record's delivery resolves once acked."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Connect."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Flush what is queued and disconnect."""
+
+    @abstractmethod
+    def send_path(self) -> SendPath:
+        """The send and delivery callables of the started producer (valid until :meth:`stop`)."""
+
+    @abstractmethod
+    async def flush(self) -> None:
+        """Wait until every queued record was acked or failed."""
+
+
+class RebalanceListener(Protocol):
+    """Told when the group moves partitions away from this member and to it."""
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Before ``revoked`` go to another member (commit what was processed now)."""
+
+    async def on_partitions_assigned(self, assigned: set[TP]) -> None:
+        """``assigned`` are newly this member's; reading resumes at their committed offsets."""
+
+
+class ConsumerTransport(ABC):
+    """Reads records for a consumer group and commits offsets."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Connect and join the group."""
+
+    @abstractmethod
+    async def stop(self) -> None:
+        """Leave the group and disconnect (does not commit)."""
+
+    @abstractmethod
+    async def subscribe(
+        self,
+        topics: frozenset[str],
+        patterns: tuple[Pattern[str], ...],
+        listener: RebalanceListener | None = None,
+    ) -> None:
+        """Replace the subscription with these names and patterns; ``listener`` hears of
+        every partition the group takes away from this member or gives to it."""
+
+    @abstractmethod
+    async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
+        """Return fetched records (possibly none after ``timeout_ms``)."""
+
+    @abstractmethod
+    async def commit(self, offsets: Mapping[TP, int]) -> None:
+        """Commit ``offsets`` (the next offset to read, per partition) for the group."""
+
+    @abstractmethod
+    async def committed(self, tp: TP) -> int | None:
+        """The group's committed offset for ``tp``, or None."""
+
+
+class AdminTransport(ABC):
+    """Creates and describes topics."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Connect."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Disconnect."""
+
+    @abstractmethod
+    async def create_topic(
+        self, name: str, *, partitions: int, replicas: int, config: Mapping[str, str]
+    ) -> bool:
+        """Create ``name``; True when created, False when it already existed."""
+
+    @abstractmethod
+    async def describe_topic(self, name: str) -> TopicDescription | None:
+        """Partitions, replicas and (non-default) config of ``name``, or None if it is missing."""
+
+
+E = TypeVar("E")
+
+
+class Transport(Generic[E]):
+    """Builds the producer, consumer and admin client for one broker.
+
+    Each client is built from ``endpoint`` (what the broker URL points at: a bootstrap
+    string, an in-process broker) by the factory the subclass passes in.
+    """
+
+    def __init__(
+        self,
+        endpoint: E,
+        *,
+        producer: Callable[[E, ProducerSettings], ProducerTransport],
+        consumer: Callable[[E, ConsumerSettings], ConsumerTransport],
+        admin: Callable[[E], AdminTransport],
+    ) -> None:
+        self.endpoint = endpoint
+        self._factories = (producer, consumer, admin)
+
+    def producer(self, settings: ProducerSettings) -> ProducerTransport:
+        """A new, unstarted producer."""
+        return self._factories[0](self.endpoint, settings)
+
+    def consumer(self, settings: ConsumerSettings) -> ConsumerTransport:
+        """A new, unstarted consumer."""
+        return self._factories[1](self.endpoint, settings)
+
+    def admin(self) -> AdminTransport:
+        """A new, unstarted admin client."""
+        return self._factories[2](self.endpoint)

@@ -1,0 +1,236 @@
+"""The ``memory://`` transport: producer, consumer and admin on a :class:`MemoryBroker`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator, Mapping
+from re import Pattern
+from typing import Any, Generic, TypeVar
+
+from gen_topics._messages import TP, Headers, Message, RecordMetadata
+from gen_topics._transport.base import (
+    AdminTransport,
+    ConsumerSettings,
+    ConsumerTransport,
+    ProducerSettings,
+    ProducerTransport,
+    RebalanceListener,
+    SendPath,
+    TopicDescription,
+    Transport,
+)
+from gen_topics._transport.memory_broker import MemoryBroker, new_member
+
+__all__ = ["MemoryAdmin", "MemoryConsumer", "MemoryProducer", "MemoryTransport", "Resolved"]
+
+T = TypeVar("T")
+
+_MAX_FETCH = 500
+
+
+class Resolved(Generic[T]):
+    """An awaitable that is already done: cheaper than a Future for synchronous appends."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: T) -> None:
+        self._value = value
+
+    def __await__(self) -> Generator[Any, None, T]:
+        return self._value
+        yield  # pragma: no cover - makes this a generator
+
+
+def _delivered(metadata: RecordMetadata, topic: str) -> Resolved[RecordMetadata]:
+    return Resolved(metadata)
+
+
+class MemoryProducer(ProducerTransport):
+    """Appends straight to the broker; every send is acked at once."""
+
+    def __init__(self, broker: MemoryBroker, settings: ProducerSettings) -> None:
+        self.broker = broker
+        self.settings = settings
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing is buffered."""
+
+    def send_path(self) -> SendPath:
+        """Append at once (the handle is the metadata); the delivery is already done."""
+        return SendPath(self._send, _delivered)
+
+    async def _send(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Headers | None = None,
+    ) -> RecordMetadata:
+        return self.broker.append(
+            topic, key, value, partition=partition, timestamp_ms=timestamp_ms, headers=headers
+        )
+
+    async def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+class MemoryConsumer(ConsumerTransport):
+    """A group member on the memory broker; positions start at the committed offset."""
+
+    def __init__(self, broker: MemoryBroker, settings: ConsumerSettings) -> None:
+        self.broker = broker
+        self.settings = settings
+        self._wake = asyncio.Event()
+        self._member_id: int | None = None
+        self._generation = -1
+        self._assigned: list[TP] = []
+        self._positions: dict[TP, int] = {}
+        self._topics: frozenset[str] = frozenset()
+        self._patterns: tuple[Pattern[str], ...] = ()
+        self._listener: RebalanceListener | None = None
+
+    async def start(self) -> None:
+        """Join the group (with an empty subscription until :meth:`subscribe`)."""
+        if self._member_id is None:
+            self._member_id = self.broker.join(
+                self.settings.group_id, new_member(self._topics, self._patterns, self._wake)
+            )
+
+    async def stop(self) -> None:
+        """Leave the group."""
+        if self._member_id is not None:
+            self.broker.leave(self.settings.group_id, self._member_id)
+            self._member_id = None
+
+    async def subscribe(
+        self,
+        topics: frozenset[str],
+        patterns: tuple[Pattern[str], ...],
+        listener: RebalanceListener | None = None,
+    ) -> None:
+        """Replace the subscription; the group rebalances."""
+        self._topics, self._patterns = topics, patterns
+        self._listener = listener
+        if self._member_id is None:
+            await self.start()
+        assert self._member_id is not None
+        self.broker.update_member(
+            self.settings.group_id, self._member_id, new_member(topics, patterns, self._wake)
+        )
+        self._wake.set()
+
+    async def _refresh_assignment(self) -> None:
+        assert self._member_id is not None
+        group_id, member_id = self.settings.group_id, self._member_id
+        generation = self.broker.generation(group_id)
+        if generation != self._generation:
+            self._generation = generation
+            self._assigned = self.broker.assignment(group_id, member_id)
+            revoked = set(self._positions) - set(self._assigned)
+            if revoked:
+                # Like Kafka: the listener commits before the partitions are given up.
+                if self._listener is not None:
+                    await self._listener.on_partitions_revoked(revoked)
+                self.broker.release(group_id, member_id, revoked)
+                self._positions = {
+                    tp: pos for tp, pos in self._positions.items() if tp not in revoked
+                }
+        claimed: set[TP] = set()
+        for tp in self._assigned:
+            if tp not in self._positions and self.broker.claim(group_id, member_id, tp):
+                claimed.add(tp)
+                self._positions[tp] = self._start_offset(tp)
+        if claimed and self._listener is not None:
+            await self._listener.on_partitions_assigned(claimed)
+
+    def _start_offset(self, tp: TP) -> int:
+        committed = self.broker.committed(self.settings.group_id, tp)
+        if committed is not None:
+            return committed
+        if self.settings.auto_offset_reset == "latest":
+            return len(self.broker.topics[tp.topic].partitions[tp.partition])
+        return 0
+
+    async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
+        """Records past each position, waiting up to ``timeout_ms`` for some to arrive."""
+        if self._member_id is None:
+            await asyncio.sleep(timeout_ms / 1000.0)
+            return {}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_ms / 1000.0
+        limit = self.settings.max_poll_records or _MAX_FETCH
+        while True:
+            self._wake.clear()
+            await self._refresh_assignment()
+            out: dict[TP, list[Message]] = {}
+            budget = limit
+            for tp, pos in list(self._positions.items()):
+                log = self.broker.topics[tp.topic].partitions[tp.partition]
+                if pos < len(log) and budget > 0:
+                    batch = log[pos : pos + budget]
+                    out[tp] = batch
+                    self._positions[tp] = pos + len(batch)
+                    budget -= len(batch)
+            if out:
+                return out
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return {}
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+            # that races with the event being set, and the app could then never stop.
+            try:
+                async with asyncio.timeout(remaining):
+                    await self._wake.wait()
+            except TimeoutError:
+                return {}
+
+    async def commit(self, offsets: Mapping[TP, int]) -> None:
+        """Store the offsets for the group."""
+        self.broker.commit(self.settings.group_id, offsets)
+
+    async def committed(self, tp: TP) -> int | None:
+        """The group's committed offset for ``tp``."""
+        return self.broker.committed(self.settings.group_id, tp)
+
+
+class MemoryAdmin(AdminTransport):
+    """Creates and describes topics on the memory broker."""
+
+    def __init__(self, broker: MemoryBroker) -> None:
+        self.broker = broker
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+    async def create_topic(
+        self, name: str, *, partitions: int, replicas: int, config: Mapping[str, str]
+    ) -> bool:
+        """Create the topic; False when it exists."""
+        return self.broker.create_topic(
+            name, partitions=partitions, replicas=replicas, config=config
+        )
+
+    async def describe_topic(self, name: str) -> TopicDescription | None:
+        """The stored partitions, replicas and declared config."""
+        topic = self.broker.topics.get(name)
+        if topic is None:
+            return None
+        return TopicDescription(name, len(topic.partitions), topic.replicas, dict(topic.config))
+
+
+class MemoryTransport(Transport[MemoryBroker]):
+    """Builds memory producers, consumers and admins for the broker named ``name``."""
+
+    def __init__(self, name: str = "") -> None:
+        self.broker = MemoryBroker.get(name)
+        super().__init__(
+            self.broker, producer=MemoryProducer, consumer=MemoryConsumer, admin=MemoryAdmin
+        )

@@ -1,0 +1,272 @@
+"""Codecs: how keys and values become bytes and back.
+
+A codec never sees ``None``: a ``None`` value is a tombstone (a null Kafka record
+value) and a null record value decodes to ``None`` for every codec.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
+
+import fastavro
+
+from gen_topics.errors import DecodeError, EncodeError, UnknownCodecError
+
+__all__ = [
+    "AvroCodec",
+    "Codec",
+    "JsonCodec",
+    "PreparedCodec",
+    "RawCodec",
+    "SchemaCodec",
+    "StrCodec",
+    "get_codec",
+    "register_codec",
+]
+
+T = TypeVar("T")
+
+
+class Codec(ABC, Generic[T]):
+    """Turns values of type ``T`` into bytes and back.
+
+    Implementations raise :class:`EncodeError` / :class:`DecodeError` (or any
+    exception, which the topic wraps with the topic name and field).
+    """
+
+    name: str = "codec"
+
+    @abstractmethod
+    def encode(self, value: T) -> bytes:
+        """Serialize ``value`` (never ``None``) to bytes."""
+
+    @abstractmethod
+    def decode(self, data: bytes) -> T:
+        """Deserialize ``data`` (never ``None``) to a value."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class SchemaCodec(Codec[T]):
+    """A codec whose schema can be registered with a schema registry or embedded.
+
+    ``schema_type`` is ``"AVRO"`` or ``"JSON"``; ``schema_text`` is the exact text
+    that is registered.
+    """
+
+    schema_type: str
+    schema_text: str
+
+    @abstractmethod
+    def decode_with_writer_schema(self, data: bytes, writer_schema_text: str) -> T:
+        """Decode ``data`` written with ``writer_schema_text`` into this codec's type."""
+
+
+@runtime_checkable
+class PreparedCodec(Protocol):
+    """A codec that needs async set-up (e.g. a registry lookup) before use.
+
+    The topic awaits :meth:`prepare` before encoding and uses :meth:`decode_async`
+    instead of ``decode`` on the consumer path.
+    """
+
+    async def prepare(self) -> None:
+        """Get ready to encode; idempotent."""
+
+    async def decode_async(self, data: bytes) -> Any:
+        """Decode ``data``, possibly fetching the writer's schema first."""
+
+
+class RawCodec(Codec[bytes]):
+    """Passes bytes through unchanged.
+
+    Like Faust's ``raw`` codec it also accepts ``str`` (UTF-8 encoded); anything else
+    (an int key, a dict) is an :class:`EncodeError` instead of reaching the client.
+    """
+
+    name = "raw"
+
+    def encode(self, value: bytes) -> bytes:
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        if isinstance(value, bytearray | memoryview):
+            return bytes(value)
+        raise EncodeError(
+            f"raw codec expects bytes or str, got {type(value).__name__}: {value!r:.80}"
+        )
+
+    def decode(self, data: bytes) -> bytes:
+        return data
+
+
+class StrCodec(Codec[str]):
+    """UTF-8 text."""
+
+    name = "str"
+
+    def encode(self, value: str) -> bytes:
+        if not isinstance(value, str):
+            raise EncodeError(f"str codec expects str, got {type(value).__name__}: {value!r:.80}")
+        return value.encode("utf-8")
+
+    def decode(self, data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"str codec: invalid UTF-8 at byte {exc.start}") from exc
+
+
+class JsonCodec(Codec[Any]):
+    """Any JSON value, via the standard library (compact separators, UTF-8)."""
+
+    name = "json"
+
+    def encode(self, value: Any) -> bytes:
+        try:
+            return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise EncodeError(f"json codec: {exc}") from exc
+
+    def decode(self, data: bytes) -> Any:
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DecodeError(f"json codec: {exc}") from exc
+
+
+class AvroCodec(SchemaCodec[T]):
+    """Plain Avro binary (no framing) with fastavro; the schema is parsed once.
+
+    ``to_avro`` turns a value into what fastavro writes (dicts, lists, ...),
+    ``from_avro`` turns what fastavro reads back into the value type. With
+    ``named_unions`` a union branch of a named type is read as a ``(fullname, value)``
+    tuple, so ``from_avro`` can pick the branch by type, never by shape (generated
+    codecs use this). ``expected`` names the value type in an :class:`EncodeError`.
+    """
+
+    schema_type = "AVRO"
+
+    def __init__(
+        self,
+        schema_text: str,
+        *,
+        to_avro: Callable[[T], object] | None = None,
+        from_avro: Callable[[Any], T] | None = None,
+        name: str = "avro",
+        named_unions: bool = False,
+        expected: str | None = None,
+    ) -> None:
+        self.schema_text = schema_text
+        self.name = name
+        self.expected = expected
+        try:
+            self._schema = fastavro.parse_schema(json.loads(schema_text))
+        except Exception as exc:  # fastavro raises UnknownType, SchemaParseException, ...
+            raise ValueError(f"avro codec {name!r}: invalid schema: {exc}") from exc
+        self._to_avro = to_avro
+        self._from_avro = from_avro
+        self._named_unions = named_unions
+        self._writer_schemas: dict[str, Any] = {}
+
+    def encode(self, value: T) -> bytes:
+        buf = io.BytesIO()
+        try:
+            datum = value if self._to_avro is None else self._to_avro(value)
+            fastavro.schemaless_writer(buf, self._schema, datum)
+        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            raise EncodeError(
+                f"avro codec {self.name!r}: {self._mismatch(value)}: {type(exc).__name__}: {exc}"
+            ) from exc
+        return buf.getvalue()
+
+    def _mismatch(self, value: object) -> str:
+        got = type(value).__name__
+        if self.expected is None or got in self.expected.split(" | "):
+            return f"this {got} does not fit the schema"
+        return f"expected {self.expected}, got {got}"
+
+    def decode(self, data: bytes) -> T:
+        return self._read(data, self._schema, None)
+
+    def decode_with_writer_schema(self, data: bytes, writer_schema_text: str) -> T:
+        writer = self._writer_schemas.get(writer_schema_text)
+        if writer is None:
+            writer = fastavro.parse_schema(json.loads(writer_schema_text))
+            self._writer_schemas[writer_schema_text] = writer
+        return self._read(data, writer, self._schema)
+
+    def _read(self, data: bytes, writer: Any, reader: Any) -> T:
+        try:
+            raw: Any = fastavro.schemaless_reader(
+                io.BytesIO(data), writer, reader, return_named_type=self._named_unions
+            )
+            return raw if self._from_avro is None else self._from_avro(raw)
+        except Exception as exc:  # fastavro raises EOFError, ValueError, SchemaResolutionError...
+            raise DecodeError(
+                f"avro codec {self.name!r}: {type(exc).__name__}: {exc}", data=data
+            ) from exc
+
+
+class _AvroByName(Codec[Any]):
+    """The named ``"avro"`` codec: needs a schema, so it only explains how to get one."""
+
+    name = "avro"
+
+    def encode(self, value: Any) -> bytes:
+        raise EncodeError(
+            "the 'avro' codec needs a schema: use AvroCodec(schema_text) "
+            "or the generated topic class's codec"
+        )
+
+    def decode(self, data: bytes) -> Any:
+        raise DecodeError(
+            "the 'avro' codec needs a schema: use AvroCodec(schema_text) "
+            "or the generated topic class's codec"
+        )
+
+
+_CODECS: dict[str, Codec[Any]] = {
+    "raw": RawCodec(),
+    "str": StrCodec(),
+    "string": StrCodec(),
+    "json": JsonCodec(),
+    "avro": _AvroByName(),
+}
+
+
+def register_codec(name: str, codec: Codec[Any]) -> None:
+    """Make ``codec`` available to :func:`get_codec` (and serializer arguments) as ``name``."""
+    _CODECS[name] = codec
+
+
+def get_codec(name_or_codec: Codec[Any] | str | None) -> Codec[Any] | None:
+    """Resolve a codec name (``raw``, ``str``, ``string``, ``json``, ``avro``) or pass a codec on.
+
+    ``None`` stays ``None`` (the caller then picks its default).
+    """
+    if name_or_codec is None or isinstance(name_or_codec, Codec):
+        return name_or_codec
+    if isinstance(name_or_codec, str):
+        try:
+            return _CODECS[name_or_codec]
+        except KeyError:
+            known = ", ".join(sorted(_CODECS))
+            raise UnknownCodecError(
+                f"unknown codec {name_or_codec!r}; known codecs: {known} "
+                "(or pass a gen_topics.codecs.Codec instance)"
+            ) from None
+    # Duck-typed codecs (an object with encode/decode) are accepted as-is.
+    if callable(getattr(name_or_codec, "encode", None)) and callable(
+        getattr(name_or_codec, "decode", None)
+    ):
+        return cast(Codec[Any], name_or_codec)
+    raise TypeError(
+        f"serializer must be a codec name or a Codec, got {type(name_or_codec).__name__}"
+    )

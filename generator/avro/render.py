@@ -1,0 +1,189 @@
+"""Render the Avro named types of the model: one module per namespace, records, enums, fixed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+
+from generator.avro.defaults import convert_default
+from generator.avro.model import AvroType, NamedType, Primitive
+from generator.avro.type_names import namespace_modules
+from generator.avro.typing_map import TypeRenderer
+from generator.model import CompileModel
+from generator.naming import (
+    ANNOTATION_BUILTINS,
+    RESERVED_FIELD_NAMES,
+    RESERVED_MODULE_NAMES,
+    enum_lookup,
+    enum_member,
+    mangle,
+    module_alias,
+    relative_import,
+)
+from generator.source_text import docstring, import_block
+from generator.templating import allow_long_lines, module_header
+
+STDLIB_IMPORTS = {
+    "dt": "import datetime as _dt",
+    "decimal": "import decimal as _decimal",
+    "uuid": "import uuid as _uuid",
+}
+
+
+class MemberNames:
+    """Python names of record fields and enum members, by type full name and Avro name."""
+
+    def __init__(self, model: CompileModel) -> None:
+        self.members: dict[str, dict[str, str]] = {}
+        module_classes: dict[tuple[str, ...], set[str]] = {}
+        for py in model.names.values():
+            module_classes.setdefault(py.module, set()).add(py.name)
+        for fullname, nt in model.registry.types.items():
+            taken: set[str] = set()
+            names: dict[str, str] = {}
+            if nt.kind == "enum":
+                for symbol in nt.symbols:
+                    names[symbol] = enum_member(symbol, taken)
+                    taken.add(names[symbol])
+            elif nt.kind == "record":
+                taken = set(ANNOTATION_BUILTINS | RESERVED_FIELD_NAMES | RESERVED_MODULE_NAMES)
+                taken |= module_classes[model.names[fullname].module]
+                for f in nt.fields:
+                    names[f.name] = mangle(f.name, taken, builtins_too=False)
+                    taken.add(names[f.name])
+            self.members[fullname] = names
+
+
+def namespace_files(env: jinja2.Environment, model: CompileModel) -> dict[str, str]:
+    """Relative path -> content of the module of every Avro namespace."""
+    names = MemberNames(model)
+    return {
+        "/".join(parts) + "/__init__.py": _namespace_module(env, model, names, parts, types)
+        for parts, types in namespace_modules(model.registry).items()
+    }
+
+
+def relative_imports(r: TypeRenderer, package: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [
+        (relative_import(package, target), module_alias(target))
+        for target in sorted(r.modules)
+        if target != r.module
+    ]
+
+
+def _namespace_module(
+    env: jinja2.Environment,
+    model: CompileModel,
+    names: MemberNames,
+    parts: tuple[str, ...],
+    types: list[NamedType],
+) -> str:
+    r = TypeRenderer(model.registry, model.names, parts)
+    enums, fixeds, records = [], [], []
+    typing_names: set[str] = set()
+    uses_dataclasses = False
+    for nt in types:
+        py = model.names[nt.fullname].name
+        avro_name = f'"{nt.fullname}"'
+        if nt.kind == "enum":
+            doc = nt.doc or f"Avro enum ``{nt.fullname}``."
+            if nt.enum_default:
+                doc += f"\n\nReaders map unknown symbols to ``{nt.enum_default}``."
+            enums.append(
+                {
+                    "name": py,
+                    "docstring": docstring(doc, "    ", fallback=""),
+                    "members": [(names.members[nt.fullname][s], f'"{s}"') for s in nt.symbols],
+                    "lookup": enum_lookup(py),
+                }
+            )
+        elif nt.kind == "fixed":
+            if nt.logical is not None:
+                continue  # decimal and duration fixed types map to Decimal / Duration
+            typing_names |= {"ClassVar", "Self"}
+            fixeds.append(
+                {
+                    "name": py,
+                    "docstring": docstring(
+                        nt.doc, "    ", fallback=f"Avro fixed ``{nt.fullname}`` ({nt.size} bytes)."
+                    ),
+                    "avro_name": avro_name,
+                    "avro_name_text": nt.fullname,
+                    "size": nt.size,
+                }
+            )
+        else:
+            typing_names |= {"Any", "ClassVar", "Self"}
+            uses_dataclasses = True
+            records.append(_record(r, model, names, nt, py, avro_name))
+    typing_names |= r.typing
+    stdlib = {STDLIB_IMPORTS[m] for m in r.stdlib}
+    if enums:
+        stdlib.add("import enum")
+    if uses_dataclasses:
+        stdlib.add("import dataclasses")
+    if typing_names:
+        stdlib.add(f"from typing import {', '.join(sorted(typing_names))}")
+    std_lines, rel_lines = import_block(stdlib, relative_imports(r, parts))
+    ns = ".".join(parts[1:]) or "(null namespace)"
+    kinds = ", ".join(f"``{model.names[t.fullname].name}``" for t in types)
+    doc = f"Avro types of namespace ``{ns}``" + (f": {kinds}." if kinds else ".")
+    return allow_long_lines(
+        env.get_template("namespace_module.py.j2").render(
+            header_lines=module_header(sorted({t.file for t in types})),
+            docstring=docstring(doc, "", fallback="")[3:-3],
+            has_code=bool(enums or fixeds or records),
+            stdlib_imports=std_lines,
+            relative_imports=rel_lines,
+            enums=enums,
+            fixeds=fixeds,
+            records=records,
+            helpers=r.helpers,
+        )
+    )
+
+
+def _field_doc(t: AvroType, doc: str | None) -> str | None:
+    detail = None
+    if isinstance(t, Primitive) and t.logical == "decimal":
+        detail = f"Avro decimal(precision={t.precision}, scale={t.scale})."
+    if doc and detail:
+        return f"{doc} ({detail})"
+    return doc or detail
+
+
+def _record(
+    r: TypeRenderer, model: CompileModel, names: MemberNames, nt: NamedType, py: str, avro_name: str
+) -> dict[str, Any]:
+    fields, encode_items, decode_items, attrs = [], [], [], []
+    field_names = names.members[nt.fullname]
+    for f in nt.fields:
+        name = field_names[f.name]
+        default = None
+        if f.has_default:
+            dv = convert_default(f.type, f.default, model.registry)
+            literal = r.literal(dv, names.members)
+            if r.needs_factory(dv):
+                # Always a lambda: the bare `list` / `dict` factories would type the field as
+                # list[Unknown] under pyright strict; the lambda takes the field's type.
+                default = f"dataclasses.field(default_factory=lambda: {literal})"
+            else:
+                default = literal
+        fields.append({"name": name, "annotation": r.annotation(f.type), "default": default})
+        encode_items.append((f'"{f.name}"', r.encode(f.type, f"self.{name}") or f"self.{name}"))
+        decode_items.append((name, r.decode(f.type, f'd["{f.name}"]') or f'd["{f.name}"]'))
+        fdoc = _field_doc(f.type, f.doc)
+        if fdoc:
+            attrs.append((name, fdoc))
+    doc = nt.doc or f"Avro record ``{nt.fullname}``."
+    if nt.aliases:
+        doc += "\n\nAliases: " + ", ".join(f"``{a}``" for a in nt.aliases) + "."
+    return {
+        "name": py,
+        "docstring": docstring(doc, "    ", fallback="", attributes=attrs),
+        "avro_name": avro_name,
+        "fields": fields,
+        "encode_items": encode_items,
+        "decode_items": decode_items,
+    }

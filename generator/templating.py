@@ -1,0 +1,49 @@
+"""The jinja2 environment and what every generated module shares: header, line-length waiver."""
+
+from __future__ import annotations
+
+import importlib.resources
+from pathlib import Path
+
+import jinja2
+
+from generator.source_text import header_lines
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(load_template),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+_REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def load_template(name: str) -> str:
+    # A source checkout has templates/ next to generator/; an installed wheel has the
+    # templates package as package data.
+    local = _REPO_TEMPLATES / name
+    if local.is_file():
+        return local.read_text(encoding="utf-8")
+    return importlib.resources.files("templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def module_header(sources: list[str]) -> list[str]:
+    return [
+        *header_lines(sources),
+        'mypy: disable-error-code="no-any-return"',
+    ]
+
+
+def allow_long_lines(source: str) -> str:
+    """Add a file-level E501 waiver only where a generated line (a long annotation or
+    name) cannot be wrapped."""
+    if all(len(line) <= 100 for line in source.splitlines()):
+        return source
+    head, _, rest = source.partition('# mypy: disable-error-code="no-any-return"\n')
+    return f'{head}# mypy: disable-error-code="no-any-return"\n# ruff: noqa: E501\n{rest}'
