@@ -13,6 +13,7 @@ from gen_topics._messages import TP, FutureMessage, Message, PendingMessage, Rec
 from gen_topics._schema import Schema
 from gen_topics._settings import Settings
 from gen_topics._topic import Topic
+from gen_topics._topic_options import TopicOptions
 from gen_topics.codecs import AvroCodec, Codec, PreparedCodec, SchemaCodec, get_codec
 from gen_topics.errors import (
     CodecError,
@@ -50,6 +51,7 @@ __all__ = [
     "Settings",
     "Topic",
     "TopicConfigMismatch",
+    "TopicOptions",
     "UnknownCodecError",
     "get_codec",
 ]

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine, Mapping
-from datetime import timedelta
+from collections.abc import Awaitable, Coroutine
 from re import Pattern
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from gen_topics._consumer import Conductor
 from gen_topics._messages import FutureMessage
 from gen_topics._partitioner import partition_for_key
 from gen_topics._producer_buffer import ProducerBuffer
 from gen_topics._schema import Schema, Serializer
-from gen_topics._settings import MismatchPolicy, Settings
+from gen_topics._settings import AppSettings, Settings
 from gen_topics._topic import Topic
 from gen_topics._topic_core import TopicCore
+from gen_topics._topic_options import TopicOptionArgs
 from gen_topics._topic_reading import TopicReading
 from gen_topics._transport.base import (
     AdminTransport,
-    ProducerSettings,
     ProducerTransport,
     SendPath,
     Transport,
@@ -45,57 +44,14 @@ class App:
         self,
         id: str,
         *,
-        broker: str = "memory://",
-        topic_partitions: int = 8,
-        topic_replication_factor: int = 1,
-        topic_allow_declare: bool = True,
-        topic_config_mismatch: MismatchPolicy = "warn",
-        key_serializer: str = "raw",
-        value_serializer: str = "json",
-        stream_buffer_maxsize: int = 4096,
-        producer_acks: int | str = -1,
-        producer_linger_ms: int = 0,
-        producer_compression_type: str | None = None,
-        producer_enable_idempotence: bool = False,
-        producer_request_timeout_ms: int = 40000,
-        producer_max_batch_size: int = 16384,
-        consumer_group_id: str | None = None,
-        consumer_auto_offset_reset: str = "earliest",
-        consumer_metadata_max_age_ms: int = 300000,
-        consumer_max_poll_records: int | None = None,
-        commit_interval: float = 2.8,
-        client_id: str | None = None,
         schema_registry: Any = None,
-        registry_auto_register: bool = True,
+        **settings: Unpack[AppSettings],
     ) -> None:
-        if not id:
-            raise ValueError("App id must be a non-empty string (it is the default group id)")
-        self.conf = Settings(
-            id=id,
-            broker=broker,
-            topic_partitions=topic_partitions,
-            topic_replication_factor=topic_replication_factor,
-            topic_allow_declare=topic_allow_declare,
-            topic_config_mismatch=topic_config_mismatch,
-            key_serializer=key_serializer,
-            value_serializer=value_serializer,
-            stream_buffer_maxsize=stream_buffer_maxsize,
-            producer_acks=producer_acks,
-            producer_linger_ms=producer_linger_ms,
-            producer_compression_type=producer_compression_type,
-            producer_enable_idempotence=producer_enable_idempotence,
-            producer_request_timeout_ms=producer_request_timeout_ms,
-            producer_max_batch_size=producer_max_batch_size,
-            consumer_group_id=consumer_group_id or id,
-            consumer_auto_offset_reset=consumer_auto_offset_reset,
-            consumer_metadata_max_age_ms=consumer_metadata_max_age_ms,
-            consumer_max_poll_records=consumer_max_poll_records,
-            commit_interval=commit_interval,
-            client_id=client_id,
-            registry_auto_register=registry_auto_register,
-        )
+        """``id`` names the app (and is its default consumer group); ``settings`` are the
+        fields of :class:`Settings`; ``schema_registry`` is a registry URL or client."""
+        self.conf = Settings(id=id, **settings)
         self.id = id
-        self.broker_url = parse_broker_url(broker)
+        self.broker_url = parse_broker_url(self.conf.broker)
         self.transport: Transport[Any] = transport_for(self.broker_url)
         self.conductor = Conductor(self)
         self.producer_buffer = ProducerBuffer()
@@ -189,17 +145,7 @@ class App:
 
     async def _start_producer(self) -> ProducerTransport:
         c = self.conf
-        producer = self.transport.producer(
-            ProducerSettings(
-                acks=c.producer_acks,
-                linger_ms=c.producer_linger_ms,
-                compression_type=c.producer_compression_type,
-                enable_idempotence=c.producer_enable_idempotence,
-                request_timeout_ms=c.producer_request_timeout_ms,
-                max_batch_size=c.producer_max_batch_size,
-                client_id=c.client_id,
-            )
-        )
+        producer = self.transport.producer(c.producer())
         await producer.start()
         self._producer = producer
         self.send_path = producer.send_path()
@@ -303,19 +249,11 @@ class App:
         value_type: Any = None,
         key_serializer: Serializer | None = None,
         value_serializer: Serializer | None = None,
-        partitions: int | None = None,
-        retention: timedelta | float | str | None = None,
-        compacting: bool | None = None,
-        deleting: bool | None = None,
-        replicas: int | None = None,
-        acks: bool = True,
-        internal: bool = False,
-        config: Mapping[str, Any] | None = None,
-        maxsize: int | None = None,
         allow_empty: bool = False,
-        has_prefix: bool = False,
+        **options: Unpack[TopicOptionArgs],
     ) -> Topic[Any, Any]:
-        """A :class:`Topic` on this app named ``topics`` (or matching ``pattern``).
+        """A :class:`Topic` on this app named ``topics`` (or matching ``pattern``), with the
+        :class:`TopicOptions` given as keywords.
 
         Unlike Faust, ``maxsize`` is honoured.
         """
@@ -328,15 +266,6 @@ class App:
             value_type=value_type,
             key_serializer=key_serializer,
             value_serializer=value_serializer,
-            partitions=partitions,
-            retention=retention,
-            compacting=compacting,
-            deleting=deleting,
-            replicas=replicas,
-            acks=acks,
-            internal=internal,
-            config=config,
-            maxsize=maxsize,
             allow_empty=allow_empty,
-            has_prefix=has_prefix,
+            **options,
         )

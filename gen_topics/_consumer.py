@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gen_topics._messages import TP, Message
 from gen_topics._offsets import OffsetTracker
-from gen_topics._transport.base import ConsumerSettings, ConsumerTransport
+from gen_topics._transport.base import ConsumerTransport
 from gen_topics.errors import CommitFailed
 
 if TYPE_CHECKING:
@@ -69,15 +69,7 @@ class Conductor:
             raise self._error
         if self._task is None or self._task.done():
             if self._consumer is None:
-                conf = self.app.conf
-                settings = ConsumerSettings(
-                    group_id=conf.consumer_group_id,
-                    auto_offset_reset=conf.consumer_auto_offset_reset,
-                    client_id=conf.client_id,
-                    metadata_max_age_ms=conf.consumer_metadata_max_age_ms,
-                    max_poll_records=conf.consumer_max_poll_records,
-                )
-                consumer = self.app.transport.consumer(settings)
+                consumer = self.app.transport.consumer(self.app.conf.consumer())
                 await consumer.start()
                 self._consumer = consumer
             # The first periodic commit is one interval after the start (not at once because

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypedDict, TypeVar
 
-__all__ = ["MismatchPolicy", "Settings"]
+from gen_topics._transport.base import ConsumerSettings, ProducerSettings
+
+__all__ = ["AppSettings", "MismatchPolicy", "Settings"]
+
+_Part = TypeVar("_Part", ProducerSettings, ConsumerSettings)
 
 MismatchPolicy = Literal["warn", "raise", "ignore"]
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything an :class:`~gen_topics._app.App` is configured with (``app.conf``)."""
+    """Everything an :class:`~gen_topics.App` is configured with (``app.conf``).
+
+    The one owner of the App's settings and their defaults: ``App(id, **settings)`` takes
+    these fields as keywords (typed by :class:`AppSettings`), and the producer and consumer
+    settings are read from the ``producer_*`` / ``consumer_*`` fields by name.
+    ``consumer_group_id`` defaults to ``id``.
+    """
 
     id: str
     broker: str = "memory://"
@@ -38,6 +49,10 @@ class Settings:
     registry_auto_register: bool = True
 
     def __post_init__(self) -> None:
+        if not self.id:
+            raise ValueError("App id must be a non-empty string (it is the default group id)")
+        if not self.consumer_group_id:
+            object.__setattr__(self, "consumer_group_id", self.id)
         if self.topic_config_mismatch not in ("warn", "raise", "ignore"):
             raise ValueError(
                 f"topic_config_mismatch must be 'warn', 'raise' or 'ignore', "
@@ -52,3 +67,47 @@ class Settings:
             raise ValueError(f"topic_partitions must be >= 1, got {self.topic_partitions}")
         if self.producer_acks not in (0, 1, -1, "all"):
             raise ValueError(f"producer_acks must be 0, 1, -1 or 'all', got {self.producer_acks!r}")
+
+    def producer(self) -> ProducerSettings:
+        """The producer's settings: the ``producer_*`` fields (and ``client_id``)."""
+        return self._part(ProducerSettings, "producer_")
+
+    def consumer(self, **overrides: Any) -> ConsumerSettings:
+        """The consumer's settings: the ``consumer_*`` fields (and ``client_id``)."""
+        return self._part(ConsumerSettings, "consumer_", **overrides)
+
+    def _part(self, cls: type[_Part], prefix: str, **overrides: Any) -> _Part:
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            for name in (prefix + f.name, f.name):
+                if hasattr(self, name) and name != "id":
+                    values[f.name] = getattr(self, name)
+                    break
+        values.update(overrides)
+        return cls(**values)
+
+
+class AppSettings(TypedDict, total=False):
+    """:class:`Settings` (less ``id``) as keyword arguments of ``App``; see there."""
+
+    broker: str
+    topic_partitions: int
+    topic_replication_factor: int
+    topic_allow_declare: bool
+    topic_config_mismatch: MismatchPolicy
+    key_serializer: str
+    value_serializer: str
+    stream_buffer_maxsize: int
+    producer_acks: int | str
+    producer_linger_ms: int
+    producer_compression_type: str | None
+    producer_enable_idempotence: bool
+    producer_request_timeout_ms: int
+    producer_max_batch_size: int
+    consumer_group_id: str
+    consumer_auto_offset_reset: str
+    consumer_metadata_max_age_ms: int
+    consumer_max_poll_records: int | None
+    commit_interval: float
+    client_id: str | None
+    registry_auto_register: bool

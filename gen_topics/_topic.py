@@ -1,6 +1,6 @@
 """Topic[K, V]: a typed Kafka topic description with Faust's ``Topic`` API.
 
-Faust behaviour is followed except where DESIGN.md ("The runtime Topic") fixes it:
+Faust behaviour is followed except where it surprises users (docs/runtime.md, "Where we differ"):
 ``topics="orders"`` is one topic; a passed Schema is never mutated and ``derive``
 copies; ``send(value=None)`` is a tombstone for every codec; a key/value that does not
 encode fails before anything is sent; async callbacks are always awaited;
@@ -14,13 +14,14 @@ The class is assembled from :mod:`gen_topics._topic_core` (description, clones, 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
-from typing import Any, Self, TypeVar
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, Self, TypeVar, Unpack
 
 from gen_topics._declare import declare_names, topic_config
 from gen_topics._schema import Schema, Serializer
 from gen_topics._topic_core import _SharedDeclare
+from gen_topics._topic_options import TopicOptionArgs, TopicOptions
 from gen_topics._topic_reading import TopicReading
 from gen_topics._topic_sending import TopicSending
 from gen_topics.errors import TopicConfigMismatch
@@ -30,12 +31,14 @@ V = TypeVar("V")
 
 __all__ = ["Topic"]
 
+_OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(TopicOptions))
+
 
 class Topic(TopicSending[K, V], TopicReading[K, V]):
     """A named Kafka channel whose keys are ``K`` and values ``V``.
 
-    Generated subclasses set the ``default_*`` class attributes; each constructor
-    argument left as ``None`` takes the matching default.
+    Generated subclasses set the ``default_*`` class attributes and ``default_options``
+    (a :class:`TopicOptions`); each constructor argument left as ``None`` takes the default.
     """
 
     # -- derive / clone -----------------------------------------------------------
@@ -53,28 +56,20 @@ class Topic(TopicSending[K, V], TopicReading[K, V]):
         value_type: Any = None,
         key_serializer: Serializer | None = None,
         value_serializer: Serializer | None = None,
-        partitions: int | None = None,
-        retention: timedelta | float | str | None = None,
-        compacting: bool | None = None,
-        deleting: bool | None = None,
-        internal: bool | None = None,
-        config: Mapping[str, Any] | None = None,
-        replicas: int | None = None,
-        acks: bool | None = None,
-        maxsize: int | None = None,
         allow_empty: bool | None = None,
         prefix: str = "",
         suffix: str = "",
-        **kwargs: Any,
+        **options: Unpack[TopicOptionArgs],
     ) -> Self:
-        """Derive a topic: copies (never shares) this topic's schema and config.
+        """Derive a topic: copies (never shares) this topic's schema and options.
 
         Unlike Faust, ``replicas``, ``acks`` and ``maxsize`` carry over, and unknown
         keyword arguments raise ``TypeError`` instead of being dropped silently.
         """
-        if kwargs:
+        unknown = set(options) - _OPTION_NAMES
+        if unknown:
             raise TypeError(
-                f"derive_topic() got unexpected keyword arguments: {', '.join(sorted(kwargs))}"
+                f"derive_topic() got unexpected keyword arguments: {', '.join(sorted(unknown))}"
             )
         names: Sequence[str] = (
             (topics,)
@@ -85,6 +80,8 @@ class Topic(TopicSending[K, V], TopicReading[K, V]):
             if self._pattern is not None:
                 raise ValueError("Cannot add prefix/suffix to Topic with pattern")
             names = [f"{prefix}{name}{suffix}" for name in names]
+        if prefix:
+            options["has_prefix"] = True
         base = schema if schema is not None else self.schema
         return type(self)(
             self.app,
@@ -97,16 +94,7 @@ class Topic(TopicSending[K, V], TopicReading[K, V]):
                 value_serializer=value_serializer,
                 allow_empty=allow_empty,
             ),
-            partitions=self.partitions if partitions is None else partitions,
-            retention=self.retention if retention is None else retention,
-            compacting=self.compacting if compacting is None else compacting,
-            deleting=self.deleting if deleting is None else deleting,
-            internal=self.internal if internal is None else internal,
-            config=dict(self.config if config is None else config),
-            replicas=self.replicas if replicas is None else replicas,
-            acks=self.acks if acks is None else acks,
-            maxsize=self.maxsize if maxsize is None else maxsize,
-            has_prefix=bool(self.has_prefix or prefix),
+            base_options=self.options.replace(**options),
         )
 
     # -- declaring ----------------------------------------------------------------
@@ -115,23 +103,24 @@ class Topic(TopicSending[K, V], TopicReading[K, V]):
         """Create each name with partitions, replicas, retention, cleanup policy and config;
         compare existing topics and report differences by the app's policy.
 
-        Returns the mismatches found (the seed's ``None`` is an empty list here).
+        Returns the mismatches found (where Faust returns ``None``, an empty list here).
         """
         if not self.app.conf.topic_allow_declare or not self.topics:
             return []
         admin = await self.app.admin()
+        options = self.options
         config = topic_config(
-            retention=self.retention_seconds,
-            compacting=self.compacting,
-            deleting=self.deleting,
-            config=self.config,
+            retention=options.retention_seconds,
+            compacting=options.compacting,
+            deleting=options.deleting,
+            config=options.config,
         )
         return await declare_names(
             self.app,
             admin,
             self.topics,
-            partitions=self.partitions,
-            replicas=self.replicas,
+            partitions=options.partitions,
+            replicas=options.replicas,
             config=config,
         )
 

@@ -7,16 +7,17 @@ The sending and reading halves of :class:`gen_topics._topic.Topic` build on it
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from re import Pattern
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, Unpack, overload
 
-from gen_topics._declare import parse_retention
 from gen_topics._events import Event
 from gen_topics._messages import TP, Message
 from gen_topics._schema import Schema, Serializer
+from gen_topics._topic_options import TopicOptionArgs, TopicOptions
 from gen_topics.codecs import Codec, PreparedCodec, get_codec
 
 if TYPE_CHECKING:
@@ -24,10 +25,39 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 
 HeadersArg = Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None
 
 __all__ = ["HeadersArg", "TopicCore"]
+
+
+class _OptionView(Generic[T]):
+    """``topic.<name>``: reads the option from ``topic.options``; assigning replaces the
+    frozen options object (Faust lets a topic's attributes be assigned)."""
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _OptionView[T]: ...
+
+    @overload
+    def __get__(self, obj: TopicCore[Any, Any], objtype: type | None = None) -> T: ...
+
+    def __get__(
+        self, obj: TopicCore[Any, Any] | None, objtype: type | None = None
+    ) -> T | _OptionView[T]:
+        if obj is None:
+            return self
+        value: T = getattr(obj.options, self.name)
+        return value
+
+    def __set__(self, obj: TopicCore[Any, Any], value: T) -> None:
+        changes: dict[str, Any] = {self.name: value}
+        obj.options = dataclasses.replace(obj.options, **changes)
 
 
 class _SharedDeclare:
@@ -43,8 +73,8 @@ class _SharedDeclare:
 class TopicCore(Generic[K, V]):
     """The description part of a topic whose keys are ``K`` and values ``V``.
 
-    Generated subclasses set the ``default_*`` class attributes; each constructor
-    argument left as ``None`` takes the matching default.
+    Generated subclasses set the ``default_*`` class attributes and ``default_options``;
+    each constructor argument left as ``None`` takes the matching default.
     """
 
     default_topics: ClassVar[tuple[str, ...]] = ()
@@ -52,14 +82,7 @@ class TopicCore(Generic[K, V]):
     default_value_serializer: ClassVar[Codec[Any] | str | None] = None
     default_key_type: ClassVar[type | None] = None
     default_value_type: ClassVar[type | None] = None
-    default_partitions: ClassVar[int | None] = None
-    default_replicas: ClassVar[int | None] = None
-    default_retention: ClassVar[float | None] = None
-    default_compacting: ClassVar[bool | None] = None
-    default_deleting: ClassVar[bool | None] = None
-    default_internal: ClassVar[bool] = False
-    default_acks: ClassVar[bool] = True
-    default_config: ClassVar[Mapping[str, str]] = {}
+    default_options: ClassVar[TopicOptions] = TopicOptions()
     subject_name_strategy: ClassVar[str] = "topic"
     compatibility: ClassVar[str | None] = None
 
@@ -73,23 +96,15 @@ class TopicCore(Generic[K, V]):
         key_type: Any = None,
         value_type: Any = None,
         is_iterator: bool = False,
-        partitions: int | None = None,
-        retention: timedelta | float | str | None = None,
-        compacting: bool | None = None,
-        deleting: bool | None = None,
-        replicas: int | None = None,
-        acks: bool | None = None,
-        internal: bool | None = None,
-        config: Mapping[str, Any] | None = None,
         queue: asyncio.Queue[Any] | None = None,
         key_serializer: Serializer | None = None,
         value_serializer: Serializer | None = None,
-        maxsize: int | None = None,
         root: TopicCore[Any, Any] | None = None,
         active_partitions: set[TP] | None = None,
         allow_empty: bool | None = None,
-        has_prefix: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
+        base_options: TopicOptions | None = None,
+        **options: Unpack[TopicOptionArgs],
     ) -> None:
         self.app = app
         if isinstance(topics, str):
@@ -128,24 +143,16 @@ class TopicCore(Generic[K, V]):
             allow_empty=allow_empty,
         )
         self.is_iterator = is_iterator
-        self._partitions: int | None = None
-        self.partitions = partitions if partitions is not None else self.default_partitions
-        self.retention: timedelta | float | str | None = (
-            retention if retention is not None else self.default_retention
-        )
-        parse_retention(self.retention)  # fail at construction, not at declare time
-        self.compacting = compacting if compacting is not None else self.default_compacting
-        self.deleting = deleting if deleting is not None else self.default_deleting
-        self.replicas = replicas if replicas is not None else self.default_replicas
-        self.acks: bool = acks if acks is not None else self.default_acks
-        self.internal: bool = internal if internal is not None else self.default_internal
-        self.config: dict[str, Any] = dict(self.default_config)
-        if config:
-            self.config.update(config)
-        self.maxsize = maxsize
+        if base_options is None:
+            # Constructor config is added to the class's declared config, not a replacement.
+            base_options = self.default_options
+            extra = options.get("config")
+            if extra:
+                options["config"] = {**base_options.config, **extra}
+        #: The topic's options (frozen; the attribute views below replace it when assigned).
+        self.options: TopicOptions = base_options.replace(**options)
         self.root = root
         self.active_partitions = active_partitions
-        self.has_prefix = has_prefix
         self.loop = loop
         self._queue = queue
         self._declare: _SharedDeclare = root._declare if root is not None else _SharedDeclare()
@@ -219,21 +226,21 @@ class TopicCore(Generic[K, V]):
             re.compile(pattern) if isinstance(pattern, str) and pattern else (pattern or None)
         )
 
-    @property
-    def partitions(self) -> int | None:
-        """The configured number of partitions (used when declaring), or None."""
-        return self._partitions
-
-    @partitions.setter
-    def partitions(self, partitions: int | None) -> None:
-        if partitions == 0:
-            raise ValueError("Topic cannot have zero partitions")
-        self._partitions = partitions
+    partitions = _OptionView[int | None]()
+    replicas = _OptionView[int | None]()
+    retention = _OptionView[timedelta | float | str | None]()
+    compacting = _OptionView[bool | None]()
+    deleting = _OptionView[bool | None]()
+    acks = _OptionView[bool]()
+    internal = _OptionView[bool]()
+    config = _OptionView[Mapping[str, Any]]()
+    maxsize = _OptionView[int | None]()
+    has_prefix = _OptionView[bool]()
 
     @property
     def retention_seconds(self) -> float | None:
         """Retention in seconds, whatever form it was given in."""
-        return parse_retention(self.retention)
+        return self.options.retention_seconds
 
     # -- identity -----------------------------------------------------------------
 
@@ -285,17 +292,8 @@ class TopicCore(Generic[K, V]):
             "topics": self.topics,
             "pattern": self._pattern,
             "schema": self.schema,
-            "partitions": self.partitions,
-            "retention": self.retention,
-            "compacting": self.compacting,
-            "deleting": self.deleting,
-            "replicas": self.replicas,
-            "acks": self.acks,
-            "internal": self.internal,
-            "config": self.config,
-            "maxsize": self.maxsize,
+            "base_options": self.options,
             "active_partitions": self.active_partitions,
-            "has_prefix": self.has_prefix,
             "loop": self.loop,
             "root": self,
         }

@@ -2,15 +2,13 @@
 # Sources: avro/common/address.avsc, avro/common/money.avsc, avro/customers/customer.avsc,
 # customers.topic.yaml
 # mypy: disable-error-code="no-any-return"
-# ruff: noqa: E501
 """Kafka topic ``customers``: CustomersTopic."""
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Final, TypeAlias
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 
 from . import _avro_support as _support
 from .avro.com.acme import customers as _avro_com_acme_customers
@@ -75,8 +73,10 @@ class CustomersTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = str
     default_value_type = _avro_com_acme_customers.Customer
-    default_partitions = 3
-    default_replicas = 1
-    default_compacting = True
-    default_config = MappingProxyType({"delete.retention.ms": "86400000", "min.cleanable.dirty.ratio": "0.1"})
+    default_options = TopicOptions(
+        partitions=3,
+        replicas=1,
+        compacting=True,
+        config={"delete.retention.ms": "86400000", "min.cleanable.dirty.ratio": "0.1"},
+    )
     compatibility = "BACKWARD"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, TypeAlias
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 
 from . import _avro_support as _support
 from .avro.com.acme import inventory as _avro_com_acme_inventory
@@ -75,7 +75,5 @@ class InventoryStockTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = _avro_com_acme_inventory.StockKey
     default_value_type = _avro_com_acme_inventory.StockLevel
-    default_partitions = 3
-    default_replicas = 1
-    default_compacting = True
+    default_options = TopicOptions(partitions=3, replicas=1, compacting=True)
     subject_name_strategy = "record"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final, TypeAlias, cast
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 
 from . import _avro_support as _support
 from .avro.com.acme import orders as _avro_com_acme_orders
@@ -121,8 +121,5 @@ class OrdersTopic(Topic[KeyType, ValueType]):
     default_key_serializer = KEY_CODEC
     default_value_serializer = VALUE_CODEC
     default_key_type = str
-    default_partitions = 6
-    default_replicas = 1
-    default_retention = 2592000.0
-    default_deleting = True
+    default_options = TopicOptions(partitions=6, replicas=1, retention=2592000.0, deleting=True)
     compatibility = "BACKWARD"

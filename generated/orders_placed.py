@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, TypeAlias
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 
 from . import _avro_support as _support
 from .avro.com.acme import orders as _avro_com_acme_orders
@@ -74,6 +74,4 @@ class PlacedOrdersTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = str
     default_value_type = _avro_com_acme_orders.OrderPlaced
-    default_partitions = 3
-    default_replicas = 1
-    default_retention = 604800.0
+    default_options = TopicOptions(partitions=3, replicas=1, retention=604800.0)

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Final, TypeAlias
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 
 from . import _avro_support as _support
 from .avro.com.acme import payments as _avro_com_acme_payments
@@ -84,9 +83,11 @@ class PaymentsTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = str
     default_value_type = _avro_com_acme_payments.Payment
-    default_partitions = 6
-    default_replicas = 1
-    default_retention = 7776000.0
-    default_config = MappingProxyType({"max.message.bytes": "1048576", "min.insync.replicas": "1"})
+    default_options = TopicOptions(
+        partitions=6,
+        replicas=1,
+        retention=7776000.0,
+        config={"max.message.bytes": "1048576", "min.insync.replicas": "1"},
+    )
     subject_name_strategy = "topic_record"
     compatibility = "FULL"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, TypeAlias
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 from gen_topics.json_codec import JsonModelCodec, SchemaRef
 
 from .jsonmodels.common import address as _jsonmodels_common_address
@@ -51,8 +51,5 @@ class ShipmentEventsTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = str
     default_value_type = _jsonmodels_shipments_shipment_event.ShipmentEvent
-    default_partitions = 6
-    default_replicas = 1
-    default_retention = 2592000.0
-    default_deleting = True
+    default_options = TopicOptions(partitions=6, replicas=1, retention=2592000.0, deleting=True)
     compatibility = "BACKWARD"

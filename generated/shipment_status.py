@@ -7,10 +7,9 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Final, TypeAlias
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 from gen_topics.json_codec import JsonModelCodec, SchemaRef
 
 from .jsonmodels.common import address as _jsonmodels_common_address
@@ -56,8 +55,10 @@ class ShipmentStatusTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = _jsonmodels_shipments_shipment_key.ShipmentKey
     default_value_type = _jsonmodels_shipments_shipment_event.ShipmentEvent
-    default_partitions = 3
-    default_replicas = 1
-    default_compacting = True
-    default_config = MappingProxyType({"min.cleanable.dirty.ratio": "0.1"})
+    default_options = TopicOptions(
+        partitions=3,
+        replicas=1,
+        compacting=True,
+        config={"min.cleanable.dirty.ratio": "0.1"},
+    )
     compatibility = "FULL"

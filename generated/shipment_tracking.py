@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final, TypeAlias
 
-from gen_topics import Topic
+from gen_topics import Topic, TopicOptions
 from gen_topics.json_codec import JsonModelCodec, SchemaRef
 
 from . import _avro_support as _support
@@ -61,6 +61,4 @@ class ShipmentTrackingTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = int
     default_value_type = _jsonmodels_shipments_shipment_event.ShipmentEvent
-    default_partitions = 3
-    default_replicas = 1
-    default_retention = 604800.0
+    default_options = TopicOptions(partitions=3, replicas=1, retention=604800.0)

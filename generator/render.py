@@ -89,11 +89,11 @@ def _topic_module(
     typing_names |= r.typing
     stdlib |= {STDLIB_IMPORTS[m] for m in r.stdlib}
     stdlib.add(f"from typing import {', '.join(sorted(typing_names))}")
-    if desc.config:
-        stdlib.add("from types import MappingProxyType")
     relative = relative_imports(r, package) + extra_relative
     std_lines, rel_lines = import_block(stdlib, sorted(set(relative)))
     settings = _settings(desc)
+    if any(name == "default_options" for name, _ in settings):
+        runtime_imports[0] = "from gen_topics import Topic, TopicOptions"
     doc = desc.doc or f"The ``{desc.topic}`` topic."
     return allow_long_lines(
         env.get_template("topic_module.py.j2").render(
@@ -212,23 +212,31 @@ def _avro_sources(t: AvroType, model: CompileModel, sources: set[str]) -> None:
 
 
 def _settings(desc: TopicDescriptor) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for attr, value in (
-        ("default_partitions", desc.partitions),
-        ("default_replicas", desc.replicas),
-        ("default_retention", desc.retention),
-        ("default_compacting", desc.compacting),
-        ("default_deleting", desc.deleting),
+    """Class attributes of the topic class: ``default_options`` and the registry settings."""
+    options: list[str] = []
+    for name, value in (
+        ("partitions", desc.partitions),
+        ("replicas", desc.replicas),
+        ("retention", desc.retention),
+        ("compacting", desc.compacting),
+        ("deleting", desc.deleting),
     ):
         if value is not None:
-            out.append((attr, repr(value)))
+            options.append(f"{name}={value!r}")
     if desc.internal:
-        out.append(("default_internal", "True"))
+        options.append("internal=True")
     if not desc.acks:
-        out.append(("default_acks", "False"))
+        options.append("acks=False")
     if desc.config:
         items = ", ".join(f"{py_string(k)}: {py_string(v)}" for k, v in sorted(desc.config.items()))
-        out.append(("default_config", "MappingProxyType({" + items + "})"))
+        options.append("config={" + items + "}")
+    out: list[tuple[str, str]] = []
+    if options:
+        call = f"TopicOptions({', '.join(options)})"
+        if len(call) > 100 - len("    default_options = "):
+            # One option a line, as ruff format would wrap it.
+            call = "TopicOptions(\n" + "".join(f"        {o},\n" for o in options) + "    )"
+        out.append(("default_options", call))
     if desc.subject_name_strategy != "topic":
         out.append(("subject_name_strategy", py_string(desc.subject_name_strategy)))
     if desc.compatibility is not None:

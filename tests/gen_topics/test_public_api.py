@@ -37,10 +37,11 @@ EXPORTED = {
     "Settings",
     "Topic",
     "TopicConfigMismatch",
+    "TopicOptions",
     "UnknownCodecError",
     "get_codec",
 }
-PUBLIC_MODULES = {"codecs", "errors", "json_codec", "registry"}
+PUBLIC_MODULES = {"codecs", "errors", "json_codec", "metrics", "registry", "sensors", "tracing"}
 
 
 def test_exported_names() -> None:

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from gen_topics import App, Schema, Topic
+from gen_topics import App, Schema, Topic, TopicOptions
 from gen_topics.codecs import Codec, JsonCodec, RawCodec
 
 
@@ -183,11 +183,16 @@ def test_derive_none_inherits_and_falsy_overrides_are_kept(app: App) -> None:
 
 
 def test_derive_copies_config_and_carries_replicas_and_acks(app: App) -> None:
-    # Fixes over Faust: config is copied; replicas/acks/maxsize carry over.
-    topic = app.topic("a", replicas=3, acks=False, maxsize=5, config={"k": "v"})
+    # Fixes over Faust: config is never shared (it is read-only, and a derive replaces it);
+    # replicas/acks/maxsize carry over.
+    given = {"k": "v"}
+    topic = app.topic("a", replicas=3, acks=False, maxsize=5, config=given)
+    given["k"] = "changed by the caller"
     derived = topic.derive()
     assert (derived.replicas, derived.acks, derived.maxsize) == (3, False, 5)
-    derived.config["k"] = "changed"
+    with pytest.raises(TypeError):
+        derived.config["k"] = "changed"  # type: ignore[index]
+    assert topic.derive(config={"k": "w"}).config == {"k": "w"}
     assert topic.config == {"k": "v"}
     assert topic.derive(replicas=9).replicas == 9
 
@@ -203,8 +208,9 @@ def test_derive_keeps_the_subclass_and_its_defaults(app: App) -> None:
         default_topics: ClassVar[tuple[str, ...]] = ("orders",)
         default_key_serializer: ClassVar[Codec[Any] | str | None] = RawCodec()
         default_value_serializer: ClassVar[Codec[Any] | str | None] = JsonCodec()
-        default_partitions: ClassVar[int | None] = 6
-        default_config: ClassVar[dict[str, str]] = {"min.insync.replicas": "1"}
+        default_options: ClassVar[TopicOptions] = TopicOptions(
+            partitions=6, config={"min.insync.replicas": "1"}
+        )
 
     topic = OrdersTopic(app)
     assert topic.topics == ("orders",)
@@ -221,8 +227,7 @@ def test_derive_keeps_the_subclass_and_its_defaults(app: App) -> None:
 def test_class_defaults_yield_to_arguments(app: App) -> None:
     class T(Topic[bytes, bytes]):
         default_topics: ClassVar[tuple[str, ...]] = ("t",)
-        default_acks: ClassVar[bool] = False
-        default_internal: ClassVar[bool] = True
+        default_options: ClassVar[TopicOptions] = TopicOptions(acks=False, internal=True)
 
     assert (T(app).acks, T(app).internal) == (False, True)
     assert (T(app, acks=True).acks, T(app, internal=False).internal) == (True, False)

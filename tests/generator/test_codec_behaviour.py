@@ -117,11 +117,11 @@ def test_embedded_fingerprint_matches_embedded_schema() -> None:
 
 def test_topic_class_carries_descriptor_settings() -> None:
     assert orders.OrdersTopic.default_topics == ("orders",)
-    assert orders.OrdersTopic.default_partitions == 6
-    assert orders.OrdersTopic.default_retention == 30 * 86400
+    assert orders.OrdersTopic.default_options.partitions == 6
+    assert orders.OrdersTopic.default_options.retention == 30 * 86400
     assert orders.OrdersTopic.compatibility == "BACKWARD"
     assert payments.PaymentsTopic.subject_name_strategy == "topic_record"
-    assert payments.PaymentsTopic.default_config["min.insync.replicas"] == "1"
+    assert payments.PaymentsTopic.default_options.config["min.insync.replicas"] == "1"
 
 
 def test_decode_with_an_older_writer_schema() -> None:
