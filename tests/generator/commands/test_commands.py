@@ -12,7 +12,8 @@ import pytest
 
 from gen_topics.registry import RegisteredSchema, SchemaReference, SchemaRegistryClient
 from generator.commands import compat, pull, push
-from tests.registry.helpers import unique
+from tests.gen_topics.registry.helpers import unique
+from tests.paths import ROOT
 
 USER_V1: dict[str, Any] = {
     "type": "record",
@@ -196,7 +197,7 @@ def test_push_registers_the_text_generated_code_registers() -> None:
     from gen_topics.registry.subjects import subject_name
     from generator.commands.sources import load_path
 
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     schemas = load_path(root / "schemas", display_root=root)
     compared = 0
     for module_file in sorted((root / "generated").glob("*.py")):

@@ -15,7 +15,7 @@ from gen_topics.codecs import AvroCodec
 from gen_topics.registry import SchemaRegistryClient
 from generated.avro.com.acme.inventory import Location, StockKey, StockLevel
 from generated.inventory_stock import InventoryStockTopic
-from tests.registry.helpers import avro_record, unique
+from tests.gen_topics.registry.helpers import avro_record, unique
 
 pytestmark = pytest.mark.registry
 
