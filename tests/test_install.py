@@ -5,7 +5,7 @@ Building a venv with every dependency from an index would take minutes and the n
 the fresh venv reaches the dependencies already installed in this one through a ``.pth``
 file (a folder of links to them, without this checkout's editable gen-topics), and the
 project itself is installed with ``pip install --no-deps --no-build-isolation`` from a clean
-copy of its sources, the way ``pip install gen-topics`` installs the wheel.
+copy of its sources: a wheel built and installed as ``pip install gen-topics`` installs it.
 """
 
 from __future__ import annotations
@@ -15,17 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.fresh_env import copy_sources, dependency_links, outside_env
 from tests.paths import ROOT
 
-# What a wheel is built from; nothing else of the checkout may reach the install.
-SOURCES = ("gen_topics", "generator", "templates", "pyproject.toml", "setup.py", "README.md")
 # A user project's own top-level modules, named like what gen-topics must never install or
 # import: importing either of them fails loudly.
 USER_RUNTIME = 'raise ImportError("the project\'s own runtime.py was imported")\n'
@@ -66,10 +63,8 @@ class FreshVenv:
     ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` with this venv's bin/ first on PATH, no PYTHONPATH, and no Kafka (the
         demo then runs on memory://)."""
-        dropped = ("PYTHONPATH", "PYTHONHOME", "KAFKA_BOOTSTRAP_SERVERS")
-        env = {k: v for k, v in os.environ.items() if k not in dropped}
-        env["PATH"] = f"{self.python.parent}{os.pathsep}{env.get('PATH', '')}"
-        env["VIRTUAL_ENV"] = str(self.root)
+        path = f"{self.python.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = outside_env(PATH=path, VIRTUAL_ENV=str(self.root))
         return subprocess.run(
             [str(a) for a in argv],
             cwd=cwd,
@@ -81,31 +76,11 @@ class FreshVenv:
         )
 
 
-def _dependency_links(target: Path) -> Path:
-    """A folder of links to this venv's installed distributions, minus gen-topics itself."""
-    purelib = Path(sysconfig.get_paths()["purelib"])
-    target.mkdir()
-    for entry in purelib.iterdir():
-        name = entry.name
-        if name.startswith(("gen_topics", "__editable__")) or name.endswith(".pth"):
-            continue
-        (target / name).symlink_to(entry)
-    return target
-
-
 @pytest.fixture(scope="module")
-def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshVenv]:
+def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> FreshVenv:
     """gen-topics installed non-editable into a new venv that sees no checkout."""
     work = tmp_path_factory.mktemp("install")
-    source = work / "source"
-    source.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in SOURCES:
-        path = ROOT / name
-        if path.is_dir():
-            shutil.copytree(path, source / name, ignore=ignore)
-        else:
-            shutil.copy2(path, source / name)
+    source = copy_sources(work / "source")
     root = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     python = root / "bin" / "python"
@@ -116,7 +91,7 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshVenv]:
         check=True,
     ).stdout.strip()
     site_packages = Path(site_dir)
-    deps = _dependency_links(work / "deps")
+    deps = dependency_links(work / "deps")
     (site_packages / "_test_dependencies.pth").write_text(f"{deps}\n")
     venv = FreshVenv(root, python, site_packages)
     installed = venv.run(
@@ -133,7 +108,7 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshVenv]:
         cwd=work,
     )
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    yield venv
+    return venv
 
 
 @pytest.fixture(scope="module")
