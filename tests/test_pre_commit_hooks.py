@@ -184,7 +184,8 @@ def test_compat_hook_fails_on_a_breaking_change_naming_field_file_and_line(
     assert re.search(r"no breaking schema change against main\.+Failed", done.stdout), done.stdout
     # The new field without a default: its file and line (the third field opens on line 14).
     assert (
-        "schemas/user.avsc:14: error: users-value: READER_FIELD_MISSING_DEFAULT_VALUE email"
+        "schemas/user.avsc:14: error: users-value: READER_FIELD_MISSING_DEFAULT_VALUE"
+        " in record acme.users.User, field email: new field without a default"
         in done.stdout
     ), done.stdout
     assert "compat: 1 of 2 subjects incompatible (users-value)" in done.stdout
