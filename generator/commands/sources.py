@@ -387,7 +387,9 @@ def load_git(revision: str, path: Path) -> SchemaSet:
     rel = path.relative_to(top).as_posix()
     listing = _git(["ls-tree", "-r", "--name-only", revision, "--", rel], top).splitlines()
     if not listing:
-        raise SourceError(f"{rel} does not exist at git revision {revision!r}")
+        # Added since that revision (a first schemas/ commit): every subject is new. A
+        # revision that does not exist failed above.
+        return SchemaSet()
     with tempfile.TemporaryDirectory(prefix="gen-topics-git-") as scratch:
         tmp = Path(scratch)
         for name in listing:

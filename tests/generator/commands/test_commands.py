@@ -100,6 +100,24 @@ def test_compat_against_git_revision(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 2
 
 
+def test_compat_against_a_revision_without_the_folder_finds_everything_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commit that adds schemas/ (pre-commit's compat hook runs on it too) passes."""
+    repo = tmp_path / "repo"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / "README").write_text("no schemas yet\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    folder = _write_folder(repo / "schemas", "users", USER_V1)
+    code, out = _run(
+        compat.main, [str(folder), "--against", "git:main", "--format", "json"], capsys
+    )
+    assert code == 0, out
+    assert {r["status"] for r in json.loads(out)["results"]} == {"new"}
+
+
 async def _subjects(url: str) -> list[str]:
     async with SchemaRegistryClient(url) as client:
         return await client.get_subjects()
