@@ -21,12 +21,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall when the dependencies change.
-$(INSTALLED): pyproject.toml | $(BIN)/python
+$(INSTALLED): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	@touch $@
 
 # The demo needs only the code generator and the runtime: a much smaller install.
-$(DEMO_INSTALLED): pyproject.toml | $(BIN)/python
+$(DEMO_INSTALLED): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[codegen,json]'
 	@touch $@
 

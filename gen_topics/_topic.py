@@ -1,7 +1,7 @@
 """Topic[K, V]: a typed Kafka topic description with Faust's ``Topic`` API.
 
-Faust behaviour is followed except where it surprises users (docs/runtime.md, "Where we differ"):
-``topics="orders"`` is one topic; a passed Schema is never mutated and ``derive``
+Faust behaviour is followed except where docs/runtime.md ("Where we differ from Faust")
+says otherwise: ``topics="orders"`` is one topic; a passed Schema is never mutated and ``derive``
 copies; ``send(value=None)`` is a tombstone for every codec; a key/value that does not
 encode fails before anything is sent; async callbacks are always awaited;
 ``maybe_declare`` shares one call, delivers failures to every waiter and retries later.
@@ -103,7 +103,8 @@ class Topic(TopicSending[K, V], TopicReading[K, V]):
         """Create each name with partitions, replicas, retention, cleanup policy and config;
         compare existing topics and report differences by the app's policy.
 
-        Returns the mismatches found (where Faust returns ``None``, an empty list here).
+        Returns the mismatches found (where Faust's ``declare`` returns ``None``, this
+        returns an empty list).
         """
         if not self.app.conf.topic_allow_declare or not self.topics:
             return []

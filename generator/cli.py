@@ -1,6 +1,6 @@
 """The ``gen-topics`` command.
 
-``gen-topics SCHEMAS [-o OUT] [--check] [--clean] [--format text|json]`` compiles a schemas
+``gen-topics SCHEMAS [-o OUT] [--check] [--clean] [--format text|json|github]`` compiles a schemas
 folder; ``gen-topics compat|pull|push ...`` runs the registry commands.
 Exit status: 0 ok, 1 ``--check`` found stale, missing or extra files, 2 invalid input or usage.
 """
@@ -19,6 +19,7 @@ from typing import TextIO
 
 from generator.compiler import compile_folder
 from generator.errors import GeneratorError
+from generator.github import annotation
 from generator.writer import Comparison, compare, with_manifest, write
 
 SUBCOMMANDS = ("compat", "pull", "push")
@@ -56,7 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also remove files gen-topics generated before and no longer generates",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="report format (github: workflow annotations on the files, for GitHub Actions)",
+    )
     parser.add_argument("--version", action="version", version=f"gen-topics {_version()}")
     return parser
 
@@ -99,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         return _report_errors(exc, reporter)
     out: Path = args.output
     if args.check:
-        result = compare(out, with_manifest(files))
+        expected = with_manifest(files)
+        result = compare(out, expected)
         try:
-            _print_check(args, out, result, len(files) + 1)
+            _print_check(args, out, result, expected)
         except BrokenPipeError:
             # `gen-topics --check | head`: the reader left; the verdict still stands.
             _silence_stdout()
@@ -137,6 +144,18 @@ def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
                 indent=2,
             )
         )
+    elif reporter.fmt == "github":
+        for problem in exc.problems:
+            sys.stdout.write(
+                annotation(
+                    "error",
+                    problem.message,
+                    file=problem.file,
+                    line=problem.line,
+                    title="gen-topics",
+                )
+            )
+        print(f"gen-topics: {len(exc.problems)} input errors", file=sys.stderr)
     else:
         for problem in exc.problems:
             print(
@@ -146,8 +165,12 @@ def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
     return EXIT_INVALID
 
 
-def _print_check(args: argparse.Namespace, out: Path, result: Comparison, count: int) -> None:
+def _print_check(
+    args: argparse.Namespace, out: Path, result: Comparison, expected: dict[str, str]
+) -> None:
     """Print the result of ``--check`` in the chosen format."""
+    count = len(expected)
+    rerun = f"gen-topics {args.schemas} -o {out}" + (" --clean" if result.extra else "")
     if args.format == "json":
         print(
             json.dumps(
@@ -164,17 +187,42 @@ def _print_check(args: argparse.Namespace, out: Path, result: Comparison, count:
         )
     elif result.clean:
         print(f"gen-topics: {out} is up to date ({count} files)", file=sys.stderr)
+    elif args.format == "github":
+        _annotate_check(out, result, expected, rerun)
+        print(f"gen-topics: {out} is out of date; run: {rerun}", file=sys.stderr)
+        sys.stdout.write(f"::group::gen-topics --check: diff\n{result.diff}::endgroup::\n")
     else:
         # The summary goes first so that it survives a reader that stops early (`| head`).
         for kind in ("stale", "missing", "extra"):
             for name in getattr(result, kind):
                 print(f"gen-topics: {kind}: {out / name}", file=sys.stderr)
-        print(
-            f"gen-topics: {out} is out of date; run: gen-topics {args.schemas} -o {out}"
-            + (" --clean" if result.extra else ""),
-            file=sys.stderr,
-        )
+        print(f"gen-topics: {out} is out of date; run: {rerun}", file=sys.stderr)
         sys.stdout.write(result.diff)
+
+
+def _annotate_check(out: Path, result: Comparison, expected: dict[str, str], rerun: str) -> None:
+    """One annotation per stale, missing or extra file; a stale one at its first changed line."""
+    title = "gen-topics --check"
+    for name in result.stale:
+        current = (out / name).read_text(encoding="utf-8")
+        line = _first_difference(current, expected[name])
+        message = f"{out / name} is stale (differs from line {line}); run: {rerun}"
+        sys.stdout.write(annotation("error", message, file=str(out / name), line=line, title=title))
+    for name in result.missing:
+        message = f"{out / name} is missing; run: {rerun}"
+        sys.stdout.write(annotation("error", message, title=title))
+    for name in result.extra:
+        message = f"{out / name} is no longer generated; run: {rerun}"
+        sys.stdout.write(annotation("error", message, file=str(out / name), line=1, title=title))
+
+
+def _first_difference(old: str, new: str) -> int:
+    """The 1-based line where ``old`` and ``new`` first differ."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), start=1):
+        if a != b:
+            return number
+    return min(len(old_lines), len(new_lines)) + 1
 
 
 def _silence_stdout() -> None:

@@ -25,12 +25,14 @@ _REPO_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def load_template(name: str) -> str:
-    # A source checkout has templates/ next to generator/; an installed wheel has the
-    # templates package as package data.
-    local = _REPO_TEMPLATES / name
-    if local.is_file():
-        return local.read_text(encoding="utf-8")
-    return importlib.resources.files("templates").joinpath(name).read_text(encoding="utf-8")
+    # An installed wheel ships the templates inside the generator package (setup.py maps
+    # templates/ to generator/templates); a source checkout, and an editable install, has
+    # them in templates/ next to generator/. The packaged copy is looked at first: beside an
+    # installed generator/ is site-packages, whose templates/ would be someone else's.
+    packaged = importlib.resources.files("generator").joinpath("templates", name)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (_REPO_TEMPLATES / name).read_text(encoding="utf-8")
 
 
 def module_header(sources: list[str]) -> list[str]:

@@ -1,1 +1,1 @@
-"""Jinja2 templates of the gen-topics code generator (package data, found via importlib)."""
+"""Jinja2 templates of the gen-topics code generator; installed as ``generator.templates``."""

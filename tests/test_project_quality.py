@@ -43,13 +43,3 @@ def test_no_test_reads_outside_the_repository() -> None:
             if needle in text and path.name != "test_project_quality.py":
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert offenders == []
-
-
-def test_installed_top_level_names_are_distinctive() -> None:
-    # A user's own runtime.py or utils/ must never shadow what generated code imports.
-    import tomllib
-
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
-    assert "gen_topics*" in include
-    assert not {"runtime*", "utils*", "common*", "core*"} & set(include)

@@ -11,11 +11,12 @@ from urllib.parse import urljoin
 
 from gen_topics.registry import SchemaRegistryClient, SubjectNotFoundError
 from gen_topics.registry.references import inline_avro_references
+from generator.commands.avro_locations import finding_location
 from generator.commands.report import Issue
 from generator.commands.sources import SchemaEntry, SchemaSet, SourceError
 from generator.compat import CompatibilityLevel, check_compatibility
 from generator.compat.check import NEW
-from generator.compat.findings import SchemaTextError
+from generator.compat.findings import Finding, SchemaTextError
 from generator.json_lines import line_of
 
 __all__ = ["History", "check_entry", "history_from_registry", "history_from_set"]
@@ -131,15 +132,45 @@ def check_entry(
             f"{exc.problem}{at}"
         ) from None
     text = _file_text(entry) if report.findings else None  # read once for every finding
-    return [
-        Issue(
-            severity="error",
-            subject=entry.subject,
-            message=f"{finding.message} ({finding.direction} against {finding.version})",
-            file=entry.file,
-            line=_line(entry, text, finding.path),
-            rule=finding.rule,
-            path=finding.path,
+    files = dict(entry.named_files)
+    issues = []
+    for finding in report.findings:
+        file, line = entry.file, _line(entry, text, finding.path)
+        if entry.schema_type == "AVRO" and finding.record:
+            if finding.record not in files and entry.file.endswith(".avsc"):
+                files[finding.record] = entry.file
+            located = finding_location(finding, files)
+            if located is not None:
+                file, line = located
+        issues.append(
+            Issue(
+                severity="error",
+                subject=entry.subject,
+                message=f"{_describe(finding)} ({finding.direction} against {finding.version})",
+                file=file,
+                line=line,
+                rule=finding.rule,
+                path=finding.path,
+            )
         )
-        for finding in report.findings
-    ]
+    return issues
+
+
+def _describe(finding: Finding) -> str:
+    """The finding for the person who edits the schema: where (record, field) and what."""
+    if finding.record is None:
+        return finding.message
+    where = (
+        f"in record {finding.record}, field {finding.field}"
+        if finding.field
+        else f"in {finding.record}"
+    )
+    if finding.rule == "READER_FIELD_MISSING_DEFAULT_VALUE":
+        what = (
+            "new field without a default: data written before has no value for it"
+            if finding.direction == "BACKWARD"
+            else "removed, but the earlier schema has no default for it: readers on the earlier "
+            "schema cannot read data written without it"
+        )
+        return f"{where}: {what}"
+    return f"{where}: {finding.message}"

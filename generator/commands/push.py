@@ -5,7 +5,11 @@ schemas referenced by others (JSON Schema files named by ``$ref``) are registere
 first and passed as references. Before anything is registered, every schema is
 checked against the subject's registered versions, locally (at the descriptor's
 level, else the subject's level in the registry) and by the registry itself; one
-incompatible schema stops the push. ``--dry-run`` checks and reports only.
+incompatible schema stops the push. Every subject whose descriptor sets a
+``compatibility`` level gets that level in the registry, whether its schema changed or
+not: a subject left at the registry's default (Apicurio: NONE) would let a producer
+with auto-registration register an incompatible version unchecked. ``--dry-run``
+checks and reports only, level drift included.
 """
 
 from __future__ import annotations
@@ -65,13 +69,49 @@ def push_order(schemas: SchemaSet) -> list[SchemaEntry]:
     return ordered
 
 
+async def _registry_level(client: SchemaRegistryClient, subject: str) -> str:
+    """The level the registry applies to ``subject``: its own, else the global one."""
+    try:
+        return (await client.get_config(subject)).upper()
+    except SchemaRegistryError:
+        return (await client.get_config()).upper()
+
+
 async def _level(client: SchemaRegistryClient, entry: SchemaEntry) -> str:
     if entry.level:
         return entry.level
-    try:
-        return await client.get_config(entry.subject)
-    except SchemaRegistryError:
-        return await client.get_config()
+    return await _registry_level(client, entry.subject)
+
+
+def _level_issue(entry: SchemaEntry, severity: str, message: str) -> Issue:
+    """An issue about ``entry``'s level, at the descriptor's ``compatibility:`` line."""
+    file, line = (entry.level_file, entry.level_line) if entry.level_file else (entry.file, 0)
+    return Issue(severity, entry.subject, message, file, line or entry.line, "LEVEL_DRIFT")
+
+
+async def _sync_level(
+    client: SchemaRegistryClient, entry: SchemaEntry, *, dry_run: bool
+) -> Issue | None:
+    """Give ``entry``'s subject the descriptor's level (``dry_run``: only compare)."""
+    if not entry.level:
+        return None
+    wanted = parse_level(entry.level).value
+    current = await _registry_level(client, entry.subject)
+    if dry_run:
+        if current == wanted:
+            return None
+        return _level_issue(
+            entry,
+            "warning",
+            f"compatibility level drift: the registry applies {current}, the descriptor says "
+            f"{wanted}; push sets {wanted}",
+        )
+    # Set even when the registry already applies it: a level inherited from the global
+    # setting changes with it; a subject's own level does not.
+    await client.set_config(wanted, entry.subject)
+    if current == wanted:
+        return None
+    return _level_issue(entry, "notice", f"compatibility level set to {wanted} (was {current})")
 
 
 async def _check(
@@ -122,8 +162,6 @@ async def _register(
             return found.schema_id, found.version, False
     except (SchemaNotFoundError, SubjectNotFoundError):
         pass
-    if entry.level:
-        await client.set_config(entry.level, entry.subject)
     schema_id = await client.register(entry.subject, entry.text, entry.schema_type, refs)
     found = await client.lookup(entry.subject, entry.text, entry.schema_type, refs)
     return schema_id, found.version or 0, True
@@ -141,6 +179,10 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], list[dict[str, An
             return issues, results, False
         versions: dict[str, int] = {}
         for entry in ordered:
+            # Before registering: the registry then checks the new version at this level too.
+            level_issue = await _sync_level(client, entry, dry_run=args.dry_run)
+            if level_issue is not None:
+                issues.append(level_issue)
             if args.dry_run:
                 results.append({"subject": entry.subject, "status": "checked"})
                 issues.append(
@@ -192,10 +234,14 @@ def main(argv: list[str]) -> int:
         )
         return 1
     verb = "checked" if args.dry_run else "pushed"
+    drifted = sum(1 for issue in issues if issue.rule == "LEVEL_DRIFT")
+    levels = ""
+    if drifted:
+        levels = f", {drifted} with level drift" if args.dry_run else f", {drifted} levels set"
     emit(
         "push",
         issues,
-        f"push: {verb} {len(results)} subjects",
+        f"push: {verb} {len(results)} subjects{levels}",
         args.format,
         ok=True,
         extra={"results": results},

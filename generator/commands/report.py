@@ -12,6 +12,7 @@ from generator.commands.sources import SourceError
 from generator.compat import InvalidLevelError, UnsupportedSchemaType
 from generator.compat.avro_schema import AvroSchemaError
 from generator.compat.jsonschema_model import JsonSchemaParseError
+from generator.github import annotation
 
 __all__ = ["FORMATS", "INPUT_ERRORS", "Issue", "emit"]
 
@@ -39,14 +40,6 @@ class Issue:
     line: int = 0
     rule: str = ""
     path: str = ""
-
-
-def _escape(value: str, *, prop: bool = False) -> str:
-    # GitHub workflow-command escaping.
-    out = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    if prop:
-        out = out.replace(":", "%3A").replace(",", "%2C")
-    return out
 
 
 def emit(
@@ -77,13 +70,10 @@ def emit(
         where = f" at {issue.path}" if issue.path else ""
         text = f"{issue.subject}: {rule}{issue.message}{where}".replace(f"{rule}{rule}", rule)
         if fmt == "github":
-            props = []
-            if issue.file:
-                props.append(f"file={_escape(issue.file, prop=True)}")
-                if issue.line:
-                    props.append(f"line={issue.line}")
-            props.append(f"title={_escape(f'gen-topics {command}', prop=True)}")
-            out.write(f"::{issue.severity} {','.join(props)}::{_escape(text)}\n")
+            title = f"gen-topics {command}"
+            out.write(
+                annotation(issue.severity, text, file=issue.file, line=issue.line, title=title)
+            )
         else:
             loc = (
                 f"{issue.file}:{issue.line}: "

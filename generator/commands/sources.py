@@ -21,7 +21,15 @@ from urllib.request import url2pathname
 from gen_topics.registry.avro_names import root_full_name
 from gen_topics.registry.subjects import subject_name
 from generator.avro.loader import load_avro
-from generator.avro.model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
+from generator.avro.model import (
+    PRIMITIVES,
+    AvroRegistry,
+    AvroType,
+    Primitive,
+    Ref,
+    UnionType,
+    direct_refs,
+)
 from generator.avro.text import schema_text
 from generator.descriptors import TopicDescriptor, TypeRef, load_descriptor
 from generator.jsonschema.index import SchemaFile, SchemaIndex, iter_refs, split_ref
@@ -54,6 +62,11 @@ class SchemaEntry:
     base: str = ""  # JSON: the document's URI, for resolving relative $ref
     # JSON: documents this one $refs: (ref as written, subject it is registered under)
     references: tuple[tuple[str, str], ...] = ()
+    # AVRO: the file defining each named type the schema uses (full name, file as shown)
+    named_files: tuple[tuple[str, str], ...] = ()
+    # Where the descriptor sets ``level`` (its ``compatibility:`` line), when it does
+    level_file: str = ""
+    level_line: int = 0
 
 
 @dataclass
@@ -202,6 +215,7 @@ def _topic_entry(
         text = file.read_text(encoding="utf-8")
         kind = "JSON"
         base = file.resolve().as_uri()
+        named: tuple[tuple[str, str], ...] = ()
         shown_file, line = _rel(file, shown), 1
     else:
         serializer = topic.key_serializer if is_key else topic.value_serializer
@@ -210,6 +224,7 @@ def _topic_entry(
         avro = _avro_type(ref, registry, _rel(descriptor, shown))
         text = schema_text(avro, registry)
         kind, base = "AVRO", ""
+        named = _named_files(avro, registry, root, shown)
         if isinstance(avro, Ref):
             # The .avsc path is relative to the schemas folder, wherever the descriptor is.
             shown_file, line = _rel(root / registry.types[avro.fullname].file, shown), 1
@@ -222,7 +237,36 @@ def _topic_entry(
         schema_type=kind,
         schema_text=text,
     )
-    return SchemaEntry(subject, kind, text, shown_file, line, level, base)
+    level_line = topic.lines.get("compatibility", 0) if level else 0
+    return SchemaEntry(
+        subject,
+        kind,
+        text,
+        shown_file,
+        line,
+        level,
+        base,
+        named_files=named,
+        level_file=_rel(descriptor, shown) if level_line else "",
+        level_line=level_line,
+    )
+
+
+def _named_files(
+    avro: AvroType, registry: AvroRegistry, root: Path, shown: Path
+) -> tuple[tuple[str, str], ...]:
+    """Every named type ``avro`` uses, directly or through other named types, with its file."""
+    found: dict[str, str] = {}
+    pending = direct_refs(avro)
+    while pending:
+        name = pending.pop().fullname
+        if name in found or name not in registry.types:
+            continue
+        named = registry.types[name]
+        found[name] = _rel(root / named.file, shown)
+        for item in named.fields:
+            pending.extend(direct_refs(item.type))
+    return tuple(sorted(found.items()))
 
 
 def _json_schema_file(name: str, descriptor: Path, index: SchemaIndex) -> Path | None:
@@ -343,7 +387,9 @@ def load_git(revision: str, path: Path) -> SchemaSet:
     rel = path.relative_to(top).as_posix()
     listing = _git(["ls-tree", "-r", "--name-only", revision, "--", rel], top).splitlines()
     if not listing:
-        raise SourceError(f"{rel} does not exist at git revision {revision!r}")
+        # Added since that revision (a first schemas/ commit): every subject is new. A
+        # revision that does not exist failed above.
+        return SchemaSet()
     with tempfile.TemporaryDirectory(prefix="gen-topics-git-") as scratch:
         tmp = Path(scratch)
         for name in listing:

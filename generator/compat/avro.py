@@ -7,9 +7,17 @@ unqualified name or reader alias, fixed sizes, enum symbols (a reader default
 covers missing ones), unions branch by branch, record fields matched by name or
 alias with reader-only fields needing a default. Recursive schemas terminate
 because a pair already being compared is assumed compatible.
+
+Where Java reports only ``MISSING_UNION_BRANCH`` for a writer record that no reader
+union branch reads, and a branch has the writer's name (the one Avro resolution picks),
+the reasons that branch cannot read it are reported instead, inside the branch: the
+verdict is the same, the finding names the field. Each finding names the innermost
+reader record (or enum, fixed) and field it is in.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from generator.compat.avro_schema import (
     AvroArray,
@@ -48,13 +56,16 @@ class _Checker:
         # progress is a recursion and is assumed compatible (as Avro's Java does).
         self.seen: dict[tuple[int, int], list[Finding]] = {}
 
-    def finding(self, rule: str, loc: list[str], message: str) -> Finding:
+    def finding(
+        self, rule: str, loc: list[str], message: str, *, record: str | None = None
+    ) -> Finding:
         return Finding(
             rule=rule,
             path=_location(loc),
             message=message,
             direction=self.direction,
             version=self.version,
+            record=record,
         )
 
     def check(self, reader: AvroNode, writer: AvroNode, loc: list[str]) -> list[Finding]:
@@ -76,16 +87,7 @@ class _Checker:
                 out += self.check(reader, branch, [*loc, str(i)])
             return out
         if isinstance(reader, AvroUnion):
-            for branch in reader.branches:
-                if not self.check(reader=branch, writer=writer, loc=loc):
-                    return []
-            return [
-                self.finding(
-                    "MISSING_UNION_BRANCH",
-                    loc,
-                    f"reader union lacking writer type: {writer.type}",
-                )
-            ]
+            return self._into_union(reader, writer, loc, loc)
         if writer.type in _PROMOTIONS.get(reader.type, frozenset()):
             return []
         return [self._mismatch(reader, writer, loc)]
@@ -107,7 +109,10 @@ class _Checker:
         if isinstance(reader, AvroUnion) and isinstance(writer, AvroUnion):
             out: list[Finding] = []
             for i, branch in enumerate(writer.branches):
-                out += self.check(reader, branch, [*loc, str(i)])
+                if isinstance(branch, AvroUnion):
+                    out += self.check(reader, branch, [*loc, str(i)])
+                else:
+                    out += self._into_union(reader, branch, loc, [*loc, str(i)])
             return out
         if isinstance(reader, AvroFixed) and isinstance(writer, AvroFixed):
             out = self._names(reader, writer, loc)
@@ -117,6 +122,7 @@ class _Checker:
                         "FIXED_SIZE_MISMATCH",
                         [*loc, "size"],
                         f"expected: {writer.size}, found: {reader.size}",
+                        record=reader.fullname,
                     )
                 )
             return out
@@ -129,6 +135,7 @@ class _Checker:
                         "MISSING_ENUM_SYMBOLS",
                         [*loc, "symbols"],
                         "[" + ", ".join(missing) + "]",
+                        record=reader.fullname,
                     )
                 )
             return out
@@ -136,17 +143,50 @@ class _Checker:
             return self._names(reader, writer, loc) + self._fields(reader, writer, loc)
         return [self._mismatch(reader, writer, loc)]
 
+    def _into_union(
+        self, reader: AvroUnion, writer: AvroNode, loc: list[str], missing_at: list[str]
+    ) -> list[Finding]:
+        """Why no branch of ``reader`` reads ``writer`` (empty when one does).
+
+        ``loc`` is the reader union's location; ``missing_at`` where Java reports a missing
+        branch (the writer's branch index inside a writer union).
+        """
+        tried = [
+            self.check(branch, writer, [*loc, str(j)]) for j, branch in enumerate(reader.branches)
+        ]
+        if not all(tried):
+            return []
+        if isinstance(writer, (AvroRecord, AvroEnum, AvroFixed)):
+            for j, branch in enumerate(reader.branches):
+                if type(branch) is type(writer) and _same_name(branch, writer):
+                    return tried[j]
+        named = (
+            f" {writer.fullname}" if isinstance(writer, (AvroRecord, AvroEnum, AvroFixed)) else ""
+        )
+        return [
+            self.finding(
+                "MISSING_UNION_BRANCH",
+                missing_at,
+                f"reader union lacking writer type: {writer.type}{named}",
+            )
+        ]
+
     def _names(
         self,
         reader: AvroRecord | AvroEnum | AvroFixed,
         writer: AvroRecord | AvroEnum | AvroFixed,
         loc: list[str],
     ) -> list[Finding]:
-        # Unqualified names are compared (namespaces may move); a reader alias
-        # naming the writer's full name also matches.
-        if reader.name == writer.name or writer.fullname in reader.aliases:
+        if _same_name(reader, writer):
             return []
-        return [self.finding("NAME_MISMATCH", [*loc, "name"], f"expected: {writer.fullname}")]
+        return [
+            self.finding(
+                "NAME_MISMATCH",
+                [*loc, "name"],
+                f"expected: {writer.fullname}",
+                record=reader.fullname,
+            )
+        ]
 
     def _fields(self, reader: AvroRecord, writer: AvroRecord, loc: list[str]) -> list[Finding]:
         by_name = {f.name: f for f in writer.fields}
@@ -155,18 +195,31 @@ class _Checker:
             writer_field = _writer_field(by_name, reader_field)
             if writer_field is None:
                 if not reader_field.has_default:
-                    out.append(
-                        self.finding(
-                            "READER_FIELD_MISSING_DEFAULT_VALUE",
-                            [*loc, "fields", str(i)],
-                            reader_field.name,
-                        )
+                    missing = self.finding(
+                        "READER_FIELD_MISSING_DEFAULT_VALUE",
+                        [*loc, "fields", str(i)],
+                        reader_field.name,
+                        record=reader.fullname,
                     )
+                    out.append(replace(missing, field=reader_field.name))
                 continue
-            out += self.check(
+            found = self.check(
                 reader_field.type, writer_field.type, [*loc, "fields", str(i), "type"]
             )
+            # Findings inside a nested named type already name it; the others are this field's.
+            out += [
+                f if f.record else replace(f, record=reader.fullname, field=reader_field.name)
+                for f in found
+            ]
         return out
+
+
+def _same_name(
+    reader: AvroRecord | AvroEnum | AvroFixed, writer: AvroRecord | AvroEnum | AvroFixed
+) -> bool:
+    # Unqualified names are compared (namespaces may move); a reader alias naming the
+    # writer's full name also matches.
+    return reader.name == writer.name or writer.fullname in reader.aliases
 
 
 def _writer_field(by_name: dict[str, AvroField], reader_field: AvroField) -> AvroField | None:
@@ -182,5 +235,8 @@ def _writer_field(by_name: dict[str, AvroField], reader_field: AvroField) -> Avr
 def check_reader_writer(
     reader: AvroNode, writer: AvroNode, *, direction: str = "BACKWARD", version: str | None = None
 ) -> list[Finding]:
-    """Every reason ``reader`` cannot read data written with ``writer`` (empty: compatible)."""
-    return _Checker(direction, version).check(reader, writer, [])
+    """Every reason ``reader`` cannot read data written with ``writer`` (empty: compatible).
+
+    A named type used in several places is compared once: its findings are listed once.
+    """
+    return list(dict.fromkeys(_Checker(direction, version).check(reader, writer, [])))

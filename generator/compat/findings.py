@@ -84,7 +84,9 @@ class Finding:
     ...; JSON Schema: Confluent's difference types such as ``TYPE_NARROWED``); ``path`` is
     where in the schema (Avro: ``/fields/0/type``; JSON Schema: ``#/properties/foo``);
     ``direction`` is ``BACKWARD`` (new reads old) or ``FORWARD`` (old reads new);
-    ``version`` labels the earlier schema it was checked against.
+    ``version`` labels the earlier schema it was checked against. Avro findings also name
+    the innermost reader ``record`` (or enum, fixed: its full name) and ``field`` they are
+    in, when there is one: what locates them in the ``.avsc`` file that defines it.
     """
 
     rule: str
@@ -93,6 +95,8 @@ class Finding:
     compatible: bool = False
     direction: str = "BACKWARD"
     version: str | None = None
+    record: str | None = None
+    field: str | None = None
 
     def describe(self) -> str:
         """One line for people: rule, path, message and the version compared with."""

@@ -1,4 +1,5 @@
-"""Section 14 of the Faust behaviour doc: schema, construction, names, derive (no broker)."""
+"""Topic description without a broker: schema, construction, names, derive (Faust's behaviour,
+and where docs/runtime.md says we differ)."""
 
 from __future__ import annotations
 

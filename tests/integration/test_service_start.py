@@ -1,8 +1,8 @@
 """The start-and-retry loop shared by the Kafka and registry services, with real (small) processes.
 
 `sh` stands in for the JVM: one that prints Java's bind error and exits plays a start that lost a
-port race; one that prints "ready" and sleeps
-plays a service that is up. No Java or Maven needed.
+port race; one that prints the READY line and sleeps plays a service that is up. No Java or Maven
+needed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ QUARKUS_BIND_ERROR = (
     "echo 'ERROR Port 8080 seems to be in use by another process. Quarkus may already be"
     " running'; exit 1"
 )
+# A JVM prints the bind error and then takes a while to exit: the loaded-machine case, every time.
+LINGERING_BIND_ERROR = "echo 'java.net.BindException: Address already in use'; sleep 1; exit 1"
+# The whole line a fake service prints once it is up. The probe compares whole lines: a bind
+# error says "already", and a substring probe that read the log before sh had exited took that
+# for readiness (seen on a loaded machine).
+READY = "FAKE-SERVICE-READY"
+# Long enough to outlive any test on a loaded machine; stop() ends it.
+UP = f"echo {READY}; exec sleep 600"
 
 
 class _Script:
@@ -40,12 +48,20 @@ class _Script:
             log_path=workdir / "fake.log",
         )
         log = process.log_path
-        return Launch(process, f"addr-{attempt}", lambda: "ready" in log.read_text(), "answering")
+        return Launch(process, f"addr-{attempt}", lambda: _printed_ready(log), "answering")
 
 
-@pytest.mark.parametrize("bind_error", [BIND_ERROR, QUARKUS_BIND_ERROR], ids=["java", "quarkus"])
+def _printed_ready(log: Path) -> bool:
+    return READY in log.read_text().splitlines()
+
+
+@pytest.mark.parametrize(
+    "bind_error",
+    [BIND_ERROR, QUARKUS_BIND_ERROR, LINGERING_BIND_ERROR],
+    ids=["java", "quarkus", "java-slow-exit"],
+)
 def test_lost_port_race_is_retried_in_a_fresh_directory(bind_error: str) -> None:
-    script = _Script(bind_error, "echo ready; exec sleep 60")
+    script = _Script(bind_error, UP)
     service = start_service("fake", "1.0", script)
     try:
         assert (service.name, service.version, service.address) == ("fake", "1.0", "addr-1")
@@ -59,7 +75,7 @@ def test_lost_port_race_is_retried_in_a_fresh_directory(bind_error: str) -> None
 
 
 def test_other_start_failures_are_not_retried() -> None:
-    script = _Script("echo 'no such option -Xfoo'; exit 2", "echo ready; exec sleep 60")
+    script = _Script("echo 'no such option -Xfoo'; exit 2", UP)
     with pytest.raises(ServiceStartError, match=r"fake-0 exited with code 2") as info:
         start_service("fake", "1.0", script)
     assert "no such option -Xfoo" in str(info.value), "the log tail explains the failure"

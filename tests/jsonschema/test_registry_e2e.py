@@ -62,10 +62,9 @@ def created() -> ShipmentEvent:
 
 
 async def _first(topic: Topic[Any, Any]) -> asyncio.Task[Event[Any, Any]]:
-    """Start reading ``topic`` and give the subscription a moment to attach."""
-    task = asyncio.create_task(topic.__aiter__().__anext__())
-    await asyncio.sleep(0.3)
-    return task
+    """Start reading ``topic``. No pause is needed before sending: a new group reads from the
+    earliest offset, so a record sent before the subscription attaches is still read."""
+    return asyncio.create_task(topic.__aiter__().__anext__())
 
 
 async def _send_and_read(

@@ -15,7 +15,7 @@ from gen_topics.codecs import AvroCodec
 from gen_topics.registry import SchemaRegistryClient
 from generated.avro.com.acme.inventory import Location, StockKey, StockLevel
 from generated.inventory_stock import InventoryStockTopic
-from tests.registry.helpers import avro_record, unique
+from tests.gen_topics.registry.helpers import avro_record, unique
 
 pytestmark = pytest.mark.registry
 
@@ -27,10 +27,9 @@ def _broker(request: pytest.FixtureRequest, kind: str) -> str:
 
 
 async def _first(topic: Any) -> asyncio.Task[Any]:
-    """Start reading ``topic`` and give the subscription a moment to attach."""
-    task = asyncio.create_task(topic.__aiter__().__anext__())
-    await asyncio.sleep(0.3)
-    return task
+    """Start reading ``topic``. No pause is needed before sending: a new group reads from the
+    earliest offset, so a record sent before the subscription attaches is still read."""
+    return asyncio.create_task(topic.__aiter__().__anext__())
 
 
 BROKERS = [
@@ -102,7 +101,6 @@ async def test_consumer_on_v2_reads_producer_on_v1_and_back(
         v1_reader = consumer_v1.__aiter__()
         first_v2 = asyncio.create_task(v2_reader.__anext__())
         first_v1 = asyncio.create_task(v1_reader.__anext__())
-        await asyncio.sleep(0.3)
         await producer_v1.send(value={"sensor": "s1"})
         assert (await asyncio.wait_for(first_v2, 60)).value == {"sensor": "s1", "unit": "C"}
         assert (await asyncio.wait_for(first_v1, 60)).value == {"sensor": "s1"}

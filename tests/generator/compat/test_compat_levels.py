@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,9 @@ from generator.compat import CompatibilityLevel, InvalidLevelError, check_compat
 from generator.compat.avro_schema import AvroSchemaError
 from generator.compat.jsonschema import diff_json_schemas
 from generator.compat.jsonschema_model import JsonSchemaParseError, load_json_schema_data
+from tests.paths import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "compat"
+CORPUS = CORPUS_ROOT / "compat"
 
 
 def _closed(*names: str) -> str:

@@ -21,7 +21,7 @@ from gen_topics.registry import (
     SubjectNotFoundError,
     VersionNotFoundError,
 )
-from tests.registry.helpers import CountingTransport, avro_record, unique
+from tests.gen_topics.registry.helpers import CountingTransport, avro_record, unique
 
 pytestmark = pytest.mark.registry
 

@@ -8,7 +8,6 @@ test whose id is the case's ``source`` (repository:file:line).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from generator.compat.avro import check_reader_writer
 from generator.compat.avro_schema import parse_avro_data
 from generator.compat.jsonschema import COMPATIBLE_CHANGES, diff_json_schemas
 from generator.compat.jsonschema_model import load_json_schema_data
+from tests.paths import CORPUS as CORPUS_ROOT
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "compat"
+CORPUS = CORPUS_ROOT / "compat"
 
 
 def _cases(name: str) -> list[Any]:

@@ -13,7 +13,7 @@ from gen_topics.errors import DecodeError, EncodeError
 from gen_topics.registry import IncompatibleSchemaError, SchemaReference, SchemaRegistryClient
 from gen_topics.registry.codec import RegistryCodec, frame, registry_codec, unframe
 from gen_topics.registry.subjects import SubjectNameError, subject_name
-from tests.registry.helpers import avro_record, unique
+from tests.gen_topics.registry.helpers import avro_record, unique
 
 USER_V1 = avro_record("User", [{"name": "id", "type": "long"}])
 # BACKWARD change: a field with a default is added.

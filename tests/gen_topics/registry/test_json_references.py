@@ -14,7 +14,7 @@ from gen_topics.json_codec import JsonModelCodec
 from gen_topics.registry import ReferencedSchema, SchemaRegistryClient
 from gen_topics.registry.codec import registry_codec
 from generator.commands import push
-from tests.registry.helpers import unique
+from tests.gen_topics.registry.helpers import unique
 
 ADDRESS = json.dumps(
     {"title": "Address", "type": "object", "properties": {"city": {"type": "string"}}}

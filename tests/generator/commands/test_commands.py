@@ -12,7 +12,8 @@ import pytest
 
 from gen_topics.registry import RegisteredSchema, SchemaReference, SchemaRegistryClient
 from generator.commands import compat, pull, push
-from tests.registry.helpers import unique
+from tests.gen_topics.registry.helpers import unique
+from tests.paths import ROOT
 
 USER_V1: dict[str, Any] = {
     "type": "record",
@@ -97,6 +98,24 @@ def test_compat_against_git_revision(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 1 and "email" in out
     code, out = _run(compat.main, [str(folder), "--against", "git:no-such-branch"], capsys)
     assert code == 2
+
+
+def test_compat_against_a_revision_without_the_folder_finds_everything_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commit that adds schemas/ (pre-commit's compat hook runs on it too) passes."""
+    repo = tmp_path / "repo"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(repo)]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / "README").write_text("no schemas yet\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], check=True)
+    folder = _write_folder(repo / "schemas", "users", USER_V1)
+    code, out = _run(
+        compat.main, [str(folder), "--against", "git:main", "--format", "json"], capsys
+    )
+    assert code == 0, out
+    assert {r["status"] for r in json.loads(out)["results"]} == {"new"}
 
 
 async def _subjects(url: str) -> list[str]:
@@ -196,7 +215,7 @@ def test_push_registers_the_text_generated_code_registers() -> None:
     from gen_topics.registry.subjects import subject_name
     from generator.commands.sources import load_path
 
-    root = Path(__file__).resolve().parents[2]
+    root = ROOT
     schemas = load_path(root / "schemas", display_root=root)
     compared = 0
     for module_file in sorted((root / "generated").glob("*.py")):
