@@ -20,7 +20,7 @@ from typing import TextIO
 from generator.compiler import compile_folder
 from generator.errors import GeneratorError
 from generator.github import annotation
-from generator.writer import Comparison, compare, with_manifest, write
+from generator.writer import Comparison, OutputError, compare, with_manifest, write
 
 SUBCOMMANDS = ("compat", "pull", "push")
 EXIT_OK, EXIT_STALE, EXIT_INVALID = 0, 1, 2
@@ -115,8 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK if result.clean else EXIT_STALE
     try:
         written, removed = write(out, files, clean=args.clean)
+    except OutputError as exc:
+        print(f"gen-topics: {reporter.error_prefix()}: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_INVALID
     except OSError as exc:
-        print(f"gen-topics: {reporter.error_prefix()}: cannot write {out}: {exc}", file=sys.stderr)
+        print(
+            f"gen-topics: {reporter.error_prefix()}: cannot write {out}: {exc}; "
+            "the files of the previous run were kept",
+            file=sys.stderr,
+        )
         return EXIT_INVALID
     if args.format == "json":
         print(

@@ -16,6 +16,7 @@ from generator.avro.text import schema_text
 from generator.avro.type_names import assign_names
 from generator.descriptors import TopicDescriptor, TypeRef, read_descriptor
 from generator.errors import GeneratorError, Problem, ProblemCollector
+from generator.input_files import find_input_files
 from generator.jsonschema import JsonSchemaCompiler
 from generator.model import (
     AvroPayload,
@@ -29,25 +30,20 @@ from generator.naming import AVRO_PACKAGE, SUPPORT_MODULE, topic_class, topic_mo
 from generator.render import render
 from generator.suggest import did_you_mean
 
-_SKIP_DIRS = {"__pycache__", ".git", "node_modules"}
 _RESERVED_MODULES = {AVRO_PACKAGE, SUPPORT_MODULE, "jsonmodels", "py"}
 Progress = Callable[[str], None]
 
 
 def find_inputs(root: Path) -> tuple[list[Path], list[Path]]:
-    """The ``.avsc`` files and ``*.topic.yaml``/``.yml`` descriptors under ``root``, sorted."""
-    avsc: list[Path] = []
-    descriptors: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        if not path.is_file():
-            continue
-        if path.suffix == ".avsc":
-            avsc.append(path)
-        elif path.name.endswith((".topic.yaml", ".topic.yml")):
-            descriptors.append(path)
-    return avsc, descriptors
+    """The ``.avsc`` files and ``*.topic.yaml``/``.yml`` descriptors under ``root``, sorted.
+
+    Raises :class:`GeneratorError` for entries that look like inputs but cannot be read
+    (see :func:`generator.input_files.find_input_files`).
+    """
+    problems = ProblemCollector()
+    found = find_input_files(root, problems)
+    problems.raise_if_any()
+    return found.avsc, found.descriptors
 
 
 def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
@@ -64,7 +60,14 @@ def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
 
 
 def _located(root: Path, file: str) -> str:
-    if Path(file).is_absolute() or Path(file).exists() or not (root / file).exists():
+    path = Path(file)
+    if path.is_absolute():
+        # JSON Schema problems name resolved paths; show them under the folder as given.
+        try:
+            return (root / path.relative_to(root.resolve())).as_posix()
+        except ValueError:
+            return file
+    if path.exists() or (not (root / file).exists() and not (root / file).is_symlink()):
         return file
     return (root / file).as_posix()
 
@@ -72,12 +75,13 @@ def _located(root: Path, file: str) -> str:
 def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     if not root.is_dir():
         raise GeneratorError.single(str(root), 1, "not a directory; expected the schemas folder")
-    avsc, descriptor_files = find_inputs(root)
-    if progress:
-        progress(f"loading {len(avsc)} Avro schemas and {len(descriptor_files)} descriptors")
     # One collector for every phase: a run reports all input problems, not those of the
     # first phase that has any. Later phases skip what an earlier problem makes unreliable.
     problems = ProblemCollector()
+    inputs = find_input_files(root, problems)
+    avsc, descriptor_files = inputs.avsc, inputs.descriptors
+    if progress:
+        progress(f"loading {len(avsc)} Avro schemas and {len(descriptor_files)} descriptors")
     registry = read_avro(root, avsc, problems)
     schema_files = _AvroState.of(root, registry, problems)
     descriptors: list[TopicDescriptor] = []
@@ -187,9 +191,14 @@ class _AvroState:
     @classmethod
     def of(cls, root: Path, registry: AvroRegistry, problems: ProblemCollector) -> _AvroState:
         """The state after loading, given the problems the Avro loader recorded."""
-        broken = sorted({p.file for p in problems.problems})
-        texts = tuple((root / f).read_text(encoding="utf-8", errors="replace") for f in broken)
-        return cls(registry, texts)
+        broken = sorted({p.file for p in problems.problems if p.file.endswith(".avsc")})
+        texts: list[str] = []
+        for file in broken:
+            try:
+                texts.append((root / file).read_bytes().decode("utf-8", errors="replace"))
+            except OSError:
+                texts.append("")  # reported already (a folder or a broken link)
+        return cls(registry, tuple(texts))
 
     def may_define(self, name: str) -> bool:
         """Whether a file with problems may define ``name``: an unknown name is then most

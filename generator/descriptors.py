@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from generator.errors import GeneratorError, ProblemCollector
+from generator.input_files import read_input
 from generator.suggest import did_you_mean
 from generator.yaml_lines import Node, load_yaml
 
@@ -44,6 +47,8 @@ COMPATIBILITY = (
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\Z")
+_KAFKA_MAX = {"partitions": 2**31 - 1, "replicas": 2**15 - 1}  # int32, int16 on the wire
+_MAX_RETENTION = (2**63 - 1) / 1000  # seconds in retention.ms
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, None: 1.0}
 
 
@@ -105,7 +110,7 @@ def read_descriptor(path: Path, rel: str, problems: ProblemCollector) -> list[To
     so their key and value types are still checked against the schemas.
     """
     try:
-        root = load_yaml(path.read_text(encoding="utf-8"), rel)
+        root = load_yaml(read_input(path, rel), rel)
     except GeneratorError as exc:
         problems.extend(exc)
         return []
@@ -167,6 +172,8 @@ def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
     elif key in ("partitions", "replicas"):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1:
             raise ValueError(f"expected a positive integer, got {v!r}")
+        if v > _KAFKA_MAX[key]:
+            raise ValueError(f"{v} is more than Kafka allows ({_KAFKA_MAX[key]})")
         setattr(desc, key, v)
     elif key == "retention":
         desc.retention = _retention(v)
@@ -186,6 +193,8 @@ def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
     elif key in ("class", "module"):
         if not isinstance(v, str) or not _IDENTIFIER.match(v):
             raise ValueError(f"expected a Python identifier, got {v!r}")
+        if keyword.iskeyword(v):
+            raise ValueError(f"{v!r} is a Python keyword, which cannot name a {key}")
         setattr(desc, "class_name" if key == "class" else "module", v)
     elif key == "doc":
         if not isinstance(v, str):
@@ -212,20 +221,37 @@ def _type_ref(v: Any, node: Node) -> TypeRef:
     if isinstance(v, str) and v.strip():
         return TypeRef((v.strip(),), node.line)
     if isinstance(v, list) and v and all(isinstance(i.value, str) for i in v):
-        return TypeRef(tuple(i.value for i in v), node.line)
+        names = tuple(i.value.strip() for i in v)
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            # Avro forbids a union with the same type twice; a registry rejects it (HTTP 422).
+            raise ValueError(
+                f"{', '.join(map(repr, twice))} appears more than once in the union; "
+                "an Avro union holds each type once"
+            )
+        return TypeRef(names, node.line)
     raise ValueError(
         f"expected an Avro type name, a list of them (a union) or a JSON Schema path, got {v!r}"
     )
 
 
 def _retention(v: Any) -> float:
+    seconds: float | None = None
     if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0:
-        return float(v)
-    if isinstance(v, str):
+        seconds = float(v) if v <= _MAX_RETENTION else math.inf
+    elif isinstance(v, str):
         match = _DURATION.match(v.strip())
         if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    raise ValueError(f"expected seconds or a duration like 30m, 12h, 7d, got {v!r}")
+            seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds is None or math.isnan(seconds):
+        raise ValueError(f"expected seconds or a duration like 30m, 12h, 7d, got {v!r}")
+    if seconds > _MAX_RETENTION:
+        # Kafka's retention.ms is a 64-bit count of milliseconds; -1 means "keep forever".
+        raise ValueError(
+            f"{v!r} is longer than Kafka's retention.ms can hold; to keep records forever, "
+            "leave out 'retention' and set config: {retention.ms: '-1'}"
+        )
+    return seconds
 
 
 def _config(v: Any) -> dict[str, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gen_topics.errors import GenTopicsError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -18,7 +20,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-class GeneratorError(Exception):
+class GeneratorError(GenTopicsError):
     """Invalid input: one or more :class:`Problem` in schema or descriptor files.
 
     The command prints each problem on its own line and exits with status 2.

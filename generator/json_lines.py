@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Sequence
 from json.decoder import JSONArray, JSONObject  # type: ignore[attr-defined]
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from typing import Any
@@ -51,25 +52,37 @@ def line_of(text: str, json_path: str) -> int:
 
     Falls back to the deepest resolvable parent, and to line 1 when the text is not JSON.
     """
+    parts: list[str | int] = [
+        m.group(1) if m.group(1) is not None else int(m.group(2))
+        for m in _PATH_PART.finditer(json_path)
+    ]
+    return line_of_parts(text, parts)
+
+
+def line_of_parts(text: str, parts: Sequence[str | int]) -> int:
+    """The 1-based line where the value at ``parts`` (object keys and array indexes) starts.
+
+    Falls back to the deepest resolvable parent, and to line 1 when the text is not JSON.
+    """
     try:
         root = _LocatingDecoder().decode(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return 1
     node: Any = root
     offset = node.offset if isinstance(node, _Located) else 0
-    for match in _PATH_PART.finditer(json_path):
+    for part in parts:
         if not isinstance(node, _Located):
             break
-        key, index = match.group(1), match.group(2)
         children = node.children
-        if key is not None and isinstance(children, dict) and key in children:
-            if not isinstance(children[key], _Located):
+        if isinstance(part, str) and isinstance(children, dict) and part in children:
+            if not isinstance(children[part], _Located):
                 # A scalar has no recorded offset: find its key inside the parent object.
-                found = re.compile(rf'"{re.escape(key)}"\s*:').search(text, node.offset)
+                key = re.escape(json.dumps(part)[1:-1])
+                found = re.compile(rf'"{key}"\s*:').search(text, node.offset)
                 offset = found.start() if found else offset
-            node = children[key]
-        elif index is not None and isinstance(children, list) and int(index) < len(children):
-            node = children[int(index)]
+            node = children[part]
+        elif isinstance(part, int) and isinstance(children, list) and part < len(children):
+            node = children[part]
         else:
             break
         if isinstance(node, _Located):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Iterable
 
@@ -33,8 +34,14 @@ def _literal(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+# Characters a docstring cannot hold as they are: NUL (no Python source may contain it) and
+# the other C0 controls and DEL, which editors and terminals mangle. They become escapes.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def _escape(text: str) -> str:
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     if text.endswith('"'):
         text = text[:-1] + '\\"'
     return text

@@ -105,7 +105,11 @@ def _primitive(t: Primitive, value: Any) -> DefaultValue:
     if name in ("float", "double"):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise DefaultError(f"expected a number for {name}")
-        return DefaultValue("plain", float(value))
+        try:
+            number = float(value)
+        except OverflowError:
+            raise DefaultError(f"{value} is beyond the range of a 64-bit float") from None
+        return DefaultValue("plain", number)
     if name == "string":
         if not isinstance(value, str):
             raise DefaultError("expected a string")

@@ -8,6 +8,7 @@ Problems are reported as ``file:line: message (at $.json.path)``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,7 +31,9 @@ from generator.avro.model import (
     UnionType,
     direct_refs,
 )
-from generator.errors import ProblemCollector
+from generator.errors import GeneratorError, ProblemCollector
+from generator.input_files import read_input
+from generator.json_input import parse_json
 from generator.json_lines import line_of
 from generator.suggest import did_you_mean
 
@@ -159,10 +162,20 @@ class _FileParser:
         fullname = f"{namespace}.{short}" if namespace else short
         if short in PRIMITIVES and not namespace:
             self.error(path, f"{kind} name {short!r} is a primitive type name")
+        written_aliases = obj.get("aliases", [])
+        # Only the shape is checked: real schemas (and fastavro) use aliases that are not
+        # valid names, and gen-topics only carries them along.
+        if not isinstance(written_aliases, list) or not all(
+            isinstance(a, str) for a in written_aliases
+        ):
+            self.error(
+                f"{path}.aliases",
+                f"aliases of {kind} {name!r} must be an array of name strings, "
+                f"got {written_aliases!r}",
+            )
+            written_aliases = []
         aliases = tuple(
-            a if "." in a or not namespace else f"{namespace}.{a}"
-            for a in obj.get("aliases", ())
-            if isinstance(a, str)
+            a if "." in a or not namespace else f"{namespace}.{a}" for a in written_aliases
         )
         doc = obj.get("doc") if isinstance(obj.get("doc"), str) else None
         nt = NamedType(
@@ -281,9 +294,26 @@ def _decimal_params(obj: dict[str, Any], size: int | None) -> tuple[int, int] | 
         return (
             f"decimal scale must be an integer from 0 to the precision {precision}, got {scale!r}"
         )
-    if size is not None and precision > len(str(2 ** (8 * size - 1) - 1)) - 1:
+    if size is not None and not _decimal_fits(precision, size):
         return f"decimal precision {precision} does not fit in a fixed of {size} bytes"
     return precision, scale
+
+
+def _decimal_fits(precision: int, size: int) -> bool:
+    """Whether ``precision`` digits fit a signed ``size``-byte two's complement number.
+
+    The spec's bound is floor(log10(2**(8*size-1) - 1)) digits. ``10**p <= 2**b - 1`` holds
+    exactly when ``10**p`` has at most ``b`` bits; comparing bit lengths avoids turning huge
+    numbers into decimal strings (slow, and limited to 4300 digits in Python).
+    """
+    bits = 8 * size - 1
+    if bits < 1:
+        return False
+    estimate = precision * math.log2(10)
+    if abs(estimate - bits) > 1 or precision > 100_000:
+        return estimate < bits
+    power: int = 10**precision
+    return power.bit_length() <= bits
 
 
 def _branch_key(t: AvroType) -> str:
@@ -333,13 +363,13 @@ def read_avro(root: Path, files: Iterable[Path], problems: ProblemCollector) -> 
     parsers: list[_FileParser] = []
     for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
         rel = path.relative_to(root).as_posix()
-        text = path.read_text(encoding="utf-8")
-        if "/" in text:
-            text = _strip_comments(text)
         try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problems.add(rel, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            text = read_input(path, rel)
+            if "/" in text:
+                text = _strip_comments(text)
+            obj = parse_json(text, rel)
+        except GeneratorError as exc:
+            problems.extend(exc)
             continue
         sf = SchemaFile(rel, text, Primitive("null"))
         parser = _FileParser(registry, sf, problems)

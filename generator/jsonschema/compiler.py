@@ -6,11 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.errors import GeneratorError, Problem
 from generator.jsonschema.errors import JsonSchemaError
 from generator.jsonschema.index import SchemaFile, SchemaIndex
 from generator.jsonschema.references import JsonReference, document_references
 from generator.jsonschema.render import render_modules
 from generator.jsonschema.staging import plan_module
+from generator.jsonschema.validation import schema_problems
 
 __all__ = ["JsonSchemaCompiler", "JsonType"]
 
@@ -44,6 +46,7 @@ class JsonSchemaCompiler:
         self._index: SchemaIndex | None = None
         self._resolved: dict[str, SchemaFile] = {}
         self._rendered: tuple[frozenset[str], dict[str, str]] | None = None
+        self._checked: dict[str, list[Problem]] = {}
 
     @property
     def index(self) -> SchemaIndex:
@@ -55,8 +58,10 @@ class JsonSchemaCompiler:
     def _find(self, ref: str, descriptor: Path) -> SchemaFile | None:
         # Lexical normalisation: "../json/a.json" must not depend on the folders on the way.
         candidate = Path(os.path.normpath(descriptor.parent / ref))
-        if ref.endswith(".json") and candidate.is_file():
-            found = self.index.by_path(candidate)
+        if ref.endswith(".json") and candidate.is_dir():
+            raise JsonSchemaError(f"{ref!r} is a folder ({candidate}), not a JSON Schema file")
+        if ref.endswith(".json") and (candidate.is_file() or candidate.is_symlink()):
+            found = self.index.by_path(candidate, self.root)
             if found is None:
                 raise _outside_root(ref, candidate, self.index.root)
             return found
@@ -82,15 +87,26 @@ class JsonSchemaCompiler:
             )
         if schema.document is None:
             raise JsonSchemaError(
-                f"{ref!r} ({schema.path}) is not a JSON Schema document: {schema.parse_error}",
-                path=descriptor,
-                line=line,
+                f"not a JSON Schema document: {schema.parse_error} (used at {descriptor}:{line})",
+                path=schema.path,
+                line=schema.parse_line,
             )
-        self.index.closure([schema])  # report broken references now, with their file
+        # Report broken references and invalid schemas now, with their file and line.
+        problems = [
+            problem for used in self.index.closure([schema]) for problem in self._problems_of(used)
+        ]
+        if problems:
+            raise GeneratorError(problems)
         self._resolved[schema.file_uri] = schema
         plan = plan_module(schema)
         references = document_references(self.index, schema)
         return JsonType(plan.dotted, plan.class_name, schema.text, schema.path, references)
+
+    def _problems_of(self, schema: SchemaFile) -> list[Problem]:
+        found = self._checked.get(schema.file_uri)
+        if found is None:
+            found = self._checked[schema.file_uri] = schema_problems(schema)
+        return found
 
     def render(self) -> dict[str, str]:
         """Output path (``jsonmodels/shipments/shipment_event.py``) -> module source.

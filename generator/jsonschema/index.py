@@ -9,12 +9,16 @@ such as GitHub's ``common/user.schema.json``, against the raw ids and the folder
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
 
+from generator.errors import GeneratorError, ProblemCollector
+from generator.input_files import find_input_files, read_input
+from generator.json_input import parse_json
 from generator.jsonschema.errors import JsonSchemaError
 
 __all__ = ["DATA_KEYWORDS", "SchemaFile", "SchemaIndex", "iter_refs", "split_ref"]
@@ -36,11 +40,17 @@ class SchemaFile:
     base_uri: str
     raw_id: str | None = None
     refs: list[str] = field(default_factory=list)
+    #: The line ``parse_error`` is about (1 when it is about the whole file).
+    parse_line: int = 1
 
     def require_document(self) -> dict[str, Any]:
         """The parsed schema, or a :class:`JsonSchemaError` saying why the file is unusable."""
         if self.document is None:
-            raise JsonSchemaError(f"not a JSON Schema document: {self.parse_error}", path=self.path)
+            raise JsonSchemaError(
+                f"not a JSON Schema document: {self.parse_error}",
+                path=self.path,
+                line=self.parse_line,
+            )
         return self.document
 
 
@@ -64,13 +74,19 @@ def iter_refs(node: Any) -> Iterator[str]:
 
 
 def _load(path: Path, root: Path) -> SchemaFile:
-    text = path.read_text(encoding="utf-8")
     file_uri = path.as_uri()
     relative = PurePosixPath(path.relative_to(root).as_posix())
+    text = ""
     try:
-        document = json.loads(text)
-    except ValueError as exc:
-        return SchemaFile(path, relative, text, None, f"invalid JSON: {exc}", file_uri, file_uri)
+        text = read_input(path, relative.as_posix())
+        document = parse_json(text, relative.as_posix())
+    except GeneratorError as exc:
+        # Kept, and reported only if a descriptor or a $ref uses the file: a schemas folder
+        # may hold other JSON (fixtures, package.json) that is none of gen-topics' business.
+        problem = exc.problems[0]
+        return SchemaFile(
+            path, relative, text, None, problem.message, file_uri, file_uri, parse_line=problem.line
+        )
     if not isinstance(document, dict):
         kind = type(document).__name__
         return SchemaFile(
@@ -100,26 +116,36 @@ class SchemaIndex:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self._root_uri = self.root.as_uri() + "/"
-        paths = sorted(
-            p
-            for p in self.root.rglob("*.json")
-            if p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
-        )
+        # Problems of the folder itself (a folder named x.avsc, a link loop) are the
+        # compiler's to report; here they only mean fewer files.
+        paths = find_input_files(self.root, ProblemCollector()).json
         self.files: tuple[SchemaFile, ...] = tuple(_load(p, self.root) for p in paths)
         self._by_uri: dict[str, SchemaFile] = {}
         self._by_raw_id: dict[str, SchemaFile] = {}
         # Paths first, then ids: an id never shadows a real file location.
+        self._by_real: dict[str, SchemaFile] = {}
         for schema in self.files:
             self._by_uri[schema.file_uri] = schema
+            self._by_real.setdefault(schema.path.resolve().as_uri(), schema)
         for schema in self.files:
             if schema.raw_id is not None:
                 self._by_uri.setdefault(schema.base_uri, schema)
                 self._by_raw_id.setdefault(schema.raw_id, schema)
 
-    def by_path(self, path: Path) -> SchemaFile | None:
-        """The indexed file at ``path`` (absolute), if any."""
-        return self._by_uri.get(path.resolve().as_uri())
+    def by_path(self, path: Path, given_root: Path | None = None) -> SchemaFile | None:
+        """The indexed file at ``path``, if any.
+
+        ``given_root`` is the schemas folder as the caller spelled it (``path`` is under
+        it): the file is then found by its place in the folder, even through linked
+        folders, before falling back to its real location.
+        """
+        if given_root is not None:
+            relative = os.path.relpath(path.absolute(), given_root.absolute())
+            if not relative.startswith(".."):
+                found = self._by_uri.get((self.root / relative).as_uri())
+                if found is not None:
+                    return found
+        return self._by_real.get(path.resolve().as_uri())
 
     def by_id(self, schema_id: str) -> SchemaFile | None:
         """The file whose ``$id`` is ``schema_id`` (absolute, or exactly as written)."""

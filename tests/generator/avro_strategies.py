@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 from typing import Any
 
 from hypothesis import strategies as st
@@ -141,7 +142,8 @@ def _named(d: dict[str, Any], ns: str, named: dict[str, Any], depth: int) -> st.
 def _decimal(precision: int, scale: int, size: int | None = None) -> st.SearchStrategy[Any]:
     digits = precision
     if size is not None:
-        digits = min(precision, len(str(2 ** (8 * size - 1) - 1)) - 1)
+        # floor(log10(2**(8*size-1) - 1)), without a decimal string of thousands of digits
+        digits = min(precision, math.floor((8 * size - 1) * math.log10(2)))
     limit = 10 ** min(digits, 18) - 1
     return st.integers(-limit, limit).map(lambda n: decimal.Decimal(n).scaleb(-scale))
 

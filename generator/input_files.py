@@ -1,0 +1,164 @@
+"""Find and read the input files of a schemas folder, with ``file:line`` errors.
+
+Every ``*.avsc``, ``*.topic.yaml``/``*.topic.yml`` and ``*.json`` under the folder is an
+input; hidden folders and tool caches are skipped. Symbolic links to folders are followed
+(schemas shared between repositories are often linked in), except a link back to a folder
+that encloses it, which would loop forever. Nothing that looks like an input is skipped
+silently: a folder named ``x.avsc``, a link that points nowhere or loops, a file that is
+not UTF-8 are all problems naming the path.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import GeneratorError, ProblemCollector
+
+__all__ = ["SKIP_DIRS", "InputFiles", "find_input_files", "is_descriptor", "read_input"]
+
+SKIP_DIRS = frozenset({"__pycache__", ".git", "node_modules"})
+_DESCRIPTOR_SUFFIXES = (".topic.yaml", ".topic.yml")
+
+
+def is_descriptor(name: str) -> bool:
+    """True for a topic descriptor's file name (``*.topic.yaml`` or ``*.topic.yml``)."""
+    return name.endswith(_DESCRIPTOR_SUFFIXES)
+
+
+def _kind(name: str) -> str | None:
+    if name.endswith(".avsc"):
+        return "an Avro schema"
+    if is_descriptor(name):
+        return "a topic descriptor"
+    return None
+
+
+@dataclass
+class InputFiles:
+    """The input files under a schemas folder, each list sorted by relative path.
+
+    ``json`` holds every readable-looking ``*.json`` entry, including ones that turn out not
+    to be files: a JSON file is only an error when a descriptor or a ``$ref`` uses it.
+    """
+
+    avsc: list[Path] = field(default_factory=list)
+    descriptors: list[Path] = field(default_factory=list)
+    json: list[Path] = field(default_factory=list)
+
+
+def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
+    """The inputs under ``root`` (paths lexically under it); problems name ``rel`` paths."""
+    found = InputFiles()
+
+    def on_error(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else root
+        problems.add(_rel(where, root), 1, f"cannot read this folder: {exc.strerror}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+        here = Path(dirpath)
+        real_here = os.path.realpath(here)
+        keep: list[str] = []
+        for name in sorted(dirnames):
+            if name in SKIP_DIRS or name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink():
+                target = os.path.realpath(path)
+                if real_here == target or real_here.startswith(target.rstrip(os.sep) + os.sep):
+                    problems.add(
+                        _rel(path, root),
+                        1,
+                        f"symbolic link to {target}, a folder that contains it: following it "
+                        "would loop forever; remove the link or point it elsewhere",
+                    )
+                    continue
+            kind = _kind(name)
+            if kind is not None:
+                problems.add(
+                    _rel(path, root),
+                    1,
+                    f"is a folder, but its name says {kind} file; gen-topics reads every "
+                    f"{'*.avsc' if name.endswith('.avsc') else '*.topic.yaml'} under the "
+                    "schemas folder: rename the folder",
+                )
+            keep.append(name)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = here / name
+            kind = _kind(name)
+            if kind is None and not name.endswith(".json"):
+                if path.is_symlink() and not path.exists():
+                    # A broken link may stand for a folder of schemas (an unchecked-out
+                    # submodule, a moved share): say so rather than compile without it.
+                    problems.add(_rel(path, root), 1, _broken_link(path))
+                continue
+            if kind is not None and not path.is_file():
+                problems.add(_rel(path, root), 1, _not_a_file(path, kind))
+                continue
+            if name.endswith(".avsc"):
+                found.avsc.append(path)
+            elif kind is not None:
+                found.descriptors.append(path)
+            else:
+                found.json.append(path)
+    for paths in (found.avsc, found.descriptors, found.json):
+        paths.sort(key=lambda p: p.relative_to(root).as_posix())
+    return found
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _broken_link(path: Path) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (the link leads back to itself); remove or fix the link"
+    return (
+        f"broken symbolic link: it points to {os.readlink(path)}, which does not exist; "
+        "fix or remove the link"
+    )
+
+
+def _not_a_file(path: Path, kind: str) -> str:
+    if path.is_symlink() and not path.exists():
+        return _broken_link(path)
+    return f"is not a regular file, but its name says {kind} file; rename or remove it"
+
+
+def read_input(path: Path, rel: str) -> str:
+    """The text of an input file, decoded as UTF-8.
+
+    Raises :class:`GeneratorError` naming ``rel`` (and, for bytes that are not UTF-8, the
+    line and column of the first such byte) instead of ``OSError``/``UnicodeDecodeError``.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        message = (
+            _broken_link(path)
+            if path.is_symlink() and not path.exists()
+            else (f"cannot read the file: {exc.strerror}")
+        )
+        raise GeneratorError.single(rel, 1, message) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise GeneratorError.single(
+            rel,
+            line,
+            f"not UTF-8 text: byte {data[exc.start]:#04x} at column {column} cannot be decoded "
+            "(gen-topics reads schemas and descriptors as UTF-8; re-save the file as UTF-8)",
+        ) from None
