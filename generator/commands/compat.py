@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from gen_topics.registry import SchemaRegistryClient
 from generator.commands.history import check_entry, history_from_registry, history_from_set
+from generator.commands.registry_url import checked_registry_url
 from generator.commands.report import FORMATS, INPUT_ERRORS, Issue, emit
 from generator.commands.sources import (
     SchemaSet,
@@ -61,7 +60,7 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], list[dict[str, An
         revision = args.against
         old = load_git(args.against[4:], args.new)
     elif is_registry_url(args.against):
-        client = SchemaRegistryClient(checked_registry_url(args.against, "--against"))
+        client = SchemaRegistryClient(checked_registry_url(args.against, "--against", SourceError))
     else:
         old = load_path(Path(args.against))
         single = single and Path(args.against).is_file()
@@ -84,29 +83,6 @@ async def _run(args: argparse.Namespace) -> tuple[list[Issue], list[dict[str, An
         if client is not None:
             await client.close()
     return issues, results
-
-
-def _redacted(url: str) -> str:
-    """``url`` with any ``user:password@`` replaced, so an error never shows a secret."""
-    return re.sub(r"(//)[^/?#]*@", r"\1***@", url)
-
-
-def checked_registry_url(url: str, option: str) -> str:
-    """``url`` if it is a usable registry URL, else :class:`SourceError` (no secret shown)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (parsing the port raises ValueError when it is not a number)
-    except ValueError as exc:
-        raise SourceError(
-            f"{option}: {_redacted(url)} is not a valid registry URL: {exc}; "
-            "expected http(s)://host[:port][/path]"
-        ) from None
-    if not parts.hostname:
-        raise SourceError(
-            f"{option}: {_redacted(url)} is not a valid registry URL: it names no host; "
-            "expected http(s)://host[:port][/path]"
-        )
-    return url
 
 
 def main(argv: list[str]) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 
 from gen_topics.registry import RegisteredSchema, SchemaRegistryClient, SchemaRegistryError
 from gen_topics.registry.avro_names import PRIMITIVES, root_full_name
+from generator.commands.registry_url import registry_url_argument
 from generator.commands.report import FORMATS, Issue, emit
 
 __all__ = ["main"]
@@ -31,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gen-topics pull", description="Fetch the latest schemas from a schema registry."
     )
-    parser.add_argument("--registry", required=True, help="registry base URL")
+    parser.add_argument(
+        "--registry", required=True, type=registry_url_argument, help="registry base URL"
+    )
     parser.add_argument(
         "--subject", action="append", default=[], help="subject to pull (repeat; default: all)"
     )

@@ -27,6 +27,7 @@ from gen_topics.registry import (
     SubjectNotFoundError,
 )
 from generator.commands.history import check_entry, history_from_registry
+from generator.commands.registry_url import registry_url_argument
 from generator.commands.report import FORMATS, INPUT_ERRORS, Issue, emit
 from generator.commands.sources import SchemaEntry, SchemaSet, SourceError, load_path
 from generator.compat import parse_level
@@ -40,7 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Register every topic's key and value schema with a schema registry.",
     )
     parser.add_argument("schemas", type=Path, help="the schemas folder (or one schema file)")
-    parser.add_argument("--registry", required=True, help="registry base URL")
+    parser.add_argument(
+        "--registry", required=True, type=registry_url_argument, help="registry base URL"
+    )
     parser.add_argument("--dry-run", action="store_true", help="check only, register nothing")
     parser.add_argument("--format", choices=FORMATS, default="text")
     return parser

@@ -38,3 +38,25 @@ def test_malformed_registry_url_exits_2_without_the_secret(url: str, says: str) 
     assert "hunter2" not in output, output
     if "@" in url:
         assert "***@" in output, output
+
+
+@pytest.mark.parametrize("command", ["push", "pull"])
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://u:hunter2@127.0.0.1:notaport/x", "Port could not be cast to integer"),
+        ("http://u:hunter2@/apis/ccompat/v7", "it names no host"),
+        ("ftp://u:hunter2@127.0.0.1/x", "http(s) scheme"),
+    ],
+)
+def test_push_and_pull_refuse_a_malformed_registry_url(command: str, url: str, says: str) -> None:
+    target = ["-o", "out"] if command == "pull" else []
+    argv = [EXE, command, *([str(ROOT / "schemas")] if command == "push" else []), *target]
+    done = subprocess.run(
+        [*argv, "--registry", url], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "Traceback" not in output, output
+    assert "is not a valid registry URL" in output and says in output, output
+    assert "hunter2" not in output, output
