@@ -21,7 +21,7 @@ from generator.compiler import compile_folder
 from generator.errors import GeneratorError
 from generator.writer import Comparison, compare, with_manifest, write
 
-SUBCOMMANDS = ("compat", "pull", "push")
+SUBCOMMANDS = ("compat", "pull", "push", "asyncapi", "plan", "apply")
 EXIT_OK, EXIT_STALE, EXIT_INVALID = 0, 1, 2
 
 
@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gen-topics",
         description="Compile Avro schemas, JSON Schemas and topic descriptors (*.topic.yaml) "
-        "into typed topic modules. Registry commands: gen-topics compat|pull|push --help.",
+        "into typed topic modules; AsyncAPI 3 documents (*.asyncapi.yaml) too. Other commands: "
+        "gen-topics compat|pull|push|asyncapi|plan|apply --help.",
     )
     parser.add_argument("schemas", type=Path, help="the schemas folder")
     parser.add_argument(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import fastavro
 
+from generator.asyncapi.reader import is_asyncapi_file, read_documents
 from generator.avro.canonical import fingerprint
 from generator.avro.loader import read_avro
 from generator.avro.model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
@@ -34,20 +35,32 @@ _RESERVED_MODULES = {AVRO_PACKAGE, SUPPORT_MODULE, "jsonmodels", "py"}
 Progress = Callable[[str], None]
 
 
+def _input_files(root: Path) -> list[Path]:
+    return [
+        path
+        for path in sorted(root.rglob("*"))
+        if not any(
+            part in _SKIP_DIRS or part.startswith(".") for part in path.relative_to(root).parts
+        )
+        and path.is_file()
+    ]
+
+
 def find_inputs(root: Path) -> tuple[list[Path], list[Path]]:
     """The ``.avsc`` files and ``*.topic.yaml``/``.yml`` descriptors under ``root``, sorted."""
     avsc: list[Path] = []
     descriptors: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        if any(part in _SKIP_DIRS or part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        if not path.is_file():
-            continue
+    for path in _input_files(root):
         if path.suffix == ".avsc":
             avsc.append(path)
         elif path.name.endswith((".topic.yaml", ".topic.yml")):
             descriptors.append(path)
     return avsc, descriptors
+
+
+def find_asyncapi_documents(root: Path) -> list[Path]:
+    """The AsyncAPI documents (``*.asyncapi.yaml``/``.yml``/``.json``) under ``root``, sorted."""
+    return [path for path in _input_files(root) if is_asyncapi_file(path.name)]
 
 
 def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
@@ -73,16 +86,23 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     if not root.is_dir():
         raise GeneratorError.single(str(root), 1, "not a directory; expected the schemas folder")
     avsc, descriptor_files = find_inputs(root)
+    documents = find_asyncapi_documents(root)
     if progress:
-        progress(f"loading {len(avsc)} Avro schemas and {len(descriptor_files)} descriptors")
+        progress(
+            f"loading {len(avsc)} Avro schemas, {len(descriptor_files)} descriptors"
+            + (f" and {len(documents)} AsyncAPI documents" if documents else "")
+        )
     # One collector for every phase: a run reports all input problems, not those of the
     # first phase that has any. Later phases skip what an earlier problem makes unreliable.
     problems = ProblemCollector()
-    registry = read_avro(root, avsc, problems)
+    asyncapi = read_documents(root, documents, problems)
+    registry = read_avro(root, avsc, problems, extra=asyncapi.avro)
+    problems.problems[:] = asyncapi.relocate(problems.problems)
     schema_files = _AvroState.of(root, registry, problems)
     descriptors: list[TopicDescriptor] = []
     for path in descriptor_files:
         descriptors.extend(read_descriptor(path, path.relative_to(root).as_posix(), problems))
+    descriptors.extend(asyncapi.descriptors)
     json_compiler: JsonSchemaCompiler | None = None
     topics: list[TopicModel] = []
     seen_topics: dict[str, TopicDescriptor] = {}
@@ -128,7 +148,7 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
             try:
                 if ref is not None and ref.is_json_schema:
                     if json_compiler is None:
-                        json_compiler = JsonSchemaCompiler(root)
+                        json_compiler = JsonSchemaCompiler(root, extra=asyncapi.json)
                     payloads.append(_json_payload(json_compiler, ref, root, desc, serializer, side))
                 else:
                     payloads.append(_payload(schema_files, ref, serializer, desc, side, line))
@@ -136,10 +156,21 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
                 problems.extend(exc)
                 payloads.append(CodecPayload("raw"))
         topics.append(TopicModel(desc, class_name, module, payloads[0], payloads[1]))
+    problems.problems[:] = asyncapi.relocate(problems.problems)
     problems.raise_if_any()
-    json_files: dict[str, str] = json_compiler.render() if json_compiler is not None else {}
-    sources = sorted([p.relative_to(root).as_posix() for p in avsc + descriptor_files])
-    return CompileModel(registry, assign_names(registry), topics, json_files, sources)
+    try:
+        json_files: dict[str, str] = json_compiler.render() if json_compiler is not None else {}
+    except GeneratorError as exc:
+        raise GeneratorError(asyncapi.relocate(exc.problems)) from None
+    sources = sorted([p.relative_to(root).as_posix() for p in avsc + descriptor_files + documents])
+    return CompileModel(
+        registry,
+        assign_names(registry),
+        topics,
+        json_files,
+        sources,
+        json_index=json_compiler.index if json_compiler is not None else None,
+    )
 
 
 def compile_folder(root: Path, progress: Progress | None = None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -322,8 +322,16 @@ def load_avro(root: Path, files: Iterable[Path]) -> AvroRegistry:
     return registry
 
 
-def read_avro(root: Path, files: Iterable[Path], problems: ProblemCollector) -> AvroRegistry:
+def read_avro(
+    root: Path,
+    files: Iterable[Path],
+    problems: ProblemCollector,
+    extra: Sequence[tuple[str, str]] = (),
+) -> AvroRegistry:
     """Parse ``files`` into one registry, recording every problem in ``problems``.
+
+    ``extra`` adds schemas that are not ``.avsc`` files, as (name, JSON text) pairs: the Avro
+    schemas inside AsyncAPI documents. They are parsed after the files, into the same registry.
 
     The registry is returned even when problems were found, so that later checks (topic
     descriptors) still run; named types of files with problems may then be missing or partial.
@@ -331,11 +339,18 @@ def read_avro(root: Path, files: Iterable[Path], problems: ProblemCollector) -> 
     registry = AvroRegistry()
     before = len(problems.problems)
     parsers: list[_FileParser] = []
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
-        rel = path.relative_to(root).as_posix()
-        text = path.read_text(encoding="utf-8")
-        if "/" in text:
-            text = _strip_comments(text)
+    sources = [
+        (path.relative_to(root).as_posix(), path)
+        for path in sorted(files, key=lambda p: p.relative_to(root).as_posix())
+    ]
+    inputs: list[tuple[str, Path | str]] = [*sources, *extra]
+    for rel, source in inputs:
+        if isinstance(source, Path):
+            text = source.read_text(encoding="utf-8")
+            if "/" in text:
+                text = _strip_comments(text)
+        else:
+            text = source
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:

@@ -9,7 +9,8 @@ such as GitHub's ``common/user.schema.json``, against the raw ids and the folder
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -63,8 +64,8 @@ def iter_refs(node: Any) -> Iterator[str]:
             yield from iter_refs(item)
 
 
-def _load(path: Path, root: Path) -> SchemaFile:
-    text = path.read_text(encoding="utf-8")
+def _load(path: Path, root: Path, text: str | None = None) -> SchemaFile:
+    text = path.read_text(encoding="utf-8") if text is None else text
     file_uri = path.as_uri()
     relative = PurePosixPath(path.relative_to(root).as_posix())
     try:
@@ -94,10 +95,11 @@ class SchemaIndex:
     """All ``*.json`` files under ``root`` (hidden folders skipped), by path and ``$id``.
 
     Files that are not JSON objects are kept with their parse error, which is reported only
-    if a descriptor or a ``$ref`` actually uses them.
+    if a descriptor or a ``$ref`` actually uses them. ``extra`` adds documents that are not
+    files (absolute path under ``root``, text): the schemas inside AsyncAPI documents.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra: Sequence[tuple[Path, str]] = ()) -> None:
         self.root = root.resolve()
         self._root_uri = self.root.as_uri() + "/"
         paths = sorted(
@@ -106,7 +108,15 @@ class SchemaIndex:
             if p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(self.root).parts)
         )
-        self.files: tuple[SchemaFile, ...] = tuple(_load(p, self.root) for p in paths)
+        virtual = {Path(os.path.normpath(self.root / path)): text for path, text in extra}
+        paths = [p for p in paths if p not in virtual]
+        self.files: tuple[SchemaFile, ...] = tuple(
+            sorted(
+                [*(_load(p, self.root) for p in paths)]
+                + [_load(p, self.root, text) for p, text in virtual.items()],
+                key=lambda schema: schema.relative,
+            )
+        )
         self._by_uri: dict[str, SchemaFile] = {}
         self._by_raw_id: dict[str, SchemaFile] = {}
         # Paths first, then ids: an id never shadows a real file location.
