@@ -4,6 +4,7 @@ so that errors can say ``file:line`` and where in the document (``#/channels/ord
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -73,21 +74,27 @@ def load_document(path: Path, rel: str) -> Document:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GeneratorError.single(rel, 1, f"cannot read the AsyncAPI document: {exc}") from exc
+    json_data: Any = None
     if path.suffix == ".json":
         try:
-            json.loads(text)
+            json_data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GeneratorError.single(
                 rel, exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})"
             ) from exc
-        # JSON allows tabs between tokens where YAML does not; inside strings they are escaped.
-        text = text.replace("\t", " ")
+        # The values are JSON's; YAML (a superset) only finds the lines. What YAML would
+        # refuse but JSON allows (tabs between tokens, control characters and "\/" in
+        # strings) is blanked out first: no line moves.
+        text = _YAML_REFUSES.sub(" ", text.replace("\\/", "/ "))
     root = load_yaml(text, rel)
     if root is None:
         raise GeneratorError.single(rel, 1, "empty AsyncAPI document; expected 'asyncapi: 3.0.0'")
     lines: dict[str, int] = {}
     data = _plain(root, "", lines)
-    return Document(rel, path, data, lines)
+    return Document(rel, path, data if json_data is None else json_data, lines)
+
+
+_YAML_REFUSES = re.compile("[^\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _plain(node: Node, pointer: str, lines: dict[str, int]) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from gen_topics._declare import topic_config
+from generator.asyncapi.avro_view import asyncapi_view
 from generator.asyncapi.document import escape
 from generator.asyncapi.formats import (
     ASYNCAPI_VERSION,
@@ -50,6 +51,10 @@ _CODEC_SCHEMAS: dict[str, tuple[dict[str, Any], str, str]] = {
     "json": ({}, "application/json", "json"),
 }
 _INTEGER = re.compile(r"-?\d+\Z")
+# Keywords whose value maps names to schemas.
+_SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"}
+)
 
 
 @dataclass(frozen=True)
@@ -248,7 +253,11 @@ class _Exporter:
             return {"$ref": f"#/components/schemas/{escape(self._json_component(payload))}"}
         if isinstance(payload.type, UnionType):
             name = f"{topic.descriptor.topic}-key"
-            self.schemas[name] = {"schemaFormat": AVRO_FORMAT, "schema": _avro(payload)}
+            view = asyncapi_view(_avro(payload))
+            component: dict[str, Any] = {"schemaFormat": AVRO_FORMAT, "schema": view}
+            if view != _avro(payload):
+                component[SOURCE_EXTENSION] = {"text": payload.schema_text}
+            self.schemas[name] = component
             return {"$ref": f"#/components/schemas/{escape(name)}"}
         return {"$ref": f"#/components/schemas/{escape(self._avro_component(payload.type))}"}
 
@@ -273,12 +282,16 @@ class _Exporter:
         if key in self.schemas:
             return key
         text = schema_text(t, registry)
-        component: dict[str, Any] = {"schemaFormat": AVRO_FORMAT, "schema": json.loads(text)}
-        if isinstance(t, Ref):
-            nt = registry.named(t)
-            if "#" not in nt.file and registry.files[nt.file].text == text:
-                # The topic module embeds this file's text as it is: carry it over.
-                component[SOURCE_EXTENSION] = {"file": nt.file, "text": text}
+        original = json.loads(text)
+        view = asyncapi_view(original)
+        component: dict[str, Any] = {"schemaFormat": AVRO_FORMAT, "schema": view}
+        nt = registry.named(t) if isinstance(t, Ref) else None
+        if nt is not None and "#" not in nt.file and registry.files[nt.file].text == text:
+            # The topic module embeds this file's text as it is: carry it over.
+            component[SOURCE_EXTENSION] = {"file": nt.file, "text": text}
+        elif view != original:
+            # AsyncAPI's Avro schema is stricter than Avro: keep the text the code embeds.
+            component[SOURCE_EXTENSION] = {"text": text}
         self.schemas[key] = component
         return key
 
@@ -311,21 +324,29 @@ class _Exporter:
             self._json_keys[document.file_uri] = key
         return self._json_keys[document.file_uri]
 
-    def _json_refs(self, node: Any, document: SchemaFile, index: SchemaIndex) -> Any:
+    def _json_refs(
+        self, node: Any, document: SchemaFile, index: SchemaIndex, *, names: bool = False
+    ) -> Any:
         """A copy of a schema with every ``$ref`` pointed at the document's own copies of the
-        schemas (AsyncAPI tools resolve references within the document, not by ``$id``)."""
+        schemas (AsyncAPI tools resolve references within the document, not by ``$id``).
+
+        ``names``: ``node`` maps names to schemas (``properties``, ``$defs``...), so a key
+        like ``default`` there is a name, not the keyword.
+        """
         if isinstance(node, list):
             return [self._json_refs(item, document, index) for item in node]
         if not isinstance(node, dict):
             return node
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
+            if names:
+                out[key] = self._json_refs(value, document, index)
+            elif key == "$ref" and isinstance(value, str):
                 out[key] = self._json_ref(value, document, index)
             elif key in DATA_KEYWORDS:
                 out[key] = value
             else:
-                out[key] = self._json_refs(value, document, index)
+                out[key] = self._json_refs(value, document, index, names=key in _SCHEMA_MAPS)
         return out
 
     def _json_ref(self, ref: str, document: SchemaFile, index: SchemaIndex) -> str:

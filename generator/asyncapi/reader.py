@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from generator.asyncapi.avro_view import asyncapi_view
 from generator.asyncapi.document import Document, load_document, pointer_join, unescape
 from generator.asyncapi.formats import (
     CHANNEL_EXTENSION,
@@ -93,7 +94,9 @@ class AsyncApiInputs:
                 continue
             doc, pointer = origin.document, origin.pointer
             message = problem.message
-            match = _AT_JSON_PATH.search(message)
+            # The last "(at $...)" is where the problem is (a message may name another place).
+            matches = list(_AT_JSON_PATH.finditer(message))
+            match = matches[-1] if matches else None
             if match is not None:
                 pointer = _pointer_of_json_path(pointer, match.group(1))
                 message = message[: match.start()] + message[match.end() :]
@@ -124,6 +127,10 @@ def read_documents(root: Path, paths: Iterable[Path], problems: ProblemCollector
             problems.extend(exc)
             continue
         _Reader(root, doc, problems, out).read()
+    # A named type belongs to the first schema that defines it: let that be the file it came
+    # from (then generated code embeds that file's text, as it did) before the standalone
+    # schemas of payloads, which define it again inside.
+    out.avro.sort(key=lambda source: "#" in source[0])
     return out
 
 
@@ -593,10 +600,11 @@ class _Reader:
             if exact is None:
                 return None
             file, text = exact
-            named = self._avro_name_for(file, text, name)
-            if named is None:
-                return _Schema("avro", spointer, names)  # the same file is there already
-            name = named
+            if file is not None:
+                named = self._avro_name_for(file, text, name)
+                if named is None:
+                    return _Schema("avro", spointer, names)  # the same file is there already
+                name = named
         self.out.avro.append((name, text))
         self._avro_names.add(name)
         self.out._origins[name] = _Origin(self.doc, spointer)
@@ -617,19 +625,24 @@ class _Reader:
 
     def _source(
         self, source: Any, pointer: str, schema: Any, *, avro: bool
-    ) -> tuple[str, str] | None:
-        """The exact file text an exported schema carries, checked against the schema."""
+    ) -> tuple[str | None, str] | None:
+        """The exact text (and file) an exported schema carries, checked against the schema.
+
+        A JSON Schema always names its file; an Avro schema only when it is a file's text.
+        """
         if (
             not isinstance(source, dict)
-            or not isinstance(source.get("file"), str)
+            or not isinstance(source.get("file", "" if avro else None), str)
             or not isinstance(source.get("text"), str)
         ):
             self.error(pointer, f"{SOURCE_EXTENSION} must be a mapping with 'file' and 'text'")
             return None
-        file = PurePosixPath(source["file"])
-        if file.is_absolute() or ".." in file.parts:
-            self.error(f"{pointer}/file", f"{file} must be a path below the document's folder")
-            return None
+        file: PurePosixPath | None = None
+        if "file" in source:
+            file = PurePosixPath(source["file"])
+            if file.is_absolute() or ".." in file.parts:
+                self.error(f"{pointer}/file", f"{file} must be a path below the document's folder")
+                return None
         text: str = source["text"]
         try:
             original = json.loads(text)
@@ -638,7 +651,10 @@ class _Reader:
             return None
         # Exported JSON Schemas have their $refs pointed into this document; the rest must
         # be what the text says, or the text is stale.
-        same = original == schema if avro else _without_refs(original) == _without_refs(schema)
+        if avro:
+            same = asyncapi_view(original) == asyncapi_view(schema)
+        else:
+            same = _without_refs(original) == _without_refs(schema)
         if not same:
             self.error(
                 pointer,
@@ -647,7 +663,7 @@ class _Reader:
                 "as written",
             )
             return None
-        return file.as_posix(), text
+        return (file.as_posix() if file is not None else None), text
 
     def _json_inline(
         self, schema: Any, pointer: str, holder: dict[str, Any] | None, holder_pointer: str
@@ -664,6 +680,7 @@ class _Reader:
             if exact is None:
                 return None
             file, text = exact
+            assert file is not None  # required for JSON Schemas
             path = Path(os.path.normpath(self.folder / file))
             self._json_done[pointer] = path
             if path.is_file():
