@@ -734,7 +734,7 @@ class _Reader:
                 f"$ref {ref!r} points outside components/schemas; a JSON Schema "
                 "may refer to itself, to components/schemas and to files",
             )
-            return ref
+            return "#"  # stands in (reported): no follow-on error
         component, wrapped, rest = match.groups()
         found, holder = self.doc.get(component)
         if not found:
