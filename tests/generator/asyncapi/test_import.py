@@ -25,7 +25,7 @@ from generator.writer import write
 from tests.generator.asyncapi.conftest import Validate, problems_of
 from tests.generator.test_pyright import _run_pyright
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 SHOP = Path(__file__).resolve().parent / "data" / "shop"
 PACKAGE = "shop_topics"
 

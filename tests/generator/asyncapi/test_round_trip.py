@@ -15,7 +15,7 @@ from generator.compiler import build_model, compile_folder
 from tests.generator.asyncapi.test_export import _avro_corpus_folder
 from tests.generator.test_corpus import FOLDERS
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 SCHEMAS = ROOT / "schemas"
 
 
