@@ -22,7 +22,7 @@ from generator.errors import GeneratorError
 from generator.github import annotation
 from generator.writer import Comparison, OutputError, compare, with_manifest, write
 
-SUBCOMMANDS = ("compat", "pull", "push")
+SUBCOMMANDS = ("compat", "pull", "push", "asyncapi", "plan", "apply")
 EXIT_OK, EXIT_STALE, EXIT_INVALID = 0, 1, 2
 
 
@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gen-topics",
         description="Compile Avro schemas, JSON Schemas and topic descriptors (*.topic.yaml) "
-        "into typed topic modules. Registry commands: gen-topics compat|pull|push --help.",
+        "into typed topic modules; AsyncAPI 3 documents (*.asyncapi.yaml) too. Other commands: "
+        "gen-topics compat|pull|push|asyncapi|plan|apply --help.",
     )
     parser.add_argument("schemas", type=Path, help="the schemas folder")
     parser.add_argument(

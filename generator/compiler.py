@@ -9,6 +9,7 @@ from pathlib import Path
 
 import fastavro
 
+from generator.asyncapi.reader import read_documents
 from generator.avro.canonical import fingerprint
 from generator.avro.loader import read_avro
 from generator.avro.model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
@@ -46,6 +47,14 @@ def find_inputs(root: Path) -> tuple[list[Path], list[Path]]:
     return found.avsc, found.descriptors
 
 
+def find_asyncapi_documents(root: Path) -> list[Path]:
+    """The AsyncAPI documents (``*.asyncapi.yaml``/``.yml``/``.json``) under ``root``, sorted."""
+    problems = ProblemCollector()
+    found = find_input_files(root, problems).asyncapi
+    problems.raise_if_any()
+    return found
+
+
 def build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     """Load and validate every input under ``root``; raise :class:`GeneratorError` if invalid.
 
@@ -79,14 +88,20 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     # first phase that has any. Later phases skip what an earlier problem makes unreliable.
     problems = ProblemCollector()
     inputs = find_input_files(root, problems)
-    avsc, descriptor_files = inputs.avsc, inputs.descriptors
+    avsc, descriptor_files, documents = inputs.avsc, inputs.descriptors, inputs.asyncapi
     if progress:
-        progress(f"loading {len(avsc)} Avro schemas and {len(descriptor_files)} descriptors")
-    registry = read_avro(root, avsc, problems)
+        progress(
+            f"loading {len(avsc)} Avro schemas, {len(descriptor_files)} descriptors"
+            + (f" and {len(documents)} AsyncAPI documents" if documents else "")
+        )
+    asyncapi = read_documents(root, documents, problems)
+    registry = read_avro(root, avsc, problems, extra=asyncapi.avro)
+    problems.problems[:] = asyncapi.relocate(problems.problems)
     schema_files = _AvroState.of(root, registry, problems)
     descriptors: list[TopicDescriptor] = []
     for path in descriptor_files:
         descriptors.extend(read_descriptor(path, path.relative_to(root).as_posix(), problems))
+    descriptors.extend(asyncapi.descriptors)
     json_compiler: JsonSchemaCompiler | None = None
     topics: list[TopicModel] = []
     seen_topics: dict[str, TopicDescriptor] = {}
@@ -132,7 +147,7 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
             try:
                 if ref is not None and ref.is_json_schema:
                     if json_compiler is None:
-                        json_compiler = JsonSchemaCompiler(root)
+                        json_compiler = JsonSchemaCompiler(root, extra=asyncapi.json)
                     payloads.append(_json_payload(json_compiler, ref, root, desc, serializer, side))
                 else:
                     payloads.append(_payload(schema_files, ref, serializer, desc, side, line))
@@ -140,10 +155,21 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
                 problems.extend(exc)
                 payloads.append(CodecPayload("raw"))
         topics.append(TopicModel(desc, class_name, module, payloads[0], payloads[1]))
+    problems.problems[:] = asyncapi.relocate(problems.problems)
     problems.raise_if_any()
-    json_files: dict[str, str] = json_compiler.render() if json_compiler is not None else {}
-    sources = sorted([p.relative_to(root).as_posix() for p in avsc + descriptor_files])
-    return CompileModel(registry, assign_names(registry), topics, json_files, sources)
+    try:
+        json_files: dict[str, str] = json_compiler.render() if json_compiler is not None else {}
+    except GeneratorError as exc:
+        raise GeneratorError(asyncapi.relocate(exc.problems)) from None
+    sources = sorted([p.relative_to(root).as_posix() for p in avsc + descriptor_files + documents])
+    return CompileModel(
+        registry,
+        assign_names(registry),
+        topics,
+        json_files,
+        sources,
+        json_index=json_compiler.index if json_compiler is not None else None,
+    )
 
 
 def compile_folder(root: Path, progress: Progress | None = None) -> dict[str, str]:

@@ -267,3 +267,10 @@ def _config(v: Any) -> dict[str, str]:
         else:
             raise ValueError(f"config {name!r}: expected a scalar value, got {value!r}")
     return out
+
+
+def topic_from_node(name: str, node: Node, rel: str, problems: ProblemCollector) -> TopicDescriptor:
+    """One topic from its settings, given as the :class:`Node` mapping a ``topics:`` entry of a
+    descriptor file holds. Other front ends (AsyncAPI documents) build that mapping, so their
+    topics are validated by the same rules and get the same errors."""
+    return _topic(name, node, rel, problems)

@@ -17,10 +17,19 @@ from pathlib import Path
 
 from generator.errors import GeneratorError, ProblemCollector
 
-__all__ = ["SKIP_DIRS", "InputFiles", "find_input_files", "is_descriptor", "read_input"]
+__all__ = [
+    "ASYNCAPI_SUFFIXES",
+    "SKIP_DIRS",
+    "InputFiles",
+    "find_input_files",
+    "is_descriptor",
+    "read_input",
+]
 
 SKIP_DIRS = frozenset({"__pycache__", ".git", "node_modules"})
 _DESCRIPTOR_SUFFIXES = (".topic.yaml", ".topic.yml")
+#: AsyncAPI documents gen-topics compiles (a ``.asyncapi.json`` is also in ``json``).
+ASYNCAPI_SUFFIXES = (".asyncapi.yaml", ".asyncapi.yml", ".asyncapi.json")
 
 
 def is_descriptor(name: str) -> bool:
@@ -47,6 +56,7 @@ class InputFiles:
     avsc: list[Path] = field(default_factory=list)
     descriptors: list[Path] = field(default_factory=list)
     json: list[Path] = field(default_factory=list)
+    asyncapi: list[Path] = field(default_factory=list)
 
 
 def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
@@ -91,6 +101,8 @@ def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
                 continue
             path = here / name
             kind = _kind(name)
+            if name.endswith(ASYNCAPI_SUFFIXES) and path.is_file():
+                found.asyncapi.append(path)
             if kind is None and not name.endswith(".json"):
                 if path.is_symlink() and not path.exists():
                     # A broken link may stand for a folder of schemas (an unchecked-out
@@ -106,7 +118,7 @@ def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
                 found.descriptors.append(path)
             else:
                 found.json.append(path)
-    for paths in (found.avsc, found.descriptors, found.json):
+    for paths in (found.avsc, found.descriptors, found.json, found.asyncapi):
         paths.sort(key=lambda p: p.relative_to(root).as_posix())
     return found
 

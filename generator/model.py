@@ -11,6 +11,7 @@ from generator.descriptors import TopicDescriptor
 
 if TYPE_CHECKING:
     from generator.jsonschema.compiler import JsonType
+    from generator.jsonschema.index import SchemaIndex
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,5 @@ class CompileModel:
     topics: list[TopicModel]
     json_files: dict[str, str] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    #: The JSON Schema documents the JSON topics were resolved in (None without JSON topics).
+    json_index: SchemaIndex | None = None

@@ -9,6 +9,7 @@ from re import Pattern
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from gen_topics._messages import TP, Headers, Message, RecordMetadata
+from gen_topics.errors import DeclareError
 
 __all__ = [
     "AdminTransport",
@@ -173,6 +174,20 @@ class AdminTransport(ABC):
     @abstractmethod
     async def describe_topic(self, name: str) -> TopicDescription | None:
         """Partitions, replicas and (non-default) config of ``name``, or None if it is missing."""
+
+    # What `gen-topics apply` needs beyond declaring; a transport without them says so.
+
+    async def list_topics(self) -> list[str]:
+        """The names of the cluster's (non-internal) topics, sorted."""
+        raise DeclareError(f"{type(self).__name__} cannot list topics")
+
+    async def create_partitions(self, name: str, total: int) -> None:
+        """Raise the partition count of ``name`` to ``total``."""
+        raise DeclareError(f"{type(self).__name__} cannot add partitions")
+
+    async def alter_topic_config(self, name: str, changes: Mapping[str, str | None]) -> None:
+        """Set (or, for None, reset) the named configs of ``name``; others stay as they are."""
+        raise DeclareError(f"{type(self).__name__} cannot change topic configs")
 
 
 E = TypeVar("E")

@@ -9,7 +9,7 @@ from re import Pattern
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import (
     CommitFailedError,
@@ -20,6 +20,7 @@ from aiokafka.errors import (
     UnknownMemberIdError,
     for_code,
 )
+from aiokafka.protocol.metadata import MetadataRequest
 
 from gen_topics._messages import TP, Message, RecordMetadata
 from gen_topics._transport.base import (
@@ -32,6 +33,11 @@ from gen_topics._transport.base import (
     SendPath,
     TopicDescription,
     Transport,
+)
+from gen_topics._transport.kafka_configs import (
+    OP_DELETE,
+    OP_SET,
+    IncrementalAlterConfigsRequest,
 )
 from gen_topics.errors import CommitFailed, DeclareError
 
@@ -239,20 +245,30 @@ class KafkaConsumer(ConsumerTransport):
 
 
 class KafkaAdmin(AdminTransport):
-    """Creates topics and reads partitions and config back with aiokafka's admin client."""
+    """Creates topics and reads partitions and config back with aiokafka's admin client.
 
-    def __init__(self, bootstrap_servers: str, request_timeout_ms: int = 30000) -> None:
+    ``client_options`` go to aiokafka's ``AIOKafkaAdminClient`` as they are: TLS and SASL
+    (``security_protocol``, ``ssl_context``, ``sasl_mechanism``, ``sasl_plain_username``...).
+    """
+
+    def __init__(
+        self, bootstrap_servers: str, request_timeout_ms: int = 30000, **client_options: Any
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self._timeout_ms = request_timeout_ms
+        self._options = client_options
         self._admin: AIOKafkaAdminClient | None = None
 
     async def start(self) -> None:
         """Connect."""
         if self._admin is None:
-            self._admin = AIOKafkaAdminClient(
-                bootstrap_servers=self._bootstrap, request_timeout_ms=self._timeout_ms
+            admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._bootstrap,
+                request_timeout_ms=self._timeout_ms,
+                **self._options,
             )
-            await self._admin.start()
+            await admin.start()
+            self._admin = admin
 
     async def close(self) -> None:
         """Disconnect."""
@@ -311,11 +327,19 @@ class KafkaAdmin(AdminTransport):
             f"within {self._timeout_ms} ms"
         )
 
+    async def _topic_metadata(self, names: list[str] | None) -> list[Any]:
+        # aiokafka's describe_topics asks the broker to auto-create what it names (on brokers
+        # with auto.create.topics.enable): describing must never create a topic.
+        request = MetadataRequest(names, allow_auto_topic_creation=False)
+        response = await self._require()._send_request(request)
+        topics: list[Any] = response.to_object()["topics"]
+        return topics
+
     async def describe_topic(self, name: str) -> TopicDescription | None:
         """Partitions and replication from metadata, config from DescribeConfigs."""
         admin = self._require()
         try:
-            topics = await admin.describe_topics([name])
+            topics = await self._topic_metadata([name])
         except KafkaError as exc:
             raise DeclareError(f"cannot describe topic {name!r}: {exc}") from exc
         meta = next((t for t in topics if t["topic"] == name), None)
@@ -341,6 +365,49 @@ class KafkaAdmin(AdminTransport):
                     if entry[1] is not None:
                         config[entry[0]] = entry[1]
         return TopicDescription(name, len(partitions), replicas, config)
+
+
+    async def list_topics(self) -> list[str]:
+        """The names of the cluster's topics, without Kafka's internal ones, sorted."""
+        try:
+            topics = await self._topic_metadata(None)
+        except KafkaError as exc:
+            raise DeclareError(f"cannot list the topics: {exc}") from exc
+        return sorted(t["topic"] for t in topics if not t.get("is_internal"))
+
+    async def create_partitions(self, name: str, total: int) -> None:
+        """Raise the partition count of ``name`` to ``total`` (Kafka cannot lower it)."""
+        admin = self._require()
+        try:
+            await admin.create_partitions(
+                {name: NewPartitions(total)}, timeout_ms=self._timeout_ms
+            )
+        except KafkaError as exc:
+            raise DeclareError(
+                f"cannot raise the partitions of {name!r} to {total}: {exc}"
+            ) from exc
+        await self._wait_visible(name, total)
+
+    async def alter_topic_config(self, name: str, changes: Mapping[str, str | None]) -> None:
+        """Set (a value) or reset to the default (None) each named config of ``name``, leaving
+        every other config as it is (IncrementalAlterConfigs)."""
+        admin = self._require()
+        configs = [
+            (key, OP_SET if value is not None else OP_DELETE, value)
+            for key, value in sorted(changes.items())
+        ]
+        request = IncrementalAlterConfigsRequest([(ConfigResourceType.TOPIC, name, configs)])
+        try:
+            response = await admin._send_request(request)
+        except KafkaError as exc:
+            raise DeclareError(f"cannot change the config of {name!r}: {exc}") from exc
+        for error_code, error_message, _type, resource in response.responses:
+            if error_code:
+                error = for_code(error_code)
+                raise DeclareError(
+                    f"cannot change the config of {resource!r} ({dict(changes)}): "
+                    f"{error_message or error.__name__}"
+                )
 
 
 class KafkaTransport(Transport[str]):

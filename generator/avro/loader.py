@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +207,7 @@ class _FileParser:
         if existing.file == nt.file:
             self.error(path, f"{nt.fullname!r} is defined twice in this file")
             return
-        if _signature(existing.definition) != _signature(nt.definition):
+        if _signature(existing) != _signature(nt):
             self.error(
                 path,
                 f"{nt.fullname!r} is defined differently in {existing.file} (at "
@@ -328,8 +328,12 @@ def _branch_key(t: AvroType) -> str:
     return "union"
 
 
-def _signature(definition: dict[str, Any]) -> str:
-    """What makes two definitions of one name 'the same': everything but docs."""
+def _signature(nt: NamedType) -> str:
+    """What makes two definitions of one name 'the same': everything but docs, read the way
+    Avro reads names. Names are fully qualified, and a named type defined inside counts as a
+    reference to it (it is registered, and compared, on its own), so a definition that
+    inherits its namespace, or that defines inside what another one refers to by name, is the
+    same definition."""
 
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
@@ -338,7 +342,60 @@ def _signature(definition: dict[str, Any]) -> str:
             return [strip(v) for v in value]
         return value
 
-    return json.dumps(strip(definition), sort_keys=True)
+    def qualify(name: str, ns: str) -> str:
+        if "." in name or not ns or name in PRIMITIVES or name in _KINDS:
+            return name
+        return f"{ns}.{name}"
+
+    def fullname(obj: dict[str, Any], ns: str) -> str:
+        name: str = obj["name"]
+        if "." in name:
+            return name
+        own = obj.get("namespace")
+        space = own if isinstance(own, str) else ns
+        return f"{space}.{name}" if space else name
+
+    def schema(value: Any, ns: str) -> Any:
+        if isinstance(value, str):
+            return qualify(value, ns)
+        if isinstance(value, list):
+            return [schema(v, ns) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if value.get("type") in (*NAMED_KINDS, "error") and isinstance(value.get("name"), str):
+            return fullname(value, ns)
+        return {
+            k: schema(v, ns) if k in ("type", "items", "values") else strip(v)
+            for k, v in sorted(value.items())
+            if k != "doc"
+        }
+
+    ns = nt.namespace
+    out: dict[str, Any] = {}
+    for key, value in sorted(nt.definition.items()):
+        if key in ("doc", "namespace"):
+            continue
+        if key == "name":
+            out[key] = nt.fullname
+        elif key == "type":
+            out[key] = nt.kind
+        elif key == "fields" and isinstance(value, list):
+            out[key] = [
+                {
+                    k: schema(v, ns) if k == "type" else strip(v)
+                    for k, v in sorted(f.items())
+                    if k != "doc"
+                }
+                if isinstance(f, dict)
+                else f
+                for f in value
+            ]
+        else:
+            out[key] = strip(value)
+    return json.dumps(out, sort_keys=True)
+
+
+_KINDS = frozenset({"record", "error", "enum", "fixed", "array", "map"})
 
 
 def load_avro(root: Path, files: Iterable[Path]) -> AvroRegistry:
@@ -352,8 +409,16 @@ def load_avro(root: Path, files: Iterable[Path]) -> AvroRegistry:
     return registry
 
 
-def read_avro(root: Path, files: Iterable[Path], problems: ProblemCollector) -> AvroRegistry:
+def read_avro(
+    root: Path,
+    files: Iterable[Path],
+    problems: ProblemCollector,
+    extra: Sequence[tuple[str, str]] = (),
+) -> AvroRegistry:
     """Parse ``files`` into one registry, recording every problem in ``problems``.
+
+    ``extra`` adds schemas that are not ``.avsc`` files, as (name, JSON text) pairs: the Avro
+    schemas inside AsyncAPI documents. They are parsed after the files, into the same registry.
 
     The registry is returned even when problems were found, so that later checks (topic
     descriptors) still run; named types of files with problems may then be missing or partial.
@@ -361,10 +426,14 @@ def read_avro(root: Path, files: Iterable[Path], problems: ProblemCollector) -> 
     registry = AvroRegistry()
     before = len(problems.problems)
     parsers: list[_FileParser] = []
-    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
-        rel = path.relative_to(root).as_posix()
+    sources = [
+        (path.relative_to(root).as_posix(), path)
+        for path in sorted(files, key=lambda p: p.relative_to(root).as_posix())
+    ]
+    inputs: list[tuple[str, Path | str]] = [*sources, *extra]
+    for rel, source in inputs:
         try:
-            text = read_input(path, rel)
+            text = read_input(source, rel) if isinstance(source, Path) else source
             if "/" in text:
                 text = _strip_comments(text)
             obj = parse_json(text, rel)

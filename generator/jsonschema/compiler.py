@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,8 +42,9 @@ class JsonSchemaCompiler:
     then produces the pydantic modules for those schemas and every schema they reference.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra: Sequence[tuple[Path, str]] = ()) -> None:
         self.root = Path(root)
+        self._extra = tuple(extra)
         self._index: SchemaIndex | None = None
         self._resolved: dict[str, SchemaFile] = {}
         self._rendered: tuple[frozenset[str], dict[str, str]] | None = None
@@ -52,7 +54,7 @@ class JsonSchemaCompiler:
     def index(self) -> SchemaIndex:
         """The schema files under the root (read on first use)."""
         if self._index is None:
-            self._index = SchemaIndex(self.root)
+            self._index = SchemaIndex(self.root, self._extra)
         return self._index
 
     def _find(self, ref: str, descriptor: Path) -> SchemaFile | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -73,12 +73,13 @@ def iter_refs(node: Any) -> Iterator[str]:
             yield from iter_refs(item)
 
 
-def _load(path: Path, root: Path) -> SchemaFile:
+def _load(path: Path, root: Path, text: str | None = None) -> SchemaFile:
     file_uri = path.as_uri()
     relative = PurePosixPath(path.relative_to(root).as_posix())
+    given = text
     text = ""
     try:
-        text = read_input(path, relative.as_posix())
+        text = read_input(path, relative.as_posix()) if given is None else given
         document = parse_json(text, relative.as_posix())
     except GeneratorError as exc:
         # Kept, and reported only if a descriptor or a $ref uses the file: a schemas folder
@@ -110,16 +111,25 @@ class SchemaIndex:
     """All ``*.json`` files under ``root`` (hidden folders skipped), by path and ``$id``.
 
     Files that are not JSON objects are kept with their parse error, which is reported only
-    if a descriptor or a ``$ref`` actually uses them.
+    if a descriptor or a ``$ref`` actually uses them. ``extra`` adds documents that are not
+    files (absolute path under ``root``, text): the schemas inside AsyncAPI documents.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra: Sequence[tuple[Path, str]] = ()) -> None:
         self.root = root.resolve()
         self._root_uri = self.root.as_uri() + "/"
         # Problems of the folder itself (a folder named x.avsc, a link loop) are the
         # compiler's to report; here they only mean fewer files.
         paths = find_input_files(self.root, ProblemCollector()).json
-        self.files: tuple[SchemaFile, ...] = tuple(_load(p, self.root) for p in paths)
+        virtual = {Path(os.path.normpath(self.root / path)): text for path, text in extra}
+        paths = [p for p in paths if p not in virtual]
+        self.files: tuple[SchemaFile, ...] = tuple(
+            sorted(
+                [*(_load(p, self.root) for p in paths)]
+                + [_load(p, self.root, text) for p, text in virtual.items()],
+                key=lambda schema: schema.relative,
+            )
+        )
         self._by_uri: dict[str, SchemaFile] = {}
         self._by_raw_id: dict[str, SchemaFile] = {}
         # Paths first, then ids: an id never shadows a real file location.
