@@ -19,9 +19,11 @@ from gen_topics.errors import (
     CommitFailed,
     DeclareError,
     DecodeError,
+    DeliveryError,
     EncodeError,
     GenTopicsError,
     TopicConfigMismatch,
+    UndeliveredRecordsError,
     UnknownCodecError,
 )
 from gen_topics.registry.errors import RegistryUnavailableError, SchemaRegistryError
@@ -35,6 +37,7 @@ __all__ = [
     "CommitFailed",
     "DeclareError",
     "DecodeError",
+    "DeliveryError",
     "EncodeError",
     "Event",
     "FutureMessage",
@@ -50,6 +53,7 @@ __all__ = [
     "Settings",
     "Topic",
     "TopicConfigMismatch",
+    "UndeliveredRecordsError",
     "UnknownCodecError",
     "get_codec",
 ]

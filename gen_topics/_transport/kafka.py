@@ -3,25 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import time
 from collections.abc import Generator, Mapping
 from re import Pattern
-from typing import Any
+from typing import Any, ClassVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import (
+    BrokerResponseError,
     CommitFailedError,
     IllegalGenerationError,
     IllegalStateError,
     KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotEnoughReplicasAfterAppendError,
+    NotEnoughReplicasError,
+    ProducerClosed,
     RebalanceInProgressError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
     UnknownMemberIdError,
+    UnknownTopicOrPartitionError,
     for_code,
 )
 
+from gen_topics import _log_throttle
 from gen_topics._messages import TP, Message, RecordMetadata
+from gen_topics._partitioner import partition_for_key
 from gen_topics._transport.base import (
     AdminTransport,
     ConsumerSettings,
@@ -33,11 +47,16 @@ from gen_topics._transport.base import (
     TopicDescription,
     Transport,
 )
-from gen_topics.errors import CommitFailed, DeclareError
+from gen_topics.errors import CommitFailed, DeclareError, DeliveryError
 
 __all__ = ["KafkaAdmin", "KafkaConsumer", "KafkaProducer", "KafkaTransport"]
 
+log = logging.getLogger(__name__)
+
 _TOPIC_ALREADY_EXISTS = 36
+# How often an idempotent producer looks for records it has retried for too long.
+_WATCHDOG_INTERVAL_S = 1.0
+_monotonic = time.monotonic
 
 
 _new_metadata = tuple.__new__
@@ -53,16 +72,30 @@ _REBALANCE_ERRORS = (
 
 
 class _Delivery:
-    """Awaits aiokafka's delivery future and takes its metadata over (no extra Future)."""
+    """Awaits aiokafka's delivery future and takes its metadata over (no extra Future).
 
-    __slots__ = ("_fut", "_topic")
+    A failure becomes a :class:`DeliveryError` that says where the record was going, how
+    long it was retried and what to check. ``_owner`` is set on a subclass made per producer
+    (:meth:`KafkaProducer.send_path`), so the per-record object carries no extra reference.
+    """
 
-    def __init__(self, fut: Any, topic: str) -> None:
+    __slots__ = ("_fut", "_key", "_partition", "_started", "_topic")
+    _owner: ClassVar[KafkaProducer]
+
+    def __init__(self, fut: Any, topic: str, partition: int | None, key: bytes | None) -> None:
         self._fut = fut
         self._topic = topic
+        self._partition = partition
+        self._key = key
+        self._started = _monotonic()
 
     def __await__(self) -> Generator[Any, None, RecordMetadata]:
-        md = yield from self._fut
+        try:
+            md = yield from self._fut
+        except KafkaError as exc:
+            raise self._owner.delivery_error(
+                exc, self._topic, self._partition, self._key, _monotonic() - self._started
+            ) from exc
         if md is None:
             # acks=0: aiokafka resolves without metadata (the broker sends none).
             return RecordMetadata(self._topic, -1, TP(self._topic, -1), -1)
@@ -70,19 +103,74 @@ class _Delivery:
         return _new_metadata(RecordMetadata, md)
 
 
+def _reason(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if isinstance(exc, BrokerResponseError):
+        return f"{name} (error {exc.errno}: {exc.description})"
+    text = str(exc)
+    if not text or text == name:
+        return name
+    return text if text.startswith(name) else f"{name}: {text}"
+
+
+def _advice(exc: BaseException, bootstrap: str) -> str:
+    if isinstance(exc, NotEnoughReplicasError | NotEnoughReplicasAfterAppendError):
+        return (
+            "fewer replicas are in sync than the topic's min.insync.replicas, which a record "
+            "sent with acks=all needs: check that enough of the cluster's brokers are up"
+        )
+    if isinstance(exc, UnknownTopicOrPartitionError):
+        return (
+            "check that the topic exists (declare it, or let the broker auto-create topics) "
+            "and that the partition is below its partition count"
+        )
+    if isinstance(exc, MessageSizeTooLargeError | RecordListTooLargeError | RecordTooLargeError):
+        return (
+            "the record is larger than the topic's max.message.bytes or the producer's "
+            "max_request_size: make it smaller or raise the limit"
+        )
+    if isinstance(exc, TopicAuthorizationFailedError):
+        return "check that this client may write to the topic (ACLs)"
+    if _is_transient(exc):
+        return (
+            f"check that the brokers at {bootstrap} are up and reachable from this host, and "
+            "that the partition has a leader (on a cluster: that enough brokers are up)"
+        )
+    return "see the broker's log for the cause"
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DeliveryError):
+        return exc.retriable
+    # KafkaTimeoutError: buffer full or no metadata in time; ProducerClosed: the client was
+    # replaced (idempotent producer restart) while the record was on its way.
+    return isinstance(exc, KafkaError) and (
+        bool(exc.retriable) or isinstance(exc, KafkaTimeoutError | ProducerClosed)
+    )
+
+
 class KafkaProducer(ProducerTransport):
-    """aiokafka's producer with the app's settings (murmur2 default partitioner)."""
+    """aiokafka's producer with the app's settings (murmur2 default partitioner).
+
+    Every record is acknowledged or fails within ``request_timeout_ms``: aiokafka itself
+    gives up on a record after that long, except with idempotence, where it retries forever
+    (a batch given up alone would break the partition's sequence numbers). There a watchdog
+    fails every outstanding record once one is older than the timeout and starts a new
+    client (a new producer id), like the Java client's delivery timeout.
+    """
 
     def __init__(self, bootstrap_servers: str, settings: ProducerSettings) -> None:
         self._bootstrap = bootstrap_servers
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._retired: set[asyncio.Task[None]] = set()
+        self.restarts = 0
 
-    async def start(self) -> None:
-        """Connect to the cluster."""
+    def _build(self) -> AIOKafkaProducer:
         s = self.settings
         acks: int | str = "all" if s.acks in (-1, "all") else s.acks
-        self._producer = AIOKafkaProducer(
+        return AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=s.client_id or "gen-topics",
             acks=acks,
@@ -92,24 +180,156 @@ class KafkaProducer(ProducerTransport):
             request_timeout_ms=s.request_timeout_ms,
             max_batch_size=s.max_batch_size,
         )
-        await self._producer.start()
+
+    async def start(self) -> None:
+        """Connect to the cluster."""
+        producer = self._build()
+        await producer.start()
+        self._producer = producer
+        if self.settings.enable_idempotence and self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch(), name="gen-topics-producer-watchdog")
 
     async def stop(self) -> None:
         """Flush and disconnect."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.stop()
+        if self._retired:
+            await asyncio.gather(*self._retired, return_exceptions=True)
 
     def send_path(self) -> SendPath:
         """aiokafka's own bound ``send`` (same argument order) and :class:`_Delivery`."""
         if self._producer is None:
             raise RuntimeError("kafka producer is not started: call start() first")
-        return SendPath(self._producer.send, _Delivery)
+        delivery = type("_Delivery", (_Delivery,), {"__slots__": (), "_owner": self})
+        return SendPath(self._producer.send, delivery)
 
     async def flush(self) -> None:
         """Wait for all queued records."""
         if self._producer is not None:
             await self._producer.flush()
+
+    def abort(self, reason: str) -> None:
+        """Fail every queued and in-flight record with ``reason`` (aiokafka's accumulator)."""
+        if self._producer is not None:
+            _fail_all(self._producer, reason)
+
+    # -- errors ------------------------------------------------------------------------
+
+    def _partition_of(self, topic: str, partition: int | None, key: bytes | None) -> int | None:
+        if partition is not None or key is None or self._producer is None:
+            return partition
+        partitions = self._producer.client.cluster.partitions_for_topic(topic)
+        # aiokafka's default partitioner: murmur2 of the key over all partitions, like Java's.
+        return partition_for_key(key, len(partitions)) if partitions else None
+
+    def delivery_error(
+        self,
+        exc: KafkaError,
+        topic: str,
+        partition: int | None,
+        key: bytes | None,
+        elapsed: float,
+    ) -> DeliveryError:
+        """The error for a record the broker did not acknowledge (see :class:`DeliveryError`)."""
+        partition = self._partition_of(topic, partition, key)
+        where = f"topic {topic!r}" + ("" if partition is None else f" partition {partition}")
+        timeout = self.settings.request_timeout_ms / 1000.0
+        return DeliveryError(
+            f"record for {where} was not acknowledged after {elapsed:.1f} s (the producer "
+            f"retries for up to {timeout:g} s, producer_request_timeout_ms): {_reason(exc)}; "
+            f"{_advice(exc, self._bootstrap)}",
+            topic=topic,
+            partition=partition,
+            elapsed=elapsed,
+            retriable=_is_transient(exc),
+        )
+
+    def send_error(
+        self, exc: Exception, topic: str, partition: int | None, key: bytes | None
+    ) -> Exception | None:
+        """aiokafka's ``send`` failed before queueing: no metadata for the topic, or its
+        buffer stayed full, for ``request_timeout_ms``; or the producer was stopped."""
+        if not isinstance(exc, KafkaError):
+            return None
+        partition = self._partition_of(topic, partition, key)
+        where = f"topic {topic!r}" + ("" if partition is None else f" partition {partition}")
+        timeout = self.settings.request_timeout_ms / 1000.0
+        return DeliveryError(
+            f"record for {where} was not sent (the producer waits up to {timeout:g} s for the "
+            f"topic's metadata and for room in its buffer, producer_request_timeout_ms): "
+            f"{_reason(exc)}; {_advice(exc, self._bootstrap)}",
+            topic=topic,
+            partition=partition,
+            retriable=_is_transient(exc),
+        )
+
+    def retriable(self, exc: BaseException) -> bool:
+        """Transient: the broker unreachable, no leader, too few in-sync replicas, a timeout."""
+        return _is_transient(exc)
+
+    # -- the idempotent producer's delivery timeout --------------------------------------
+
+    async def _watch(self) -> None:
+        timeout = self.settings.request_timeout_ms / 1000.0
+        while True:
+            await asyncio.sleep(_WATCHDOG_INTERVAL_S)
+            producer = self._producer
+            if producer is None:
+                continue
+            age = _oldest_batch_age(producer)
+            if age is not None and age > timeout:
+                await self._restart(producer, age)
+
+    async def _restart(self, old: AIOKafkaProducer, age: float) -> None:
+        timeout = self.settings.request_timeout_ms / 1000.0
+        log.warning(
+            "idempotent producer to %s: a record has waited %.1f s for its acknowledgement "
+            "(producer_request_timeout_ms allows %g s); failing every outstanding record and "
+            "starting a new producer",
+            self._bootstrap,
+            age,
+            timeout,
+        )
+        _fail_all(old, f"not acknowledged within {timeout:g} s (the idempotent producer gave up)")
+        new = self._build()
+        try:
+            await new.start()
+        except KafkaError as exc:
+            log.warning(
+                "idempotent producer to %s: restart failed (%s); retrying", self._bootstrap, exc
+            )
+            await new.stop()
+            return
+        current: Any = self._producer
+        if current is not old:  # stopped meanwhile
+            await new.stop()
+            return
+        self._producer = new
+        self.restarts += 1
+        task = asyncio.create_task(current.stop(), name="gen-topics-retired-producer")
+        self._retired.add(task)
+        task.add_done_callback(self._retired.discard)
+        if self.on_send_path_change is not None:
+            self.on_send_path_change(self.send_path())
+
+
+def _fail_all(producer: AIOKafkaProducer, reason: str) -> None:
+    # aiokafka has no public way to give up on queued records; its accumulator's fail_all is
+    # what it uses itself when the sender dies (aiokafka 0.14, pinned in pyproject.toml).
+    producer._message_accumulator.fail_all(KafkaTimeoutError(reason))
+
+
+def _oldest_batch_age(producer: AIOKafkaProducer) -> float | None:
+    """Seconds since the oldest unacknowledged batch was created (aiokafka internals)."""
+    accumulator = producer._message_accumulator
+    created = [batches[0]._ctime for batches in accumulator._batches.values() if batches]
+    created.extend(batch._ctime for batch in accumulator._pending_batches)
+    return _monotonic() - min(created) if created else None
 
 
 def _subscription_regex(topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> str:
@@ -350,3 +570,5 @@ class KafkaTransport(Transport[str]):
         super().__init__(
             bootstrap_servers, producer=KafkaProducer, consumer=KafkaConsumer, admin=KafkaAdmin
         )
+        # An outage makes aiokafka log the same connection errors many times a second.
+        _log_throttle.install(["aiokafka"], names=["gen_topics"])

@@ -22,6 +22,7 @@ EXPORTED = {
     "CommitFailed",
     "DeclareError",
     "DecodeError",
+    "DeliveryError",
     "EncodeError",
     "Event",
     "FutureMessage",
@@ -37,6 +38,7 @@ EXPORTED = {
     "Settings",
     "Topic",
     "TopicConfigMismatch",
+    "UndeliveredRecordsError",
     "UnknownCodecError",
     "get_codec",
 }
