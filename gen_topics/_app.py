@@ -201,8 +201,10 @@ class App:
             except TimeoutError:
                 done = False
         reason = f"stop() gave up after {timeout:g} s (producer_stop_timeout)"
-        if not done and producer is not None:
-            producer.abort(reason)
+        if not done:
+            await buffer.halt(reason)
+            if producer is not None:
+                await producer.abort(reason)
         failed = await buffer.close(reason)
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=_SETTLE_TIMEOUT_S)

@@ -65,8 +65,9 @@ class ProducerBuffer:
         self._timer: asyncio.TimerHandle | None = None
         self._backoff = _FIRST_BACKOFF_S
         self._closing = False
+        self._close_reason = "the app stopped"
         # Records that failed for good since begin_stop(): what stop() reports.
-        self._failed: list[FutureMessage] | None = None
+        self._failed: list[_Entry] | None = None
 
     def __len__(self) -> int:
         """How many records are owed: buffered, on their way, or waiting to be retried."""
@@ -135,13 +136,18 @@ class ProducerBuffer:
     # -- retrying ---------------------------------------------------------------------
 
     async def _failed_attempt(self, entry: _Entry, exc: Exception) -> None:
-        entry.last_error = exc
+        if not self._closing or entry.last_error is None:
+            entry.last_error = exc  # (an abort's own error says less than the one before)
         if not self._closing and self._retriable(exc):
             self._retry.append(entry)
             if self._timer is None:
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(self._backoff, self._requeue)
                 self._backoff = min(self._backoff * 2, _MAX_BACKOFF_S)
+            return
+        if self._closing and self._retriable(exc):
+            # Failed because stop() gave up (the producer was aborted), or while it did.
+            await self._resolve(entry, None, self._gave_up(entry, self._close_reason))
             return
         if self._failed is None:
             log.error(
@@ -196,7 +202,7 @@ class ProducerBuffer:
                 # future must not be reported again as "exception was never retrieved".
                 fut.exception()
                 if self._failed is not None:
-                    self._failed.append(fut)
+                    self._failed.append(entry)
         try:
             await run_callback(fut)
         except Exception:
@@ -234,15 +240,12 @@ class ProducerBuffer:
                 await self._idle.wait()
         return not self._owed
 
-    async def close(self, reason: str) -> list[FutureMessage]:
-        """Stop retrying and publishing: fail what is still owed with ``reason``, stop the
-        drain task, and return every record that failed for good since :meth:`begin_stop`.
-
-        Records still on their way are left to their deliveries (the app aborts the producer
-        first, so they fail at once) and counted too.
-        """
+    async def halt(self, reason: str) -> None:
+        """Stop publishing and retrying (what is owed stays owed until :meth:`close`);
+        ``reason`` is what the records failing from now on are told."""
         self.begin_stop()
         self._closing = True
+        self._close_reason = reason
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -251,6 +254,15 @@ class ProducerBuffer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def close(self, reason: str) -> list[FutureMessage]:
+        """:meth:`halt`, fail what is still owed with ``reason``, and return every record
+        that failed for good since :meth:`begin_stop`, in the order they were buffered.
+
+        Records still on their way are left to their deliveries (the app aborts the producer
+        first, so they fail at once) and counted too.
+        """
+        await self.halt(reason)
         stranded = [*self._retry, *self._queue]
         if self._publishing is not None:
             stranded.append(self._publishing)
@@ -265,8 +277,10 @@ class ProducerBuffer:
         for entry in sorted(self._owed, key=lambda e: e.seq):  # deliveries cancelled above
             if not entry.resolved:
                 await self._resolve(entry, None, self._gave_up(entry, reason))
-        failed, self._failed = self._failed or [], None
+        failed = [entry.fut for entry in sorted(self._failed or (), key=lambda e: e.seq)]
+        self._failed = None
         self._closing = False
+        self._close_reason = "the app stopped"
         self._wakeup = None
         self._idle = None
         self._backoff = _FIRST_BACKOFF_S

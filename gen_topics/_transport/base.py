@@ -115,9 +115,10 @@ class ProducerTransport(ABC):
         """Wait until every queued record was acked or failed."""
 
     @abstractmethod
-    def abort(self, reason: str) -> None:
-        """Fail every record queued or in flight now (``reason`` says why), so that
-        :meth:`stop` does not wait for them; their deliveries raise ``DeliveryError``."""
+    async def abort(self, reason: str) -> None:
+        """Fail every record queued or in flight now (``reason`` says why; their deliveries
+        raise ``DeliveryError``) and disconnect without waiting for them; :meth:`stop` is a
+        no-op afterwards."""
 
     def send_error(
         self, exc: Exception, topic: str, partition: int | None, key: bytes | None

@@ -107,7 +107,7 @@ def _reason(exc: BaseException) -> str:
     name = type(exc).__name__
     if isinstance(exc, BrokerResponseError):
         return f"{name} (error {exc.errno}: {exc.description})"
-    text = str(exc)
+    text = str(exc).rstrip(".")
     if not text or text == name:
         return name
     return text if text.startswith(name) else f"{name}: {text}"
@@ -164,7 +164,6 @@ class KafkaProducer(ProducerTransport):
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
         self._watchdog: asyncio.Task[None] | None = None
-        self._retired: set[asyncio.Task[None]] = set()
         self.restarts = 0
 
     def _build(self) -> AIOKafkaProducer:
@@ -198,8 +197,6 @@ class KafkaProducer(ProducerTransport):
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.stop()
-        if self._retired:
-            await asyncio.gather(*self._retired, return_exceptions=True)
 
     def send_path(self) -> SendPath:
         """aiokafka's own bound ``send`` (same argument order) and :class:`_Delivery`."""
@@ -213,10 +210,16 @@ class KafkaProducer(ProducerTransport):
         if self._producer is not None:
             await self._producer.flush()
 
-    def abort(self, reason: str) -> None:
-        """Fail every queued and in-flight record with ``reason`` (aiokafka's accumulator)."""
-        if self._producer is not None:
-            _fail_all(self._producer, reason)
+    async def abort(self, reason: str) -> None:
+        """Fail every queued and in-flight record with ``reason`` and disconnect."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+        producer = self._producer
+        if producer is not None:
+            await _abandon(producer, reason)
+        self._producer = None
 
     # -- errors ------------------------------------------------------------------------
 
@@ -276,34 +279,42 @@ class KafkaProducer(ProducerTransport):
 
     async def _watch(self) -> None:
         timeout = self.settings.request_timeout_ms / 1000.0
+        broken: AIOKafkaProducer | None = None
         while True:
             await asyncio.sleep(_WATCHDOG_INTERVAL_S)
             producer = self._producer
             if producer is None:
                 continue
-            age = _oldest_batch_age(producer)
-            if age is not None and age > timeout:
-                await self._restart(producer, age)
+            if producer is not broken:
+                age = _oldest_batch_age(producer)
+                if age is None or age <= timeout:
+                    continue
+                log.warning(
+                    "idempotent producer to %s: a record has waited %.1f s for its "
+                    "acknowledgement (producer_request_timeout_ms allows %g s); failing every "
+                    "outstanding record and starting a new producer",
+                    self._bootstrap,
+                    age,
+                    timeout,
+                )
+                await _abandon(
+                    producer,
+                    f"not acknowledged within {timeout:g} s (the idempotent producer gave up)",
+                )
+                broken = producer
+            await self._replace(producer)
 
-    async def _restart(self, old: AIOKafkaProducer, age: float) -> None:
-        timeout = self.settings.request_timeout_ms / 1000.0
-        log.warning(
-            "idempotent producer to %s: a record has waited %.1f s for its acknowledgement "
-            "(producer_request_timeout_ms allows %g s); failing every outstanding record and "
-            "starting a new producer",
-            self._bootstrap,
-            age,
-            timeout,
-        )
-        _fail_all(old, f"not acknowledged within {timeout:g} s (the idempotent producer gave up)")
+    async def _replace(self, old: AIOKafkaProducer) -> None:
         new = self._build()
         try:
             await new.start()
         except KafkaError as exc:
             log.warning(
-                "idempotent producer to %s: restart failed (%s); retrying", self._bootstrap, exc
+                "idempotent producer to %s: starting a new producer failed (%s); retrying",
+                self._bootstrap,
+                exc,
             )
-            await new.stop()
+            await asyncio.gather(new.stop(), return_exceptions=True)
             return
         current: Any = self._producer
         if current is not old:  # stopped meanwhile
@@ -311,16 +322,40 @@ class KafkaProducer(ProducerTransport):
             return
         self._producer = new
         self.restarts += 1
-        task = asyncio.create_task(current.stop(), name="gen-topics-retired-producer")
-        self._retired.add(task)
-        task.add_done_callback(self._retired.discard)
         if self.on_send_path_change is not None:
             self.on_send_path_change(self.send_path())
 
 
+_ABANDON_GRACE_S = 5.0
+
+
+async def _abandon(producer: AIOKafkaProducer, reason: str) -> None:
+    """Fail everything ``producer`` holds with ``reason`` and close it, without waiting for
+    deliveries.
+
+    aiokafka has no public way to give up on queued records (aiokafka 0.14, pinned in
+    pyproject.toml). Its sender task is cancelled first, with its in-flight requests (a
+    cancelled sender awaits them, and cancelling it again cancels the one it awaits), so that
+    no request re-enqueues a batch failed below; then the accumulator fails every batch, as
+    aiokafka itself does when its sender dies; then stop() has nothing left to wait for.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _ABANDON_GRACE_S
+    sender = getattr(producer, "_sender", None)
+    task = None if sender is None else sender.sender_task
+    while task is not None and not task.done() and loop.time() < deadline:
+        task.cancel()
+        await asyncio.wait([task], timeout=0.1)
+    _fail_all(producer, reason)
+    try:
+        async with asyncio.timeout_at(deadline + _ABANDON_GRACE_S):
+            await producer.stop()
+    except Exception as exc:  # the client is given up either way
+        log.debug("closing the abandoned producer: %r", exc)
+
+
 def _fail_all(producer: AIOKafkaProducer, reason: str) -> None:
-    # aiokafka has no public way to give up on queued records; its accumulator's fail_all is
-    # what it uses itself when the sender dies (aiokafka 0.14, pinned in pyproject.toml).
+    # Later sends on this client fail with the same error.
     producer._message_accumulator.fail_all(KafkaTimeoutError(reason))
 
 
@@ -571,4 +606,4 @@ class KafkaTransport(Transport[str]):
             bootstrap_servers, producer=KafkaProducer, consumer=KafkaConsumer, admin=KafkaAdmin
         )
         # An outage makes aiokafka log the same connection errors many times a second.
-        _log_throttle.install(["aiokafka"], names=["gen_topics"])
+        _log_throttle.install(["aiokafka", "gen_topics"])

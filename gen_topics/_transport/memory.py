@@ -80,7 +80,7 @@ class MemoryProducer(ProducerTransport):
     async def flush(self) -> None:
         """Nothing is buffered."""
 
-    def abort(self, reason: str) -> None:
+    async def abort(self, reason: str) -> None:
         """Nothing is ever in flight: every send is acked (or fails) at once."""
 
 
