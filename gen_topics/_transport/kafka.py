@@ -308,13 +308,16 @@ class KafkaProducer(ProducerTransport):
         new = self._build()
         try:
             await new.start()
-        except KafkaError as exc:
+        except BaseException as exc:
+            # Also when cancelled (the app stops): a half-started client must not linger.
+            await asyncio.gather(asyncio.shield(new.stop()), return_exceptions=True)
+            if not isinstance(exc, KafkaError):
+                raise
             log.warning(
                 "idempotent producer to %s: starting a new producer failed (%s); retrying",
                 self._bootstrap,
                 exc,
             )
-            await asyncio.gather(new.stop(), return_exceptions=True)
             return
         current: Any = self._producer
         if current is not old:  # stopped meanwhile

@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from gen_topics import (
@@ -37,6 +36,7 @@ from gen_topics import (
 from gen_topics._partitioner import partition_for_key
 from scripts.kafka_service import start_kafka
 from scripts.running import RunningService
+from tests.gen_topics.kafka_log import read_keys
 
 pytestmark = pytest.mark.kafka
 
@@ -73,32 +73,6 @@ async def wait_until_ready(service: RunningService) -> None:
 def never_retrieved(caplog: pytest.LogCaptureFixture) -> list[str]:
     gc.collect()
     return [r.getMessage() for r in caplog.records if "never retrieved" in r.getMessage()]
-
-
-async def read_all(
-    bootstrap: str, topic: str, partitions: int
-) -> dict[tuple[int, int], bytes | None]:
-    """Every record of ``topic`` as {(partition, offset): key}, up to the current end."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        found: dict[tuple[int, int], bytes | None] = {}
-        async with asyncio.timeout(120):
-            last = {tp: -1 for tp in tps}
-            while any(last[tp] + 1 < ends[tp] for tp in tps):
-                for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                    for record in records:
-                        found[(tp.partition, record.offset)] = record.key
-                        last[tp] = record.offset
-        return found
-    finally:
-        await consumer.stop()
 
 
 class CallbackLog:
@@ -149,7 +123,7 @@ async def test_stop_waits_for_the_broker_and_delivers_every_send_soon_record(
     assert all(f.done() and isinstance(f.result(), RecordMetadata) for f in futures)
     assert set(callbacks.calls.values()) == {1} and len(callbacks.calls) == 2000
     assert not callbacks.failed
-    log = await read_all(bootstrap, name, 3)
+    log = await read_keys(bootstrap, name, 3)
     for i, fut in enumerate(futures):
         md = fut.result()
         assert log[(md.partition, md.offset)] == f"k{i}".encode(), "the ack points at the record"
