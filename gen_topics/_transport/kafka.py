@@ -133,8 +133,9 @@ def _advice(exc: BaseException, bootstrap: str) -> str:
         return "check that this client may write to the topic (ACLs)"
     if _is_transient(exc):
         return (
-            f"check that the brokers at {bootstrap} are up and reachable from this host, and "
-            "that the partition has a leader (on a cluster: that enough brokers are up)"
+            f"check that the brokers at {bootstrap} are up and reachable from this host, that "
+            "the partition has a leader, and (with acks=all) that enough brokers are up for "
+            "min.insync.replicas of its replicas to be in sync"
         )
     return "see the broker's log for the cause"
 
