@@ -158,9 +158,13 @@ class App:
             try:
                 await self.conductor.stop()
             finally:
+                starting, self._producer_starting = self._producer_starting, None
+                if starting is not None and not starting.done():
+                    # A first send still connecting (the broker is slow or down).
+                    starting.cancel()
+                    await asyncio.gather(starting, return_exceptions=True)
                 producer, self._producer = self._producer, None
                 self.send_path = None
-                self._producer_starting = None
                 if producer is not None:
                     await producer.stop()
                 admin, self._admin = self._admin, None
@@ -214,7 +218,8 @@ class App:
         per_topic = ", ".join(f"{topic!r}: {n}" for topic, n in sorted(counts.items()))
         first = failed[0].exception()
         return UndeliveredRecordsError(
-            f"app {self.id!r} stopped with {len(failed)} of {owed} records buffered by send_soon "
+            f"app {self.id!r} stopped with {len(failed)} of {max(owed, len(failed))} records "
+            "buffered by send_soon "
             f"not delivered ({per_topic}) within producer_stop_timeout={timeout:g} s; their "
             f"futures hold each record's error, the first: {first}. The records are in this "
             "error's .messages (.pending): persist them or send them again",

@@ -184,7 +184,12 @@ class KafkaProducer(ProducerTransport):
     async def start(self) -> None:
         """Connect to the cluster."""
         producer = self._build()
-        await producer.start()
+        try:
+            await producer.start()
+        except BaseException:
+            # Unreachable brokers, or cancelled (the app stops): leave no client behind.
+            await asyncio.gather(asyncio.shield(producer.stop()), return_exceptions=True)
+            raise
         self._producer = producer
         if self.settings.enable_idempotence and self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="gen-topics-producer-watchdog")
