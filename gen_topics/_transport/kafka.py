@@ -339,33 +339,49 @@ _ABANDON_GRACE_S = 5.0
 
 
 async def _abandon(producer: AIOKafkaProducer, reason: str) -> None:
-    """Fail everything ``producer`` holds with ``reason`` and close it, without waiting for
-    deliveries.
-
-    aiokafka has no public way to give up on queued records (aiokafka 0.14, pinned in
-    pyproject.toml). Its sender task is cancelled first, with its in-flight requests (a
-    cancelled sender awaits them, and cancelling it again cancels the one it awaits), so that
-    no request re-enqueues a batch failed below; then the accumulator fails every batch, as
-    aiokafka itself does when its sender dies; then stop() has nothing left to wait for.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _ABANDON_GRACE_S
-    sender = getattr(producer, "_sender", None)
-    task = None if sender is None else sender.sender_task
-    while task is not None and not task.done() and loop.time() < deadline:
-        task.cancel()
-        await asyncio.wait([task], timeout=0.1)
+    """Fail everything ``producer`` holds with ``reason`` now, then close it without waiting
+    for deliveries (bounded: it may still wait for a request in flight)."""
     _fail_all(producer, reason)
     try:
-        async with asyncio.timeout_at(deadline + _ABANDON_GRACE_S):
+        async with asyncio.timeout(_ABANDON_GRACE_S):
             await producer.stop()
+        return
+    except TimeoutError:
+        pass  # the sender waits for a request that the broker holds: close the connections
     except Exception as exc:  # the client is given up either way
+        log.debug("stopping the abandoned producer: %r", exc)
+    try:
+        await producer.client.close()
+    except Exception as exc:
         log.debug("closing the abandoned producer: %r", exc)
 
 
 def _fail_all(producer: AIOKafkaProducer, reason: str) -> None:
-    # Later sends on this client fail with the same error.
-    producer._message_accumulator.fail_all(KafkaTimeoutError(reason))
+    """Fail every queued and in-flight batch of ``producer``; later sends on it fail too.
+
+    aiokafka has no public way to give up on queued records (aiokafka 0.14, pinned in
+    pyproject.toml); its accumulator's ``fail_all`` is what it uses itself when its sender
+    dies. A request still in flight may then try to re-enqueue a batch failed here, which
+    aiokafka does not expect (KeyError in the request's task, logged as never retrieved):
+    on this abandoned client, re-enqueueing a failed batch does nothing.
+    """
+    accumulator = producer._message_accumulator
+    reenqueue = accumulator.reenqueue
+
+    def reenqueue_unless_failed(batch: Any) -> None:
+        if not batch.future.done():
+            reenqueue(batch)
+
+    accumulator.reenqueue = reenqueue_unless_failed
+    batches = [b for queued in accumulator._batches.values() for b in queued]
+    batches += list(accumulator._pending_batches)
+    accumulator.fail_all(KafkaTimeoutError(reason))
+    for batch in batches:
+        # fail_all also fails each batch's drain waiter, which only a send blocked on a full
+        # batch awaits: retrieve it, or asyncio reports it as never retrieved.
+        waiter = batch._drain_waiter
+        if waiter.done() and not waiter.cancelled():
+            waiter.exception()
 
 
 def _oldest_batch_age(producer: AIOKafkaProducer) -> float | None:

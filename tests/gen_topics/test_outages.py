@@ -37,10 +37,18 @@ from gen_topics._partitioner import partition_for_key
 from scripts.kafka_service import start_kafka
 from scripts.running import RunningService
 from tests.gen_topics.kafka_log import read_keys
+from tests.gen_topics.leaks import no_unretrieved_errors
 
 pytestmark = pytest.mark.kafka
 
 READY_TIMEOUT_S = 180.0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nothing_unretrieved() -> Iterator[None]:
+    """Abandoned clients (aborted, replaced) must leave no exception behind unretrieved."""
+    with no_unretrieved_errors():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ The broker outages themselves are in test_outages.py (a real Kafka broker, kille
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import gc
 import logging
@@ -14,6 +15,7 @@ import pytest
 
 from gen_topics import App, FutureMessage, RecordMetadata, UndeliveredRecordsError
 from gen_topics._transport.memory_broker import UnknownPartitionError
+from tests.gen_topics.leaks import no_unretrieved_errors
 
 
 async def test_a_record_that_fails_during_stop_is_given_back(
@@ -97,3 +99,14 @@ async def test_send_with_callback_calls_it_once_when_the_send_fails(
         with pytest.raises(UnknownPartitionError):
             await topic.publish_message(fut, wait=True)
         assert len(seen) == 2 and seen[1] is fut and fut.done()
+
+
+def test_the_leak_check_sees_an_exception_nobody_retrieved() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(AssertionError, match="never retrieved"), no_unretrieved_errors():
+            fut = loop.create_future()
+            fut.set_exception(RuntimeError("nobody looks at me"))
+            del fut
+    finally:
+        loop.close()
