@@ -23,6 +23,7 @@ class _Collect(logging.Handler):
 def no_unretrieved_errors() -> Iterator[list[str]]:
     """Fail if a future or task whose exception nobody retrieved is collected inside the block
     (a garbage collection runs at its end, so the leftovers of the block are counted too)."""
+    gc.collect()  # what earlier code left is not this block's
     handler = _Collect()
     logger = logging.getLogger("asyncio")
     logger.addHandler(handler)
