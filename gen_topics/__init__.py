@@ -20,9 +20,11 @@ from gen_topics.errors import (
     CommitFailed,
     DeclareError,
     DecodeError,
+    DeliveryError,
     EncodeError,
     GenTopicsError,
     TopicConfigMismatch,
+    UndeliveredRecordsError,
     UnknownCodecError,
 )
 from gen_topics.registry.errors import RegistryUnavailableError, SchemaRegistryError
@@ -36,6 +38,7 @@ __all__ = [
     "CommitFailed",
     "DeclareError",
     "DecodeError",
+    "DeliveryError",
     "EncodeError",
     "Event",
     "FutureMessage",
@@ -52,6 +55,7 @@ __all__ = [
     "Topic",
     "TopicConfigMismatch",
     "TopicOptions",
+    "UndeliveredRecordsError",
     "UnknownCodecError",
     "get_codec",
 ]

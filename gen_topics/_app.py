@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 from collections.abc import Awaitable, Coroutine
 from re import Pattern
 from types import TracebackType
@@ -20,24 +21,32 @@ from gen_topics._topic_options import TopicOptionArgs
 from gen_topics._topic_reading import TopicReading
 from gen_topics._transport.base import (
     AdminTransport,
+    ProducerSettings,
     ProducerTransport,
     SendPath,
     Transport,
 )
 from gen_topics._transport.urls import parse_broker_url, transport_for
 from gen_topics.codecs import Codec, SchemaCodec
+from gen_topics.errors import UndeliveredRecordsError
 
 __all__ = ["App"]
 
 T = TypeVar("T")
+
+# After the producer was aborted, tracked publishes fail at once; this bounds a transport that
+# would not keep that promise.
+_SETTLE_TIMEOUT_S = 10.0
 
 
 class App:
     """A gen-topics application: ``async with App("orders-svc", broker="kafka://host:9092")``.
 
     The producer starts on first send; the consumer starts when a topic is iterated.
-    Stopping flushes ``send_soon``'s buffer, waits for deliveries, and commits every
-    processed offset. Defaults follow Faust (8 partitions, replication 1, declaring on).
+    Stopping flushes ``send_soon``'s buffer, waits for deliveries (up to
+    ``producer_stop_timeout`` seconds, then raises :class:`UndeliveredRecordsError` with the
+    records it could not deliver), and commits every processed offset. Defaults follow Faust
+    (8 partitions, replication 1, declaring on).
     """
 
     def __init__(
@@ -54,7 +63,7 @@ class App:
         self.broker_url = parse_broker_url(self.conf.broker)
         self.transport: Transport[Any] = transport_for(self.broker_url)
         self.conductor = Conductor(self)
-        self.producer_buffer = ProducerBuffer()
+        self.producer_buffer = ProducerBuffer(self.retriable)
         self._schema_registry = schema_registry
         self._registry: Any = None
         self._wrapped: dict[tuple[str, bool, int], Codec[Any]] = {}
@@ -90,17 +99,27 @@ class App:
             await self.conductor.ensure_running()
 
     async def stop(self) -> None:
-        """Flush ``send_soon``, wait for deliveries, commit processed offsets, disconnect."""
+        """Flush ``send_soon``, wait for deliveries, commit processed offsets, disconnect.
+
+        Records ``send_soon`` buffered are retried while the broker is unreachable, for up to
+        ``producer_stop_timeout`` seconds. Those still undelivered then, or failed for good
+        meanwhile, are given back by the :class:`UndeliveredRecordsError` raised once the app
+        has stopped: their futures hold each record's error and their callbacks have run.
+        """
+        undelivered: UndeliveredRecordsError | None = None
         try:
-            await self.producer_buffer.stop()
-            await self.flush()
+            undelivered = await self._stop_producing()
         finally:
             try:
                 await self.conductor.stop()
             finally:
+                starting, self._producer_starting = self._producer_starting, None
+                if starting is not None and not starting.done():
+                    # A first send still connecting (the broker is slow or down).
+                    starting.cancel()
+                    await asyncio.gather(starting, return_exceptions=True)
                 producer, self._producer = self._producer, None
                 self.send_path = None
-                self._producer_starting = None
                 if producer is not None:
                     await producer.stop()
                 admin, self._admin = self._admin, None
@@ -115,9 +134,56 @@ class App:
                 ):
                     await close()
                 self.started = False
+        if undelivered is not None:
+            raise undelivered
+
+    async def _stop_producing(self) -> UndeliveredRecordsError | None:
+        # Wait for the buffer, the tracked publishes and the producer's own queue, all within
+        # one deadline; past it, fail what is left so that nothing waits any longer.
+        loop = asyncio.get_running_loop()
+        timeout = self.conf.producer_stop_timeout
+        deadline = loop.time() + timeout
+        buffer = self.producer_buffer
+        owed = len(buffer)
+        buffer.begin_stop()
+        done = await buffer.drain(deadline)
+        if done and self._inflight:
+            _, pending = await asyncio.wait(
+                set(self._inflight), timeout=max(0.0, deadline - loop.time())
+            )
+            done = not pending
+        producer = self._producer
+        if done and producer is not None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await producer.flush()
+            except TimeoutError:
+                done = False
+        reason = f"stop() gave up after {timeout:g} s (producer_stop_timeout)"
+        if not done:
+            await buffer.halt(reason)
+            if producer is not None:
+                await producer.abort(reason)
+        failed = await buffer.close(reason)
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=_SETTLE_TIMEOUT_S)
+        if not failed:
+            return None
+        counts = collections.Counter(str(fut.message.topic) for fut in failed)
+        per_topic = ", ".join(f"{topic!r}: {n}" for topic, n in sorted(counts.items()))
+        first = failed[0].exception()
+        return UndeliveredRecordsError(
+            f"app {self.id!r} stopped with {len(failed)} of {max(owed, len(failed))} records "
+            "buffered by send_soon "
+            f"not delivered ({per_topic}) within producer_stop_timeout={timeout:g} s; their "
+            f"futures hold each record's error, the first: {first}. The records are in this "
+            "error's .messages (.pending): persist them or send them again",
+            failed,
+        )
 
     async def flush(self) -> None:
-        """Publish the ``send_soon`` buffer and wait until every record is acked."""
+        """Publish the ``send_soon`` buffer and wait until every record is acked (or failed
+        for good; during an outage, until the broker is back)."""
         await self.producer_buffer.flush()
         while self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
@@ -149,7 +215,27 @@ class App:
         await producer.start()
         self._producer = producer
         self.send_path = producer.send_path()
+        producer.on_send_path_change = self._set_send_path
         return producer
+
+    def _set_send_path(self, path: SendPath) -> None:
+        self.send_path = path
+
+    def send_error(
+        self, exc: Exception, topic: str, partition: int | None, key: bytes | None
+    ) -> Exception | None:
+        """The transport's error for ``exc`` raised by a send (None: raise ``exc`` as is)."""
+        producer = self._producer
+        return None if producer is None else producer.send_error(exc, topic, partition, key)
+
+    def retriable(self, exc: BaseException) -> bool:
+        """Whether a send that failed with ``exc`` may succeed if tried again (the broker was
+        briefly unreachable, had no leader, too few in-sync replicas)."""
+        producer = self._producer
+        if producer is not None:
+            return producer.retriable(exc)
+        # Before the producer started (its start failed): ask a fresh one.
+        return self.transport.producer(ProducerSettings()).retriable(exc)
 
     async def start_send_path(self) -> SendPath:
         """The producer's :class:`SendPath`, starting the producer first if needed."""

@@ -40,6 +40,7 @@ class Settings:
     producer_enable_idempotence: bool = False
     producer_request_timeout_ms: int = 40000
     producer_max_batch_size: int = 16384
+    producer_stop_timeout: float = 60.0
     consumer_group_id: str = ""
     consumer_auto_offset_reset: str = "earliest"
     consumer_metadata_max_age_ms: int = 300000
@@ -65,6 +66,10 @@ class Settings:
             )
         if self.topic_partitions < 1:
             raise ValueError(f"topic_partitions must be >= 1, got {self.topic_partitions}")
+        if not self.producer_stop_timeout > 0:
+            raise ValueError(
+                f"producer_stop_timeout must be > 0 seconds, got {self.producer_stop_timeout!r}"
+            )
         if self.producer_acks not in (0, 1, -1, "all"):
             raise ValueError(f"producer_acks must be 0, 1, -1 or 'all', got {self.producer_acks!r}")
 
@@ -104,6 +109,7 @@ class AppSettings(TypedDict, total=False):
     producer_enable_idempotence: bool
     producer_request_timeout_ms: int
     producer_max_batch_size: int
+    producer_stop_timeout: float
     consumer_group_id: str
     consumer_auto_offset_reset: str
     consumer_metadata_max_age_ms: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any, TypeVar, cast
 
@@ -20,7 +22,22 @@ from gen_topics.codecs import Codec, PreparedCodec
 K = TypeVar("K")
 V = TypeVar("V")
 
-__all__ = ["TopicSending"]
+__all__ = ["TopicSending", "run_callback"]
+
+log = logging.getLogger(__name__)
+
+
+async def run_callback(fut: FutureMessage) -> None:
+    """Call ``fut``'s callback (awaiting it when async), if it has one.
+
+    Runs once per record, when ``fut`` is resolved: with the metadata, or with the error the
+    record failed with (``fut.exception()``).
+    """
+    callback = fut.message.callback
+    if callback is not None:
+        result = callback(fut)
+        if result is not None and hasattr(result, "__await__"):
+            await result
 
 
 class TopicSending(TopicCore[K, V]):
@@ -114,17 +131,21 @@ class TopicSending(TopicCore[K, V]):
         hdrs = normalize_headers(headers) if headers else None
         if callback is None:
             send, delivery = self.app.send_path or await self.app.start_send_path()
-            return delivery(
-                await send(
+            try:
+                handle = await send(
                     name,
                     value_bytes,
                     key_bytes,
                     partition,
                     None if timestamp is None else int(timestamp * 1000),
                     hdrs,
-                ),
-                name,
-            )
+                )
+            except Exception as exc:
+                error = self.app.send_error(exc, name, partition, key_bytes)
+                if error is None:
+                    raise
+                raise error from exc
+            return delivery(handle, name, partition, key_bytes)
         fut = FutureMessage(
             PendingMessage(
                 self,
@@ -239,11 +260,9 @@ class TopicSending(TopicCore[K, V]):
         self.app.send_soon(fut)
         return fut
 
-    async def publish_message(
-        self, fut: FutureMessage, wait: bool = False
-    ) -> Awaitable[RecordMetadata]:
-        """Send ``fut``'s record. ``wait=True`` waits for the ack and returns ``fut``;
-        otherwise returns an awaitable that resolves after the ack and the callback."""
+    async def deliver_message(self, fut: FutureMessage) -> Awaitable[RecordMetadata]:
+        """Encode ``fut``'s record if needed and hand it to the producer; returns the
+        awaitable of its delivery (it does not resolve ``fut``)."""
         message = fut.message
         name = self._topic_name_or_default(message.topic or message.channel)
         if not message.encoded:
@@ -255,17 +274,34 @@ class TopicSending(TopicCore[K, V]):
             )
             message.encoded = True
         send, delivery_of = self.app.send_path or await self.app.start_send_path()
-        delivery = delivery_of(
-            await send(
+        try:
+            handle = await send(
                 name,
                 message.value,
                 message.key,
                 message.partition,
                 None if message.timestamp is None else int(message.timestamp * 1000),
                 normalize_headers(message.headers) or None,
-            ),
-            name,
-        )
+            )
+        except Exception as exc:
+            error = self.app.send_error(exc, name, message.partition, message.key)
+            if error is None:
+                raise
+            raise error from exc
+        return delivery_of(handle, name, message.partition, message.key)
+
+    async def publish_message(
+        self, fut: FutureMessage, wait: bool = False
+    ) -> Awaitable[RecordMetadata]:
+        """Send ``fut``'s record. ``wait=True`` waits for the ack and returns ``fut``;
+        otherwise returns an awaitable that resolves after the ack and the callback.
+
+        The callback runs once, when ``fut`` is resolved: also when the record failed."""
+        try:
+            delivery = await self.deliver_message(fut)
+        except Exception as exc:
+            await self._failed(fut, exc)
+            raise
         if wait:
             await self._finalize(fut, delivery)
             return fut
@@ -276,15 +312,26 @@ class TopicSending(TopicCore[K, V]):
     ) -> RecordMetadata:
         try:
             metadata = await delivery
-        except BaseException as exc:
-            if not fut.done():
-                fut.set_exception(exc)
+        except asyncio.CancelledError:
+            fut.cancel()
+            raise
+        except Exception as exc:
+            await self._failed(fut, exc)
             raise
         if not fut.done():
             fut.set_result(metadata)
-        callback = fut.message.callback
-        if callback is not None:
-            result = callback(fut)
-            if result is not None and hasattr(result, "__await__"):
-                await result
+            await run_callback(fut)
         return metadata
+
+    @staticmethod
+    async def _failed(fut: FutureMessage, exc: Exception) -> None:
+        if fut.done():
+            return
+        fut.set_exception(exc)
+        # The caller gets ``exc`` raised; the future holding it too must not be reported
+        # as never retrieved.
+        fut.exception()
+        try:
+            await run_callback(fut)
+        except Exception:
+            log.exception("callback of the failed record for topic %r raised", fut.message.topic)

@@ -12,6 +12,8 @@ clause catches them all::
     │       └── JsonDecodeError              (gen_topics.json_codec)
     ├── CommitFailed
     ├── DeclareError
+    ├── DeliveryError
+    ├── UndeliveredRecordsError
     ├── TopicConfigMismatch
     ├── SchemaRegistryError                  (gen_topics.registry)
     │   ├── SubjectNotFoundError
@@ -27,14 +29,23 @@ clause catches them all::
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gen_topics._messages import FutureMessage, PendingMessage
+
 __all__ = [
     "CodecError",
     "CommitFailed",
     "DeclareError",
     "DecodeError",
+    "DeliveryError",
     "EncodeError",
     "GenTopicsError",
-        "TopicConfigMismatch",
+    "TopicConfigMismatch",
+    "UndeliveredRecordsError",
     "UnknownCodecError",
 ]
 
@@ -122,3 +133,51 @@ class TopicConfigMismatch(GenTopicsError):
         super().__init__(f"topic {topic!r} exists with a different configuration: {detail}")
         self.topic = topic
         self.differences = differences
+
+
+class DeliveryError(GenTopicsError):
+    """The broker did not acknowledge a record (the client's own error is ``__cause__``).
+
+    The message names the topic, the partition when it is known, how long the record was
+    retried and what to check. ``retriable`` is True when the cause is transient (the broker
+    unreachable, no leader, too few in-sync replicas): sending again later may succeed.
+    ``elapsed`` is the time in seconds from queueing the record to giving up, when measured.
+    A record that was not acknowledged may still have been written (its acknowledgement may
+    be what was lost): sending it again is at-least-once.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        topic: str,
+        partition: int | None = None,
+        elapsed: float | None = None,
+        retriable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.partition = partition
+        self.elapsed = elapsed
+        self.retriable = retriable
+
+
+class UndeliveredRecordsError(GenTopicsError):
+    """``App.stop()`` could not deliver every record it owed (buffered by ``send_soon``).
+
+    Raised after the app stopped, once the wait for acknowledgements (``producer_stop_timeout``)
+    ran out or records failed. Each record's future is resolved with its own error and its
+    callback has run; ``messages`` gives the futures back (``pending`` their records) so the
+    caller can persist them or send them again; ``counts`` maps each topic to how many of its
+    records were not delivered.
+    """
+
+    def __init__(self, message: str, messages: Sequence[FutureMessage]) -> None:
+        super().__init__(message)
+        self.messages: list[FutureMessage] = list(messages)
+        self.counts: dict[str, int] = dict(Counter(str(fut.message.topic) for fut in self.messages))
+
+    @property
+    def pending(self) -> list[PendingMessage]:
+        """The undelivered records themselves (topic, key, value, headers, ...)."""
+        return [fut.message for fut in self.messages]

@@ -18,10 +18,10 @@ from scripts.running import Launch, RunningService, start_service
 
 DEFAULT_VERSION = "4.4.0"
 MIN_JAVA = 17
-_HOST = "127.0.0.1"
-_FORMAT_TIMEOUT_S = 120
+HOST = "127.0.0.1"
+FORMAT_TIMEOUT_S = 120
 
-_LOG4J2 = """\
+LOG4J2 = """\
 Configuration:
   Appenders:
     Console:
@@ -44,7 +44,8 @@ def kafka_version() -> str:
     return os.environ.get("GEN_TOPICS_KAFKA_VERSION", DEFAULT_VERSION)
 
 
-def _cluster_id() -> str:
+def cluster_id() -> str:
+    """A random cluster id."""
     # Same shape as Kafka's Uuid.randomUuid().toString() (URL-safe base64 of 16 random bytes,
     # never starting with "-"), made here to save a JVM start for `kafka-storage random-uuid`.
     while True:
@@ -53,28 +54,49 @@ def _cluster_id() -> str:
             return text
 
 
-def _server_properties(data_dir: Path, broker_port: int, controller_port: int) -> str:
+def server_properties(
+    data_dir: Path,
+    broker_port: int,
+    controller_port: int,
+    *,
+    node_id: int = 1,
+    voters: str | None = None,
+    replication: int = 1,
+    min_isr: int = 1,
+) -> str:
+    """``server.properties`` of one combined broker+controller node on 127.0.0.1.
+
+    Without *voters* the node is a standalone quorum of one (the single-node service); with
+    ``voters`` (``"1@host:port,2@host:port,..."``) it is one voter of a static controller quorum,
+    and *replication* / *min_isr* set the cluster's default replication factor and
+    ``min.insync.replicas`` (internal topics too).
+    """
+    quorum = (
+        {"controller.quorum.voters": voters}
+        if voters
+        else {"controller.quorum.bootstrap.servers": f"{HOST}:{controller_port}"}
+    )
     settings = {
         "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.bootstrap.servers": f"{_HOST}:{controller_port}",
-        "listeners": f"PLAINTEXT://{_HOST}:{broker_port},CONTROLLER://{_HOST}:{controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{_HOST}:{broker_port}",
+        "node.id": str(node_id),
+        **quorum,
+        "listeners": f"PLAINTEXT://{HOST}:{broker_port},CONTROLLER://{HOST}:{controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{broker_port}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "log.dirs": str(data_dir),
         "num.partitions": "1",
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
-        "offsets.topic.replication.factor": "1",
+        "default.replication.factor": str(replication),
+        "min.insync.replicas": str(min_isr),
+        "offsets.topic.replication.factor": str(replication),
         # Fewer internal partitions than the default 50 make the first consumer group join fast.
         "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": str(replication),
+        "transaction.state.log.min.isr": str(min_isr),
         "transaction.state.log.num.partitions": "5",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": str(replication),
+        "share.coordinator.state.topic.min.isr": str(min_isr),
         # Tests join groups constantly; the 3 s default delay would dominate their run time.
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "true",
@@ -83,8 +105,15 @@ def _server_properties(data_dir: Path, broker_port: int, controller_port: int) -
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
 
-def _format_storage(java: Path, classpath: str, workdir: Path, log_path: Path) -> None:
-    argv = [
+def format_command(
+    java: Path, classpath: str, workdir: Path, *, cluster_id: str, standalone: bool = True
+) -> list[str]:
+    """The ``kafka-storage format`` command for the node configured in *workdir*.
+
+    *standalone* formats a quorum of one; a node of a static quorum (``controller.quorum.voters``)
+    needs no quorum flag.
+    """
+    return [
         str(java),
         "-Xmx256m",
         # A one-shot tool: the quick JIT tier and serial GC start it faster.
@@ -95,12 +124,30 @@ def _format_storage(java: Path, classpath: str, workdir: Path, log_path: Path) -
         classpath,
         "kafka.tools.StorageTool",
         "format",
-        "--standalone",
+        *(["--standalone"] if standalone else []),
         "--cluster-id",
-        _cluster_id(),
+        cluster_id,
         "--config",
         str(workdir / "server.properties"),
     ]
+
+
+def check_format(argv: list[str], returncode: int | None, log_path: Path) -> None:
+    """Raise ServiceStartError when the format command timed out (None) or failed."""
+    if returncode is None:
+        raise ServiceStartError(
+            f"kafka-storage format did not finish in {FORMAT_TIMEOUT_S}s.\n"
+            f"--- {log_path} (tail) ---\n{log_tail(log_path)}"
+        )
+    if returncode != 0:
+        raise ServiceStartError(
+            f"kafka-storage format failed (exit {returncode}).\n"
+            f"command: {' '.join(argv)}\n--- {log_path} (tail) ---\n{log_tail(log_path)}"
+        )
+
+
+def _format_storage(java: Path, classpath: str, workdir: Path, log_path: Path) -> None:
+    argv = format_command(java, classpath, workdir, cluster_id=cluster_id())
     with log_path.open("ab") as log:
         try:
             done = subprocess.run(
@@ -108,22 +155,35 @@ def _format_storage(java: Path, classpath: str, workdir: Path, log_path: Path) -
                 cwd=workdir,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                timeout=_FORMAT_TIMEOUT_S,
+                timeout=FORMAT_TIMEOUT_S,
                 check=False,
             )
-        except subprocess.TimeoutExpired as exc:
-            raise ServiceStartError(
-                f"kafka-storage format did not finish in {_FORMAT_TIMEOUT_S}s.\n"
-                f"--- {log_path} (tail) ---\n{log_tail(log_path)}"
-            ) from exc
-    if done.returncode != 0:
-        raise ServiceStartError(
-            f"kafka-storage format failed (exit {done.returncode}).\n"
-            f"command: {' '.join(argv)}\n--- {log_path} (tail) ---\n{log_tail(log_path)}"
-        )
+        except subprocess.TimeoutExpired:
+            check_format(argv, None, log_path)
+    check_format(argv, done.returncode, log_path)
 
 
-def _two_free_ports() -> tuple[int, int]:
+def kafka_command(java: Path, classpath: str, workdir: Path) -> list[str]:
+    """The JVM command line of the broker configured in *workdir*."""
+    return [
+        str(java),
+        "-Xms256m",
+        "-Xmx512m",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Djava.awt.headless=true",
+        f"-Djava.io.tmpdir={workdir / 'tmp'}",
+        f"-Dlog4j2.configurationFile={workdir / 'log4j2.yaml'}",
+        "-cp",
+        classpath,
+        "kafka.Kafka",
+        str(workdir / "server.properties"),
+    ]
+
+
+def two_free_ports() -> tuple[int, int]:
+    """Two different ports, free right now."""
     first = free_port()
     second = free_port()
     while second == first:
@@ -142,40 +202,26 @@ def start_kafka(*, version: str | None = None, tie_to_parent: bool = True) -> Ru
     classpath = f"{kafka_libs(version)}/*"
 
     def prepare(workdir: Path) -> Launch:
-        broker_port, controller_port = _two_free_ports()
+        broker_port, controller_port = two_free_ports()
         (workdir / "tmp").mkdir()
-        (workdir / "log4j2.yaml").write_text(_LOG4J2)
+        (workdir / "log4j2.yaml").write_text(LOG4J2)
         (workdir / "server.properties").write_text(
-            _server_properties(workdir / "data", broker_port, controller_port)
+            server_properties(workdir / "data", broker_port, controller_port)
         )
         log_path = workdir / "kafka.log"
         _format_storage(java, classpath, workdir, log_path)
         process = ServiceProcess(
             f"Kafka {version}",
-            [
-                str(java),
-                "-Xms256m",
-                "-Xmx512m",
-                "-XX:+UseG1GC",
-                "-XX:MaxGCPauseMillis=20",
-                "-XX:+ExitOnOutOfMemoryError",
-                "-Djava.awt.headless=true",
-                f"-Djava.io.tmpdir={workdir / 'tmp'}",
-                f"-Dlog4j2.configurationFile={workdir / 'log4j2.yaml'}",
-                "-cp",
-                classpath,
-                "kafka.Kafka",
-                str(workdir / "server.properties"),
-            ],
+            kafka_command(java, classpath, workdir),
             cwd=workdir,
             log_path=log_path,
             tie_to_parent=tie_to_parent,
         )
         return Launch(
             process,
-            f"{_HOST}:{broker_port}",
-            functools.partial(broker_ready, _HOST, broker_port),
-            f"answering a Metadata request on {_HOST}:{broker_port}",
+            f"{HOST}:{broker_port}",
+            functools.partial(broker_ready, HOST, broker_port),
+            f"answering a Metadata request on {HOST}:{broker_port}",
         )
 
     return start_service("kafka", version, prepare)

@@ -61,6 +61,16 @@ def stop_group(pid: int, *, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def stop_processes(processes: Sequence[ServiceProcess], *, timeout: float = 30.0) -> None:
+    """Stop several services at once: SIGTERM to all, up to *timeout* for them together, then
+    SIGKILL to what is left. Stopping them one by one would wait on each in turn."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.stop(timeout=max(0.0, deadline - time.monotonic()))
+
+
 def _group_alive(pgid: int) -> bool:
     # Reap our own child if it is one, so that a zombie does not count as alive.
     with contextlib.suppress(ChildProcessError, OSError):
@@ -101,7 +111,12 @@ class ServiceProcess:
         return self._popen.pid
 
     def start(self) -> None:
-        """Spawn the process; stdout and stderr go to the log file."""
+        """Spawn the process; stdout and stderr go to the log file (appended to).
+
+        After the process ended (:meth:`kill`, :meth:`stop`, a crash) this starts it again.
+        """
+        if self.exit_code() is None and self._popen is not None:
+            raise RuntimeError(f"{self.name} is already running (pid {self._popen.pid})")
         with self.log_path.open("ab") as log:
             self._popen = subprocess.Popen(
                 self.argv,
@@ -143,6 +158,26 @@ class ServiceProcess:
                     f"--- {self.log_path} (tail) ---\n{log_tail(self.log_path)}"
                 )
             time.sleep(0.2)
+
+    def terminate(self) -> None:
+        """Send SIGTERM to the process group without waiting (see :meth:`stop`)."""
+        popen = self._popen
+        if popen is not None and popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(popen.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL the process group at once and reap it (a crash, for failover tests).
+
+        Unlike :meth:`stop`, nothing gets to shut down cleanly; the working directory stays, so
+        :meth:`start` can run the same command on the same data again.
+        """
+        popen = self._popen
+        if popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait(timeout=30)
 
     def stop(self, *, timeout: float = 30.0) -> None:
         """Stop the process group (SIGTERM, then SIGKILL after *timeout*) and reap it."""

@@ -24,15 +24,46 @@ def start_timeout() -> float:
     return float(os.environ.get("GEN_TOPICS_SERVICE_TIMEOUT", DEFAULT_TIMEOUT_S))
 
 
+def _never_ready() -> bool:
+    return False
+
+
 @dataclass
 class RunningService:
-    """A service that answered its readiness probe; ``stop()`` removes every trace of it."""
+    """A service that answered its readiness probe; ``stop()`` removes every trace of it.
+
+    Failover tests crash it with :meth:`kill` and bring it back with :meth:`start_again` (same
+    command, ports and data), then poll :meth:`ready`.
+    """
 
     name: str
     version: str
     address: str
     process: ServiceProcess
     workdir: Path
+    probe: Callable[[], bool] = _never_ready
+    what: str = "answering"
+
+    def ready(self) -> bool:
+        """Whether the service answers its readiness probe now."""
+        return self.process.exit_code() is None and self.probe()
+
+    def kill(self) -> None:
+        """SIGKILL the service (its data stays, for :meth:`start_again`)."""
+        self.process.kill()
+
+    def start_again(self) -> None:
+        """Start the killed or stopped service again on the same ports and data; returns at once
+        (poll :meth:`ready`). Call it from the thread that should own the process (see
+        ``process._die_with_parent``): in tests, the main thread."""
+        self.process.start()
+
+    def restart(self, *, timeout: float | None = None) -> None:
+        """:meth:`start_again`, then wait until it answers (ServiceStartError if it does not)."""
+        self.start_again()
+        self.process.wait_ready(
+            self.probe, timeout=start_timeout() if timeout is None else timeout, what=self.what
+        )
 
     def stop(self) -> None:
         """Stop the process and delete its working directory (data, logs, temp files)."""
@@ -79,7 +110,9 @@ def start_service(name: str, version: str, prepare: Callable[[Path], Launch]) ->
             process = launch.process
             process.start()
             process.wait_ready(launch.probe, timeout=start_timeout(), what=launch.what)
-            return RunningService(name, version, launch.address, process, workdir)
+            return RunningService(
+                name, version, launch.address, process, workdir, launch.probe, launch.what
+            )
         except ServiceStartError as exc:
             _discard(process, workdir)
             port_taken = any(marker in str(exc) for marker in PORT_TAKEN_MARKERS)

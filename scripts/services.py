@@ -8,6 +8,9 @@
                                                and SCHEMA_REGISTRY_URL set, stop both, exit with
                                                CMD's exit code
 
+    --cluster (start, run)                     also start a three-node Kafka cluster
+                                               (KAFKA_CLUSTER_BOOTSTRAP_SERVERS)
+
 Stdlib only. Background services are recorded in .services/state.json at the repository root.
 """
 
@@ -30,22 +33,34 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.errors import ServiceError
+from scripts.kafka_cluster import NAME as CLUSTER_NAME
+from scripts.kafka_cluster import lists_brokers
 from scripts.kafka_probe import broker_ready
 from scripts.process import stop_group
 from scripts.registry_service import registry_ready
-from scripts.stack import KAFKA_ENV, REGISTRY_ENV, ServiceStack
+from scripts.stack import KAFKA_CLUSTER_ENV, KAFKA_ENV, REGISTRY_ENV, ServiceStack
 
 STATE_FILE = Path(__file__).resolve().parent.parent / ".services" / "state.json"
-_ENV_NAMES = {"kafka": KAFKA_ENV, "registry": REGISTRY_ENV}
+_ENV_NAMES = {"kafka": KAFKA_ENV, "registry": REGISTRY_ENV, CLUSTER_NAME: KAFKA_CLUSTER_ENV}
+
+# One entry per service: name, version, address, pids (one per process), workdir, log.
+State = dict[str, str | int | list[int]]
 
 
-def _read_state() -> list[dict[str, str | int]]:
+def _read_state() -> list[State]:
     try:
         data = json.loads(STATE_FILE.read_text())
     except FileNotFoundError:
         return []
-    services: list[dict[str, str | int]] = data["services"]
+    services: list[State] = data["services"]
     return services
+
+
+def _pids(entry: State) -> list[int]:
+    pids = entry.get("pids")
+    if isinstance(pids, list):
+        return [int(p) for p in pids]
+    return [int(str(entry["pid"]))]  # a state file written before clusters existed
 
 
 def _is_ours(pid: int, workdir: str) -> bool:
@@ -58,10 +73,17 @@ def _is_ours(pid: int, workdir: str) -> bool:
     return workdir.encode() in cmdline
 
 
+def _alive(entry: State) -> bool:
+    return all(_is_ours(pid, str(entry["workdir"])) for pid in _pids(entry))
+
+
 def _answers(name: str, address: str) -> bool:
     if name == "kafka":
         host, port = address.rsplit(":", 1)
         return broker_ready(host, int(port))
+    if name == CLUSTER_NAME:
+        nodes = address.split(",")
+        return all(lists_brokers(int(node.rsplit(":", 1)[1]), len(nodes)) for node in nodes)
     return registry_ready(address)
 
 
@@ -70,8 +92,8 @@ def _print_env(services: dict[str, str]) -> None:
         print(f"export {_ENV_NAMES[name]}={address}")
 
 
-def cmd_start() -> int:
-    live = [s for s in _read_state() if _is_ours(int(s["pid"]), str(s["workdir"]))]
+def cmd_start(cluster: bool = False) -> int:
+    live = [s for s in _read_state() if _alive(s)]
     if live:
         print("services already running (stop them with: python3 scripts/services.py stop):")
         _print_env({str(s["name"]): str(s["address"]) for s in live})
@@ -82,36 +104,44 @@ def cmd_start() -> int:
     try:
         stack.kafka_bootstrap()
         stack.registry_url()
+        if cluster:
+            stack.kafka_cluster()
     except BaseException:
         stack.stop()
         raise
     services = stack.started()
-    STATE_FILE.parent.mkdir(exist_ok=True)
-    STATE_FILE.write_text(
-        json.dumps(
+    entries: list[State] = [
+        {
+            "name": s.name,
+            "version": s.version,
+            "address": s.address,
+            "pids": [s.process.pid],
+            "workdir": str(s.workdir),
+            "log": str(s.process.log_path),
+        }
+        for s in services
+    ]
+    started = stack.cluster_or_none()
+    if started is not None:
+        entries.append(
             {
-                "services": [
-                    {
-                        "name": s.name,
-                        "version": s.version,
-                        "address": s.address,
-                        "pid": s.process.pid,
-                        "workdir": str(s.workdir),
-                        "log": str(s.process.log_path),
-                    }
-                    for s in services
-                ]
-            },
-            indent=2,
+                "name": started.name,
+                "version": started.version,
+                "address": started.address,
+                "pids": started.pids,
+                "workdir": str(started.workdir),
+                "log": ", ".join(str(node.process.log_path) for node in started.nodes),
+            }
         )
-    )
+    STATE_FILE.parent.mkdir(exist_ok=True)
+    STATE_FILE.write_text(json.dumps({"services": entries}, indent=2))
     print(
         f"started in {time.monotonic() - began:.1f}s: "
         + ", ".join(
-            f"{s.name} {s.version} at {s.address} (log {s.process.log_path})" for s in services
+            f"{e['name']} {e['version']} at {e['address']} (log {e['log']})" for e in entries
         )
     )
-    _print_env({s.name: s.address for s in services})
+    _print_env({str(e["name"]): str(e["address"]) for e in entries})
     return 0
 
 
@@ -122,21 +152,27 @@ def cmd_status() -> int:
         return 1
     healthy = True
     for s in services:
-        alive = _is_ours(int(s["pid"]), str(s["workdir"]))
+        alive = _alive(s)
         answers = alive and _answers(str(s["name"]), str(s["address"]))
         healthy = healthy and answers
         state = "answering" if answers else ("running, not answering" if alive else "not running")
-        print(f"{s['name']} {s['version']} at {s['address']} (pid {s['pid']}): {state}")
+        pids = ", ".join(str(p) for p in _pids(s))
+        print(f"{s['name']} {s['version']} at {s['address']} (pid {pids}): {state}")
     return 0 if healthy else 1
 
 
 def cmd_stop() -> int:
     services = _read_state()
+    ours = [(pid, s) for s in services for pid in _pids(s) if _is_ours(pid, str(s["workdir"]))]
+    # SIGTERM to all first: a cluster's last node would otherwise wait for a quorum that the
+    # nodes stopped before it took away.
+    for pid, _ in ours:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+    for pid, _ in ours:
+        stop_group(pid)
     for s in services:
-        pid, workdir = int(s["pid"]), str(s["workdir"])
-        if _is_ours(pid, workdir):
-            stop_group(pid)
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(str(s["workdir"]), ignore_errors=True)
         print(f"stopped {s['name']} ({s['address']})")
     with contextlib.suppress(FileNotFoundError):
         STATE_FILE.unlink()
@@ -151,7 +187,7 @@ def _raise_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def cmd_run(command: list[str]) -> int:
+def cmd_run(command: list[str], cluster: bool = False) -> int:
     if not command:
         print("usage: services.py run -- CMD [ARGS...]", file=sys.stderr)
         return 2
@@ -161,7 +197,11 @@ def cmd_run(command: list[str]) -> int:
         env = dict(os.environ)
         env[KAFKA_ENV] = stack.kafka_bootstrap()
         env[REGISTRY_ENV] = stack.registry_url()
-        print(f"{KAFKA_ENV}={env[KAFKA_ENV]} {REGISTRY_ENV}={env[REGISTRY_ENV]}", flush=True)
+        shown = f"{KAFKA_ENV}={env[KAFKA_ENV]} {REGISTRY_ENV}={env[REGISTRY_ENV]}"
+        if cluster:
+            env[KAFKA_CLUSTER_ENV] = stack.kafka_cluster().address
+            shown += f" {KAFKA_CLUSTER_ENV}={env[KAFKA_CLUSTER_ENV]}"
+        print(shown, flush=True)
         return subprocess.call(command, env=env)
     finally:
         stack.stop()
@@ -171,15 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="services.py", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("start", help="start Kafka and the registry in the background")
+    start = sub.add_parser("start", help="start Kafka and the registry in the background")
+    start.add_argument("--cluster", action="store_true", help="also a three-node Kafka cluster")
     sub.add_parser("status", help="show whether the started services answer")
     sub.add_parser("stop", help="stop the started services and delete their data")
     run = sub.add_parser("run", help="run a command with both services up, then stop them")
+    run.add_argument("--cluster", action="store_true", help="also a three-node Kafka cluster")
     run.add_argument("cmd", nargs=argparse.REMAINDER, help="the command, after --")
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            return cmd_start()
+            return cmd_start(args.cluster)
         if args.command == "status":
             return cmd_status()
         if args.command == "stop":
@@ -187,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         command = list(args.cmd)
         if command[:1] == ["--"]:
             command = command[1:]
-        return cmd_run(command)
+        return cmd_run(command, args.cluster)
     except ServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

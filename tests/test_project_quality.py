@@ -39,7 +39,7 @@ def test_no_test_reads_outside_the_repository() -> None:
     offenders = []
     for path in sorted((ROOT / "tests").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        for needle in ("../shared", "/ \"shared\"", "/work/", "parents[3]"):
+        for needle in ("../shared", '/ "shared"', "/work/", "parents[3]"):
             if needle in text and path.name != "test_project_quality.py":
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert offenders == []

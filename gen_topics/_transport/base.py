@@ -74,9 +74,11 @@ SendFn = Callable[
 result returns once it is queued, with a delivery handle. The argument order is aiokafka's, so
 its bound ``send`` serves as is."""
 
-DeliveryFn = Callable[[Any, str], Awaitable[RecordMetadata]]
-"""``delivery(handle, topic)``: the awaitable of the record's :class:`RecordMetadata`, from the
-handle that awaiting ``send`` returned."""
+DeliveryFn = Callable[[Any, str, int | None, bytes | None], Awaitable[RecordMetadata]]
+"""``delivery(handle, topic, partition, key)``: the awaitable of the record's
+:class:`RecordMetadata`, from the handle that awaiting ``send`` returned. It raises a
+:class:`~gen_topics.errors.DeliveryError` naming the topic and partition (the partition the key
+maps to when none was given) when the broker does not acknowledge the record."""
 
 
 class SendPath(NamedTuple):
@@ -93,6 +95,10 @@ class SendPath(NamedTuple):
 class ProducerTransport(ABC):
     """Sends records through :meth:`send_path`; a record's delivery resolves once acked."""
 
+    on_send_path_change: Callable[[SendPath], None] | None = None
+    """Set by the app: called with the new :class:`SendPath` when the producer replaced its
+    client (after which the old path's ``send`` fails)."""
+
     @abstractmethod
     async def start(self) -> None:
         """Connect."""
@@ -108,6 +114,24 @@ class ProducerTransport(ABC):
     @abstractmethod
     async def flush(self) -> None:
         """Wait until every queued record was acked or failed."""
+
+    @abstractmethod
+    async def abort(self, reason: str) -> None:
+        """Fail every record queued or in flight now (``reason`` says why; their deliveries
+        raise ``DeliveryError``) and disconnect without waiting for them; :meth:`stop` is a
+        no-op afterwards."""
+
+    def send_error(
+        self, exc: Exception, topic: str, partition: int | None, key: bytes | None
+    ) -> Exception | None:
+        """The error to raise for ``exc``, raised by ``send`` (before the record was queued),
+        or None to raise ``exc`` itself. Transports turn their client's errors into
+        :class:`~gen_topics.errors.DeliveryError` here."""
+        return None
+
+    def retriable(self, exc: BaseException) -> bool:
+        """Whether sending again may succeed after ``exc`` (a transient broker condition)."""
+        return bool(getattr(exc, "retriable", False))
 
 
 class RebalanceListener(Protocol):

@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import time
 from collections.abc import Generator, Mapping
 from re import Pattern
-from typing import Any
+from typing import Any, ClassVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import (
+    BrokerResponseError,
     CommitFailedError,
     IllegalGenerationError,
     IllegalStateError,
     KafkaError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotEnoughReplicasAfterAppendError,
+    NotEnoughReplicasError,
+    ProducerClosed,
     RebalanceInProgressError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
     UnknownMemberIdError,
+    UnknownTopicOrPartitionError,
     for_code,
 )
 from aiokafka.protocol.metadata import MetadataRequest
 
+from gen_topics import _log_throttle
 from gen_topics._messages import TP, Message, RecordMetadata
+from gen_topics._partitioner import partition_for_key
 from gen_topics._transport.base import (
     AdminTransport,
     ConsumerSettings,
@@ -39,11 +53,16 @@ from gen_topics._transport.kafka_configs import (
     OP_SET,
     IncrementalAlterConfigsRequest,
 )
-from gen_topics.errors import CommitFailed, DeclareError
+from gen_topics.errors import CommitFailed, DeclareError, DeliveryError
 
 __all__ = ["KafkaAdmin", "KafkaConsumer", "KafkaProducer", "KafkaTransport"]
 
+log = logging.getLogger(__name__)
+
 _TOPIC_ALREADY_EXISTS = 36
+# How often an idempotent producer looks for records it has retried for too long.
+_WATCHDOG_INTERVAL_S = 1.0
+_monotonic = time.monotonic
 
 
 _new_metadata = tuple.__new__
@@ -59,16 +78,30 @@ _REBALANCE_ERRORS = (
 
 
 class _Delivery:
-    """Awaits aiokafka's delivery future and takes its metadata over (no extra Future)."""
+    """Awaits aiokafka's delivery future and takes its metadata over (no extra Future).
 
-    __slots__ = ("_fut", "_topic")
+    A failure becomes a :class:`DeliveryError` that says where the record was going, how
+    long it was retried and what to check. ``_owner`` is set on a subclass made per producer
+    (:meth:`KafkaProducer.send_path`), so the per-record object carries no extra reference.
+    """
 
-    def __init__(self, fut: Any, topic: str) -> None:
+    __slots__ = ("_fut", "_key", "_partition", "_started", "_topic")
+    _owner: ClassVar[KafkaProducer]
+
+    def __init__(self, fut: Any, topic: str, partition: int | None, key: bytes | None) -> None:
         self._fut = fut
         self._topic = topic
+        self._partition = partition
+        self._key = key
+        self._started = _monotonic()
 
     def __await__(self) -> Generator[Any, None, RecordMetadata]:
-        md = yield from self._fut
+        try:
+            md = yield from self._fut
+        except KafkaError as exc:
+            raise self._owner.delivery_error(
+                exc, self._topic, self._partition, self._key, _monotonic() - self._started
+            ) from exc
         if md is None:
             # acks=0: aiokafka resolves without metadata (the broker sends none).
             return RecordMetadata(self._topic, -1, TP(self._topic, -1), -1)
@@ -76,19 +109,74 @@ class _Delivery:
         return _new_metadata(RecordMetadata, md)
 
 
+def _reason(exc: BaseException) -> str:
+    name = type(exc).__name__
+    if isinstance(exc, BrokerResponseError):
+        return f"{name} (error {exc.errno}: {exc.description})"
+    text = str(exc).rstrip(".")
+    if not text or text == name:
+        return name
+    return text if text.startswith(name) else f"{name}: {text}"
+
+
+def _advice(exc: BaseException, bootstrap: str) -> str:
+    if isinstance(exc, NotEnoughReplicasError | NotEnoughReplicasAfterAppendError):
+        return (
+            "fewer replicas are in sync than the topic's min.insync.replicas, which a record "
+            "sent with acks=all needs: check that enough of the cluster's brokers are up"
+        )
+    if isinstance(exc, UnknownTopicOrPartitionError):
+        return (
+            "check that the topic exists (declare it, or let the broker auto-create topics) "
+            "and that the partition is below its partition count"
+        )
+    if isinstance(exc, MessageSizeTooLargeError | RecordListTooLargeError | RecordTooLargeError):
+        return (
+            "the record is larger than the topic's max.message.bytes or the producer's "
+            "max_request_size: make it smaller or raise the limit"
+        )
+    if isinstance(exc, TopicAuthorizationFailedError):
+        return "check that this client may write to the topic (ACLs)"
+    if _is_transient(exc):
+        return (
+            f"check that the brokers at {bootstrap} are up and reachable from this host, that "
+            "the partition has a leader, and (with acks=all) that enough brokers are up for "
+            "min.insync.replicas of its replicas to be in sync"
+        )
+    return "see the broker's log for the cause"
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DeliveryError):
+        return exc.retriable
+    # KafkaTimeoutError: buffer full or no metadata in time; ProducerClosed: the client was
+    # replaced (idempotent producer restart) while the record was on its way.
+    return isinstance(exc, KafkaError) and (
+        bool(exc.retriable) or isinstance(exc, KafkaTimeoutError | ProducerClosed)
+    )
+
+
 class KafkaProducer(ProducerTransport):
-    """aiokafka's producer with the app's settings (murmur2 default partitioner)."""
+    """aiokafka's producer with the app's settings (murmur2 default partitioner).
+
+    Every record is acknowledged or fails within ``request_timeout_ms``: aiokafka itself
+    gives up on a record after that long, except with idempotence, where it retries forever
+    (a batch given up alone would break the partition's sequence numbers). There a watchdog
+    fails every outstanding record once one is older than the timeout and starts a new
+    client (a new producer id), like the Java client's delivery timeout.
+    """
 
     def __init__(self, bootstrap_servers: str, settings: ProducerSettings) -> None:
         self._bootstrap = bootstrap_servers
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self.restarts = 0
 
-    async def start(self) -> None:
-        """Connect to the cluster."""
+    def _build(self) -> AIOKafkaProducer:
         s = self.settings
         acks: int | str = "all" if s.acks in (-1, "all") else s.acks
-        self._producer = AIOKafkaProducer(
+        return AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=s.client_id or "gen-topics",
             acks=acks,
@@ -98,10 +186,26 @@ class KafkaProducer(ProducerTransport):
             request_timeout_ms=s.request_timeout_ms,
             max_batch_size=s.max_batch_size,
         )
-        await self._producer.start()
+
+    async def start(self) -> None:
+        """Connect to the cluster."""
+        producer = self._build()
+        try:
+            await producer.start()
+        except BaseException:
+            # Unreachable brokers, or cancelled (the app stops): leave no client behind.
+            await asyncio.gather(asyncio.shield(producer.stop()), return_exceptions=True)
+            raise
+        self._producer = producer
+        if self.settings.enable_idempotence and self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch(), name="gen-topics-producer-watchdog")
 
     async def stop(self) -> None:
         """Flush and disconnect."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
         if self._producer is not None:
             producer, self._producer = self._producer, None
             await producer.stop()
@@ -110,12 +214,188 @@ class KafkaProducer(ProducerTransport):
         """aiokafka's own bound ``send`` (same argument order) and :class:`_Delivery`."""
         if self._producer is None:
             raise RuntimeError("kafka producer is not started: call start() first")
-        return SendPath(self._producer.send, _Delivery)
+        delivery = type("_Delivery", (_Delivery,), {"__slots__": (), "_owner": self})
+        return SendPath(self._producer.send, delivery)
 
     async def flush(self) -> None:
         """Wait for all queued records."""
         if self._producer is not None:
             await self._producer.flush()
+
+    async def abort(self, reason: str) -> None:
+        """Fail every queued and in-flight record with ``reason`` and disconnect."""
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+        producer = self._producer
+        if producer is not None:
+            await _abandon(producer, reason)
+        self._producer = None
+
+    # -- errors ------------------------------------------------------------------------
+
+    def _partition_of(self, topic: str, partition: int | None, key: bytes | None) -> int | None:
+        if partition is not None or key is None or self._producer is None:
+            return partition
+        partitions = self._producer.client.cluster.partitions_for_topic(topic)
+        # aiokafka's default partitioner: murmur2 of the key over all partitions, like Java's.
+        return partition_for_key(key, len(partitions)) if partitions else None
+
+    def delivery_error(
+        self,
+        exc: KafkaError,
+        topic: str,
+        partition: int | None,
+        key: bytes | None,
+        elapsed: float,
+    ) -> DeliveryError:
+        """The error for a record the broker did not acknowledge (see :class:`DeliveryError`)."""
+        partition = self._partition_of(topic, partition, key)
+        where = f"topic {topic!r}" + ("" if partition is None else f" partition {partition}")
+        timeout = self.settings.request_timeout_ms / 1000.0
+        return DeliveryError(
+            f"record for {where} was not acknowledged after {elapsed:.1f} s (the producer "
+            f"retries for up to {timeout:g} s, producer_request_timeout_ms): {_reason(exc)}; "
+            f"{_advice(exc, self._bootstrap)}",
+            topic=topic,
+            partition=partition,
+            elapsed=elapsed,
+            retriable=_is_transient(exc),
+        )
+
+    def send_error(
+        self, exc: Exception, topic: str, partition: int | None, key: bytes | None
+    ) -> Exception | None:
+        """aiokafka's ``send`` failed before queueing: no metadata for the topic, or its
+        buffer stayed full, for ``request_timeout_ms``; or the producer was stopped."""
+        if not isinstance(exc, KafkaError):
+            return None
+        partition = self._partition_of(topic, partition, key)
+        where = f"topic {topic!r}" + ("" if partition is None else f" partition {partition}")
+        timeout = self.settings.request_timeout_ms / 1000.0
+        return DeliveryError(
+            f"record for {where} was not sent (the producer waits up to {timeout:g} s for the "
+            f"topic's metadata and for room in its buffer, producer_request_timeout_ms): "
+            f"{_reason(exc)}; {_advice(exc, self._bootstrap)}",
+            topic=topic,
+            partition=partition,
+            retriable=_is_transient(exc),
+        )
+
+    def retriable(self, exc: BaseException) -> bool:
+        """Transient: the broker unreachable, no leader, too few in-sync replicas, a timeout."""
+        return _is_transient(exc)
+
+    # -- the idempotent producer's delivery timeout --------------------------------------
+
+    async def _watch(self) -> None:
+        timeout = self.settings.request_timeout_ms / 1000.0
+        broken: AIOKafkaProducer | None = None
+        while True:
+            await asyncio.sleep(_WATCHDOG_INTERVAL_S)
+            producer = self._producer
+            if producer is None:
+                continue
+            if producer is not broken:
+                age = _oldest_batch_age(producer)
+                if age is None or age <= timeout:
+                    continue
+                log.warning(
+                    "idempotent producer to %s: a record has waited %.1f s for its "
+                    "acknowledgement (producer_request_timeout_ms allows %g s); failing every "
+                    "outstanding record and starting a new producer",
+                    self._bootstrap,
+                    age,
+                    timeout,
+                )
+                await _abandon(
+                    producer,
+                    f"not acknowledged within {timeout:g} s (the idempotent producer gave up)",
+                )
+                broken = producer
+            await self._replace(producer)
+
+    async def _replace(self, old: AIOKafkaProducer) -> None:
+        new = self._build()
+        try:
+            await new.start()
+        except BaseException as exc:
+            # Also when cancelled (the app stops): a half-started client must not linger.
+            await asyncio.gather(asyncio.shield(new.stop()), return_exceptions=True)
+            if not isinstance(exc, KafkaError):
+                raise
+            log.warning(
+                "idempotent producer to %s: starting a new producer failed (%s); retrying",
+                self._bootstrap,
+                exc,
+            )
+            return
+        current: Any = self._producer
+        if current is not old:  # stopped meanwhile
+            await new.stop()
+            return
+        self._producer = new
+        self.restarts += 1
+        if self.on_send_path_change is not None:
+            self.on_send_path_change(self.send_path())
+
+
+_ABANDON_GRACE_S = 5.0
+
+
+async def _abandon(producer: AIOKafkaProducer, reason: str) -> None:
+    """Fail everything ``producer`` holds with ``reason`` now, then close it without waiting
+    for deliveries (bounded: it may still wait for a request in flight)."""
+    _fail_all(producer, reason)
+    try:
+        async with asyncio.timeout(_ABANDON_GRACE_S):
+            await producer.stop()
+        return
+    except TimeoutError:
+        pass  # the sender waits for a request that the broker holds: close the connections
+    except Exception as exc:  # the client is given up either way
+        log.debug("stopping the abandoned producer: %r", exc)
+    try:
+        await producer.client.close()
+    except Exception as exc:
+        log.debug("closing the abandoned producer: %r", exc)
+
+
+def _fail_all(producer: AIOKafkaProducer, reason: str) -> None:
+    """Fail every queued and in-flight batch of ``producer``; later sends on it fail too.
+
+    aiokafka has no public way to give up on queued records (aiokafka 0.14, pinned in
+    pyproject.toml); its accumulator's ``fail_all`` is what it uses itself when its sender
+    dies. A request still in flight may then try to re-enqueue a batch failed here, which
+    aiokafka does not expect (KeyError in the request's task, logged as never retrieved):
+    on this abandoned client, re-enqueueing a failed batch does nothing.
+    """
+    accumulator = producer._message_accumulator
+    reenqueue = accumulator.reenqueue
+
+    def reenqueue_unless_failed(batch: Any) -> None:
+        if not batch.future.done():
+            reenqueue(batch)
+
+    accumulator.reenqueue = reenqueue_unless_failed
+    batches = [b for queued in accumulator._batches.values() for b in queued]
+    batches += list(accumulator._pending_batches)
+    accumulator.fail_all(KafkaTimeoutError(reason))
+    for batch in batches:
+        # fail_all also fails each batch's drain waiter, which only a send blocked on a full
+        # batch awaits: retrieve it, or asyncio reports it as never retrieved.
+        waiter = batch._drain_waiter
+        if waiter.done() and not waiter.cancelled():
+            waiter.exception()
+
+
+def _oldest_batch_age(producer: AIOKafkaProducer) -> float | None:
+    """Seconds since the oldest unacknowledged batch was created (aiokafka internals)."""
+    accumulator = producer._message_accumulator
+    created = [batches[0]._ctime for batches in accumulator._batches.values() if batches]
+    created.extend(batch._ctime for batch in accumulator._pending_batches)
+    return _monotonic() - min(created) if created else None
 
 
 def _subscription_regex(topics: frozenset[str], patterns: tuple[Pattern[str], ...]) -> str:
@@ -417,3 +697,5 @@ class KafkaTransport(Transport[str]):
         super().__init__(
             bootstrap_servers, producer=KafkaProducer, consumer=KafkaConsumer, admin=KafkaAdmin
         )
+        # An outage makes aiokafka log the same connection errors many times a second.
+        _log_throttle.install(["aiokafka", "gen_topics"])

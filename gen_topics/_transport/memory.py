@@ -41,7 +41,9 @@ class Resolved(Generic[T]):
         yield  # pragma: no cover - makes this a generator
 
 
-def _delivered(metadata: RecordMetadata, topic: str) -> Resolved[RecordMetadata]:
+def _delivered(
+    metadata: RecordMetadata, topic: str, partition: int | None, key: bytes | None
+) -> Resolved[RecordMetadata]:
     return Resolved(metadata)
 
 
@@ -77,6 +79,9 @@ class MemoryProducer(ProducerTransport):
 
     async def flush(self) -> None:
         """Nothing is buffered."""
+
+    async def abort(self, reason: str) -> None:
+        """Nothing is ever in flight: every send is acked (or fails) at once."""
 
 
 class MemoryConsumer(ConsumerTransport):

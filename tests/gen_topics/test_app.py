@@ -38,6 +38,7 @@ def test_faust_defaults_and_group_id() -> None:
     assert c.consumer_group_id == "orders-svc"
     assert c.consumer_auto_offset_reset == "earliest"
     assert c.topic_config_mismatch == "warn"
+    assert c.producer_stop_timeout == 60.0
     assert isinstance(app.transport, MemoryTransport)
     assert App("a", consumer_group_id="g").conf.consumer_group_id == "g"
 
@@ -49,6 +50,7 @@ def test_faust_defaults_and_group_id() -> None:
         ({"consumer_auto_offset_reset": "middle"}, "consumer_auto_offset_reset must be"),
         ({"producer_acks": 2}, "producer_acks must be"),
         ({"topic_partitions": 0}, "topic_partitions must be >= 1"),
+        ({"producer_stop_timeout": 0}, "producer_stop_timeout must be > 0 seconds, got 0"),
     ],
 )
 def test_invalid_settings(kwargs: dict[str, Any], message: str) -> None:

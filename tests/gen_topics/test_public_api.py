@@ -22,6 +22,7 @@ EXPORTED = {
     "CommitFailed",
     "DeclareError",
     "DecodeError",
+    "DeliveryError",
     "EncodeError",
     "Event",
     "FutureMessage",
@@ -38,6 +39,7 @@ EXPORTED = {
     "Topic",
     "TopicConfigMismatch",
     "TopicOptions",
+    "UndeliveredRecordsError",
     "UnknownCodecError",
     "get_codec",
 }
