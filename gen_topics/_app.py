@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from gen_topics._consumer import Conductor
+from gen_topics._decode_policy import DecodePolicy
 from gen_topics._messages import FutureMessage
 from gen_topics._partitioner import partition_for_key
 from gen_topics._producer_buffer import ProducerBuffer
@@ -67,6 +68,7 @@ class App:
         client_id: str | None = None,
         schema_registry: Any = None,
         registry_auto_register: bool = True,
+        consumer_decode_retry_timeout: float = 60.0,
     ) -> None:
         if not id:
             raise ValueError("App id must be a non-empty string (it is the default group id)")
@@ -93,6 +95,7 @@ class App:
             commit_interval=commit_interval,
             client_id=client_id,
             registry_auto_register=registry_auto_register,
+            consumer_decode_retry_timeout=consumer_decode_retry_timeout,
         )
         self.id = id
         self.broker_url = parse_broker_url(broker)
@@ -130,6 +133,7 @@ class App:
     async def start(self) -> None:
         """Mark the app running; consumers of already-iterated topics start fetching."""
         self.started = True
+        self.conductor.reopen()
         if len(self.conductor):
             await self.conductor.ensure_running()
 
@@ -314,6 +318,8 @@ class App:
         maxsize: int | None = None,
         allow_empty: bool = False,
         has_prefix: bool = False,
+        on_decode_error: DecodePolicy | None = None,
+        dead_letter_topic: str | None = None,
     ) -> Topic[Any, Any]:
         """A :class:`Topic` on this app named ``topics`` (or matching ``pattern``).
 
@@ -339,4 +345,6 @@ class App:
             maxsize=maxsize,
             allow_empty=allow_empty,
             has_prefix=has_prefix,
+            on_decode_error=on_decode_error,
+            dead_letter_topic=dead_letter_topic,
         )

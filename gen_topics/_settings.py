@@ -36,6 +36,7 @@ class Settings:
     commit_interval: float = 2.8
     client_id: str | None = None
     registry_auto_register: bool = True
+    consumer_decode_retry_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.topic_config_mismatch not in ("warn", "raise", "ignore"):
@@ -50,5 +51,10 @@ class Settings:
             )
         if self.topic_partitions < 1:
             raise ValueError(f"topic_partitions must be >= 1, got {self.topic_partitions}")
+        if self.consumer_decode_retry_timeout < 0:
+            raise ValueError(
+                "consumer_decode_retry_timeout must be >= 0 seconds, "
+                f"got {self.consumer_decode_retry_timeout}"
+            )
         if self.producer_acks not in (0, 1, -1, "all"):
             raise ValueError(f"producer_acks must be 0, 1, -1 or 'all', got {self.producer_acks!r}")

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any, Self, TypeVar
 
 from gen_topics._declare import declare_names, topic_config
+from gen_topics._decode_policy import DecodePolicy
 from gen_topics._schema import Schema, Serializer
 from gen_topics._topic_core import _SharedDeclare
 from gen_topics._topic_reading import TopicReading
@@ -65,6 +66,8 @@ class Topic(TopicSending[K, V], TopicReading[K, V]):
         allow_empty: bool | None = None,
         prefix: str = "",
         suffix: str = "",
+        on_decode_error: DecodePolicy | None = None,
+        dead_letter_topic: str | None = None,
         **kwargs: Any,
     ) -> Self:
         """Derive a topic: copies (never shares) this topic's schema and config.
@@ -107,6 +110,10 @@ class Topic(TopicSending[K, V], TopicReading[K, V]):
             acks=self.acks if acks is None else acks,
             maxsize=self.maxsize if maxsize is None else maxsize,
             has_prefix=bool(self.has_prefix or prefix),
+            on_decode_error=self.on_decode_error if on_decode_error is None else on_decode_error,
+            dead_letter_topic=(
+                self.dead_letter_topic if dead_letter_topic is None else dead_letter_topic
+            ),
         )
 
     # -- declaring ----------------------------------------------------------------

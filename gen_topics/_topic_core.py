@@ -14,8 +14,9 @@ from re import Pattern
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from gen_topics._declare import parse_retention
+from gen_topics._decode_policy import DecodePolicy, check_policy
 from gen_topics._events import Event
-from gen_topics._messages import TP, Message
+from gen_topics._messages import TP
 from gen_topics._schema import Schema, Serializer
 from gen_topics.codecs import Codec, PreparedCodec, get_codec
 
@@ -27,7 +28,7 @@ V = TypeVar("V")
 
 HeadersArg = Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None
 
-__all__ = ["HeadersArg", "TopicCore"]
+__all__ = ["HeadersArg", "ReadStats", "TopicCore"]
 
 
 class _SharedDeclare:
@@ -38,6 +39,19 @@ class _SharedDeclare:
     def __init__(self) -> None:
         self.task: asyncio.Future[None] | None = None
         self.done = False
+
+
+class ReadStats:
+    """How many records that did not decode a topic's readers skipped or dead-lettered."""
+
+    __slots__ = ("dead_lettered", "skipped")
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.dead_lettered = 0
+
+    def __repr__(self) -> str:
+        return f"<ReadStats skipped={self.skipped} dead_lettered={self.dead_lettered}>"
 
 
 class TopicCore(Generic[K, V]):
@@ -62,6 +76,8 @@ class TopicCore(Generic[K, V]):
     default_config: ClassVar[Mapping[str, str]] = {}
     subject_name_strategy: ClassVar[str] = "topic"
     compatibility: ClassVar[str | None] = None
+    default_on_decode_error: ClassVar[DecodePolicy] = "raise"
+    default_dead_letter_topic: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -90,6 +106,8 @@ class TopicCore(Generic[K, V]):
         allow_empty: bool | None = None,
         has_prefix: bool = False,
         loop: asyncio.AbstractEventLoop | None = None,
+        on_decode_error: DecodePolicy | None = None,
+        dead_letter_topic: str | None = None,
     ) -> None:
         self.app = app
         if isinstance(topics, str):
@@ -149,7 +167,16 @@ class TopicCore(Generic[K, V]):
         self.loop = loop
         self._queue = queue
         self._declare: _SharedDeclare = root._declare if root is not None else _SharedDeclare()
-        self._current: Event[K, V] | Message | None = None
+        self._current: Event[K, V] | None = None
+        # What a reader does with a record that does not decode (see _decode_policy.py).
+        self.on_decode_error: DecodePolicy = check_policy(
+            on_decode_error if on_decode_error is not None else self.default_on_decode_error
+        )
+        self.dead_letter_topic: str | None = (
+            dead_letter_topic if dead_letter_topic is not None else self.default_dead_letter_topic
+        )
+        # Counters of skipped and dead-lettered records, shared with the iterator clones.
+        self.read_stats: ReadStats = root.read_stats if root is not None else ReadStats()
 
     # -- schema views -------------------------------------------------------------
 
@@ -298,6 +325,8 @@ class TopicCore(Generic[K, V]):
             "has_prefix": self.has_prefix,
             "loop": self.loop,
             "root": self,
+            "on_decode_error": self.on_decode_error,
+            "dead_letter_topic": self.dead_letter_topic,
         }
 
     def clone(self, *, is_iterator: bool | None = None, **overrides: Any) -> Self:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from re import Pattern
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -151,6 +151,33 @@ class ConsumerTransport(ABC):
     @abstractmethod
     async def committed(self, tp: TP) -> int | None:
         """The group's committed offset for ``tp``, or None."""
+
+    # -- positions (seek, replay, lag) -----------------------------------------------------
+
+    @abstractmethod
+    def assignment(self) -> frozenset[TP]:
+        """The partitions the group assigned to this member now."""
+
+    @abstractmethod
+    async def seek(self, tp: TP, offset: int) -> None:
+        """Fetch ``tp`` from ``offset`` next (an assigned partition; nothing is committed)."""
+
+    @abstractmethod
+    async def position(self, tp: TP) -> int:
+        """The offset of the next record :meth:`getmany` returns for the assigned ``tp``."""
+
+    @abstractmethod
+    async def beginning_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """The first offset still in the log of each partition."""
+
+    @abstractmethod
+    async def end_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """The offset the next record written to each partition will get."""
+
+    @abstractmethod
+    async def offsets_for_times(self, timestamps: Mapping[TP, int]) -> dict[TP, int | None]:
+        """Per partition, the first offset whose record timestamp (ms) is at or after the
+        given one; None when no such record exists yet."""
 
 
 class AdminTransport(ABC):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Generator, Mapping
+from collections.abc import Collection, Generator, Mapping
 from re import Pattern
 from typing import Any
 
@@ -41,6 +41,7 @@ _TOPIC_ALREADY_EXISTS = 36
 
 
 _new_metadata = tuple.__new__
+_new_message = Message
 
 # What a commit raises when the group is rebalancing or has moved the partitions on.
 _REBALANCE_ERRORS = (
@@ -196,16 +197,18 @@ class KafkaConsumer(ConsumerTransport):
             return {}
         batches = await consumer.getmany(timeout_ms=timeout_ms)
         out: dict[TP, list[Message]] = {}
+        new = _new_message
         for tp, records in batches.items():
+            # One call per record, no keyword parsing: this runs for every record consumed.
             out[TP(tp.topic, tp.partition)] = [
-                Message(
+                new(
                     r.topic,
                     r.partition,
                     r.offset,
                     None if r.timestamp is None else r.timestamp / 1000.0,
                     r.key,
                     r.value,
-                    list(r.headers or ()),
+                    list(r.headers) if r.headers else [],
                     r.timestamp_type,
                 )
                 for r in records
@@ -236,6 +239,45 @@ class KafkaConsumer(ConsumerTransport):
         """The group's committed offset for ``tp``."""
         result: int | None = await self._require().committed(TopicPartition(tp.topic, tp.partition))
         return result
+
+    def assignment(self) -> frozenset[TP]:
+        """The partitions the group assigned to this member."""
+        return frozenset(TP(tp.topic, tp.partition) for tp in self._require().assignment())
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        """aiokafka's ``seek`` (prefetched records of ``tp`` are dropped)."""
+        try:
+            self._require().seek(TopicPartition(tp.topic, tp.partition), offset)
+        except IllegalStateError as exc:
+            raise ValueError(f"partition {tp.topic}[{tp.partition}] is not assigned") from exc
+
+    async def position(self, tp: TP) -> int:
+        """aiokafka's ``position``."""
+        try:
+            result: int = await self._require().position(TopicPartition(tp.topic, tp.partition))
+        except IllegalStateError as exc:
+            raise ValueError(f"partition {tp.topic}[{tp.partition}] is not assigned") from exc
+        return result
+
+    async def beginning_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """ListOffsets(earliest)."""
+        found = await self._require().beginning_offsets([TopicPartition(*tp) for tp in tps])
+        return {TP(tp.topic, tp.partition): int(offset) for tp, offset in found.items()}
+
+    async def end_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """ListOffsets(latest)."""
+        found = await self._require().end_offsets([TopicPartition(*tp) for tp in tps])
+        return {TP(tp.topic, tp.partition): int(offset) for tp, offset in found.items()}
+
+    async def offsets_for_times(self, timestamps: Mapping[TP, int]) -> dict[TP, int | None]:
+        """ListOffsets by timestamp (Kafka's offsets-for-times)."""
+        found = await self._require().offsets_for_times(
+            {TopicPartition(*tp): ts for tp, ts in timestamps.items()}
+        )
+        return {
+            TP(tp.topic, tp.partition): None if entry is None else int(entry.offset)
+            for tp, entry in found.items()
+        }
 
 
 class KafkaAdmin(AdminTransport):
