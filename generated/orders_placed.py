@@ -77,3 +77,4 @@ class PlacedOrdersTopic(Topic[KeyType, ValueType]):
     default_partitions = 3
     default_replicas = 1
     default_retention = 604800.0
+    default_on_decode_error = "skip"

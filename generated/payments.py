@@ -90,3 +90,4 @@ class PaymentsTopic(Topic[KeyType, ValueType]):
     default_config = MappingProxyType({"max.message.bytes": "1048576", "min.insync.replicas": "1"})
     subject_name_strategy = "topic_record"
     compatibility = "FULL"
+    default_on_decode_error = "dead_letter"

@@ -168,6 +168,27 @@ CASES = [
         "did you mean 'BACKWARD'",
     ),
     (
+        "yaml-decode-policy",
+        {"x.topic.yaml": "topics:\n  t:\n    value: string\n    on_decode_error: dead-letter\n"},
+        "x.topic.yaml:4:",
+        "did you mean 'dead_letter'",
+    ),
+    (
+        "yaml-dead-letter-topic-without-policy",
+        {"x.topic.yaml": "topics:\n  t:\n    value: string\n    dead_letter_topic: t.bad\n"},
+        "x.topic.yaml:4:",
+        "only with 'on_decode_error: dead_letter'",
+    ),
+    (
+        "yaml-dead-letter-topic-name",
+        {
+            "x.topic.yaml": "topics:\n  t:\n    value: string\n    on_decode_error: dead_letter\n"
+            "    dead_letter_topic: 'bad name'\n"
+        },
+        "x.topic.yaml:5:",
+        "expected a Kafka topic name",
+    ),
+    (
         "yaml-no-value",
         {"x.topic.yaml": "topics:\n  t:\n    key: string\n"},
         "x.topic.yaml:2:",
