@@ -17,11 +17,14 @@ from gen_topics.codecs import AvroCodec, Codec, PreparedCodec, SchemaCodec, get_
 from gen_topics.errors import (
     CodecError,
     CommitFailed,
+    DeadLetterError,
     DeclareError,
     DecodeError,
     EncodeError,
     GenTopicsError,
+    SeekError,
     TopicConfigMismatch,
+    TransientDecodeError,
     UnknownCodecError,
 )
 from gen_topics.registry.errors import RegistryUnavailableError, SchemaRegistryError
@@ -33,6 +36,7 @@ __all__ = [
     "Codec",
     "CodecError",
     "CommitFailed",
+    "DeadLetterError",
     "DeclareError",
     "DecodeError",
     "EncodeError",
@@ -47,9 +51,11 @@ __all__ = [
     "Schema",
     "SchemaCodec",
     "SchemaRegistryError",
+    "SeekError",
     "Settings",
     "Topic",
     "TopicConfigMismatch",
+    "TransientDecodeError",
     "UnknownCodecError",
     "get_codec",
 ]
