@@ -10,6 +10,7 @@ Public submodules: :mod:`gen_topics.codecs`, :mod:`gen_topics.json_codec`,
 from gen_topics._app import App
 from gen_topics._events import Event
 from gen_topics._messages import TP, FutureMessage, Message, PendingMessage, RecordMetadata
+from gen_topics._runner import ShutdownReport
 from gen_topics._schema import Schema
 from gen_topics._settings import Settings
 from gen_topics._topic import Topic
@@ -53,6 +54,7 @@ __all__ = [
     "SchemaRegistryError",
     "SeekError",
     "Settings",
+    "ShutdownReport",
     "Topic",
     "TopicConfigMismatch",
     "TransientDecodeError",

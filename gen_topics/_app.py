@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import timedelta
 from re import Pattern
 from types import TracebackType
@@ -14,6 +14,7 @@ from gen_topics._decode_policy import DecodePolicy
 from gen_topics._messages import FutureMessage
 from gen_topics._partitioner import partition_for_key
 from gen_topics._producer_buffer import ProducerBuffer
+from gen_topics._runner import Service, ShutdownReport, run, run_until_stopped
 from gen_topics._schema import Schema, Serializer
 from gen_topics._settings import MismatchPolicy, Settings
 from gen_topics._topic import Topic
@@ -112,6 +113,10 @@ class App:
         self._admin: AdminTransport | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self.started = False
+        self._stopping = False
+        self._stopping_event: asyncio.Event | None = None
+        # Set while run() / run_until_stopped() runs: how request_stop() reaches it.
+        self._stop_request: Callable[[str], None] | None = None
 
     def __repr__(self) -> str:
         return f"<App {self.id!r} broker={self.conf.broker!r}>"
@@ -133,12 +138,16 @@ class App:
     async def start(self) -> None:
         """Mark the app running; consumers of already-iterated topics start fetching."""
         self.started = True
+        self._stopping = False
+        if self._stopping_event is not None:
+            self._stopping_event.clear()
         self.conductor.reopen()
         if len(self.conductor):
             await self.conductor.ensure_running()
 
     async def stop(self) -> None:
         """Flush ``send_soon``, wait for deliveries, commit processed offsets, disconnect."""
+        self.begin_stopping()
         try:
             await self.producer_buffer.stop()
             await self.flush()
@@ -171,6 +180,62 @@ class App:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
         if self._producer is not None:
             await self._producer.flush()
+
+    # -- running a service ----------------------------------------------------------------
+
+    def run(
+        self,
+        main: Callable[[App], Coroutine[Any, Any, Any]] | None = None,
+        *,
+        shutdown_timeout: float = 30.0,
+    ) -> int:
+        """Run a service: ``sys.exit(app.run(main))``. Starts the app, runs ``main(app)`` until
+        it returns or SIGTERM/SIGINT arrives, then stops cleanly within ``shutdown_timeout``
+        seconds (readers finish the event in hand, buffered sends are published and acked,
+        processed offsets committed). Returns the exit status: 0 when nothing was left undone.
+        """
+        return run(self, main, shutdown_timeout=shutdown_timeout)
+
+    async def run_until_stopped(
+        self, *services: Service, shutdown_timeout: float = 30.0
+    ) -> ShutdownReport:
+        """The async form of :meth:`run`, for several services (coroutines, or callables taking
+        the app); returns the :class:`ShutdownReport` of what the stop did and left undone."""
+        return await run_until_stopped(self, *services, shutdown_timeout=shutdown_timeout)
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Stop a service started with :meth:`run` / :meth:`run_until_stopped` as SIGTERM
+        would; without one, only end the readers' iteration."""
+        if self._stop_request is not None:
+            self._stop_request(reason)
+        else:
+            self.begin_stopping()
+            self.conductor.stop_reading()
+
+    @property
+    def stopping(self) -> bool:
+        """True once the app began to stop (a signal, ``request_stop()``, ``stop()``): loops
+        that do not read a topic can end on it."""
+        return self._stopping
+
+    def begin_stopping(self) -> None:
+        """Mark the app stopping (wakes :meth:`wait_stopping`); reading is not touched."""
+        self._stopping = True
+        if self._stopping_event is not None:
+            self._stopping_event.set()
+
+    async def wait_stopping(self, timeout: float | None = None) -> bool:
+        """Wait until the app begins to stop (True) or ``timeout`` seconds pass (False)."""
+        if self._stopping:
+            return True
+        if self._stopping_event is None:
+            self._stopping_event = asyncio.Event()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._stopping_event.wait()
+        except TimeoutError:
+            return False
+        return True
 
     # -- producer ---------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ EXPORTED = {
     "SchemaRegistryError",
     "SeekError",
     "Settings",
+    "ShutdownReport",
     "Topic",
     "TopicConfigMismatch",
     "TransientDecodeError",
