@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from gen_topics._messages import TP
+from gen_topics._messages import TP, Message
 from gen_topics._offsets import OffsetTracker
 from gen_topics._transport.base import ConsumerSettings, ConsumerTransport
 from gen_topics.errors import CommitFailed, SeekError
@@ -69,6 +69,11 @@ class Conductor:
     def consumer(self) -> ConsumerTransport | None:
         """The started consumer transport, or None."""
         return self._consumer
+
+    def to_message(self, record: Any) -> Message:
+        """The :class:`Message` of a record the consumer fetched."""
+        consumer = self._consumer
+        return record if consumer is None else consumer.to_message(record)
 
     def add(self, topic: TopicReading[Any, Any]) -> None:
         """Subscribe ``topic`` (an iterator clone); the consumer starts on first use."""
@@ -189,7 +194,7 @@ class Conductor:
                             await reader._wait_room()
                             if tp in interrupted:
                                 break  # revoked or sought meanwhile: read again from there
-                        reader._push(messages, chunk if slot >= 0 else None, slot)
+                        reader._push(tp, messages, chunk if slot >= 0 else None, slot)
                 if loop.time() - self._last_commit >= self.app.conf.commit_interval:
                     try:
                         await self.commit()

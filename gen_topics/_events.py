@@ -7,11 +7,16 @@ from typing import Any, Generic, TypeVar
 
 from gen_topics._messages import Message
 from gen_topics._offsets import Chunk
+from gen_topics._transport.base import FetchedRecord
 
 __all__ = ["Event", "new_event"]
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def _same(record: Any) -> Message:
+    return record  # type: ignore[no-any-return]
 
 
 class Event(Generic[K, V]):
@@ -20,24 +25,29 @@ class Event(Generic[K, V]):
     The record's offset becomes committable once the event is acked: explicitly with
     :meth:`ack`, or implicitly when the reader asks its topic for the next event (or, with
     ``take()``, for the next batch).
+
+    An event of a fetched record holds the transport's own record and builds ``message`` and
+    ``headers`` from it when first asked (most readers never ask for them).
     """
 
+    # Only key, value, _record, _to_message, _chunk, _slot and _index are set when the
+    # consumer builds an event (it does per record); the others are filled on first use.
     __slots__ = (
         "_acked",
         "_chunk",
+        "_headers",
         "_index",
+        "_message",
         "_on_ack",
+        "_record",
         "_slot",
-        "headers",
+        "_to_message",
         "key",
-        "message",
         "value",
     )
 
     key: K
     value: V
-    headers: dict[str, bytes]
-    message: Message
 
     def __init__(
         self,
@@ -50,8 +60,10 @@ class Event(Generic[K, V]):
     ) -> None:
         self.key = key
         self.value = value
-        self.headers = headers
-        self.message = message
+        self._headers = headers
+        self._message = message
+        self._record: FetchedRecord = message
+        self._to_message: Callable[[Any], Message] = _same
         self._acked = False
         self._on_ack = on_ack
         self._chunk: Chunk | None = None
@@ -59,27 +71,52 @@ class Event(Generic[K, V]):
         self._index = 0
 
     @property
+    def message(self) -> Message:
+        """The record as consumed: topic, partition, offset, timestamp, raw key/value/headers."""
+        try:
+            return self._message
+        except AttributeError:
+            message = self._message = self._to_message(self._record)
+            return message
+
+    @property
+    def headers(self) -> dict[str, bytes]:
+        """The record's headers as a dict (the last value of a repeated name wins; the
+        ordered pairs are in ``message.headers``)."""
+        try:
+            return self._headers
+        except AttributeError:
+            raw = self._record.headers
+            headers = self._headers = dict(raw) if raw else {}
+            return headers
+
+    @headers.setter
+    def headers(self, headers: dict[str, bytes]) -> None:
+        self._headers = headers
+
+    @property
     def acked(self) -> bool:
         """Whether the event was marked processed."""
         chunk = self._chunk
         if chunk is not None:
             return chunk.is_acked(self._slot, self._index)
-        return self._acked
+        return getattr(self, "_acked", False)
 
     def ack(self) -> bool:
         """Mark the event processed; returns False if it already was."""
         chunk = self._chunk
         if chunk is not None:
             return chunk.ack(self._slot, self._index)
-        if self._acked:
+        if getattr(self, "_acked", False):
             return False
         self._acked = True
-        if self._on_ack is not None:
-            self._on_ack(self.message)
+        on_ack = getattr(self, "_on_ack", None)
+        if on_ack is not None:
+            on_ack(self.message)
         return True
 
     def __repr__(self) -> str:
-        m = self.message
+        m = self._record
         return (
             f"<Event {m.topic}[{m.partition}]@{m.offset} key={self.key!r:.40} "
             f"value={self.value!r:.60}>"
@@ -90,19 +127,22 @@ _new = object.__new__
 
 
 def new_event(
-    key: Any, value: Any, message: Message, chunk: Chunk | None, slot: int, index: int
+    key: Any,
+    value: Any,
+    record: Any,
+    chunk: Chunk | None,
+    slot: int,
+    index: int,
+    to_message: Callable[[Any], Message] = _same,
 ) -> Event[Any, Any]:
-    """An event of a fetched record whose ack goes to ``chunk`` (the consumer's path: no
-    keyword parsing, headers copied only when there are any)."""
+    """An event of a fetched ``record`` (a :class:`Message`, or the transport's own record
+    that ``to_message`` converts) whose ack goes to ``chunk``."""
     event: Event[Any, Any] = _new(Event)
     event.key = key
     event.value = value
-    headers = message.headers
-    event.headers = dict(headers) if headers else {}
-    event.message = message
+    event._record = record
+    event._to_message = to_message
     event._chunk = chunk
     event._slot = slot
     event._index = index
-    event._acked = False
-    event._on_ack = None
     return event

@@ -11,7 +11,8 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable, Sequence
 
-from gen_topics._messages import TP, Message
+from gen_topics._messages import TP
+from gen_topics._transport.base import FetchedRecord
 
 __all__ = ["Chunk", "Lane", "OffsetTracker"]
 
@@ -51,7 +52,7 @@ class Chunk:
 
     __slots__ = ("done", "later", "messages", "size")
 
-    def __init__(self, messages: Sequence[Message], readers: int) -> None:
+    def __init__(self, messages: Sequence[FetchedRecord], readers: int) -> None:
         self.messages = messages
         self.size = len(messages)
         self.done = [0] * readers
@@ -66,6 +67,8 @@ class Chunk:
             if later is not None and slot in later:
                 done = self._absorb(later, slot, done)
             self.done[slot] = done
+            if done >= self.size:
+                self._release()
             return True
         if index < done:
             return False
@@ -88,9 +91,17 @@ class Chunk:
                 if later is not None and slot in later:
                     done = self._absorb(later, slot, done)
                 self.done[slot] = done
+                if done >= self.size:
+                    self._release()
             return
         for index in range(start, stop):
             self.ack(slot, index)
+
+    def _release(self) -> None:
+        # Every reader is done: let the records go now, not at the next commit (a long-lived
+        # backlog of records makes Python's garbage collector scan them over and over).
+        if min(self.done) >= self.size:
+            self.messages = ()
 
     def _absorb(self, later: dict[int, set[int]], slot: int, done: int) -> int:
         pending = later[slot]
@@ -120,7 +131,7 @@ class OffsetTracker:
     def __init__(self) -> None:
         self.lanes: dict[TP, Lane] = {}
 
-    def delivered(self, tp: TP, messages: Sequence[Message], readers: int) -> Chunk | None:
+    def delivered(self, tp: TP, messages: Sequence[FetchedRecord], readers: int) -> Chunk | None:
         """``messages`` (ascending offsets of ``tp``) go to ``readers`` acking readers; returns
         the chunk their acks go to (None when no reader acks: nothing to wait for)."""
         lane = self.lanes.get(tp)

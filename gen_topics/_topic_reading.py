@@ -26,6 +26,7 @@ from gen_topics._events import Event, new_event
 from gen_topics._messages import TP, Message
 from gen_topics._offsets import Chunk
 from gen_topics._topic_core import TopicCore
+from gen_topics._transport.base import FetchedRecord
 from gen_topics.codecs import Codec, PreparedCodec, RawCodec, SchemaCodec
 from gen_topics.errors import DeadLetterError, DecodeError, SeekError, TransientDecodeError
 
@@ -67,7 +68,7 @@ class _NeedsAsync(Exception):
 
 # A builder turns the record at ``index`` of the current segment into an event (or raises
 # _Failed / _NeedsAsync / TransientDecodeError).
-_Builder = Callable[[Message, int], Event[Any, Any]]
+_Builder = Callable[[FetchedRecord, int], Event[Any, Any]]
 
 
 def _admits_none(tp: Any) -> bool | None:
@@ -124,7 +125,9 @@ class TopicReading(TopicCore[K, V]):
     # Reader state of an iterator clone (class defaults: plain topics never read).
     _entries: collections.deque[Any] | None = None
     _buffered = 0
-    _msgs: Sequence[Message] = ()
+    _msgs: Sequence[FetchedRecord] = ()
+    _msgs_tp: TP | None = None
+    _to_message: Callable[[Any], Message] | None = None
     _pos = 0
     _chunk: Chunk | None = None
     _slot = -1
@@ -242,13 +245,14 @@ class TopicReading(TopicCore[K, V]):
         entry = entries.popleft()
         if type(entry) is _Failure:
             raise entry.error
-        messages, chunk, slot = entry
+        tp, messages, chunk, slot = entry
         self._buffered -= len(messages)
         self._msgs = messages
+        self._msgs_tp = tp
         self._pos = 0
         self._chunk = chunk
         self._slot = slot
-        self._build = self._make_builder(messages[0].topic, chunk, slot)
+        self._build = self._make_builder(tp.topic, chunk, slot)
         room = self._room
         if room is not None and self._buffered < self._limit() and not room.done():
             room.set_result(None)
@@ -269,8 +273,9 @@ class TopicReading(TopicCore[K, V]):
         value_ok = self.value_admits_none
         if not self.acks:
             chunk = None
+        to_message = self._converter()
 
-        def build(m: Message, index: int) -> Event[Any, Any]:
+        def build(m: FetchedRecord, index: int) -> Event[Any, Any]:
             k = m.key
             if k is None:
                 if not key_ok:
@@ -300,19 +305,24 @@ class TopicReading(TopicCore[K, V]):
             event: Event[Any, Any] = _new(Event)
             event.key = k
             event.value = v
-            headers = m.headers
-            event.headers = dict(headers) if headers else {}
-            event.message = m
+            event._record = m
+            event._to_message = to_message
             event._chunk = chunk
             event._slot = slot
             event._index = index
-            event._acked = False
-            event._on_ack = None
             return event
 
         return build
 
-    async def _build_async(self, m: Message, index: int) -> Event[K, V]:
+    def _converter(self) -> Callable[[Any], Message]:
+        """How records of the app's consumer become :class:`Message` objects (kept per reader:
+        an event may be asked for its message after the consumer stopped)."""
+        consumer = self.app.conductor.consumer
+        if consumer is not None:
+            self._to_message = type(consumer).to_message
+        return self._to_message or _identity
+
+    async def _build_async(self, m: FetchedRecord, index: int) -> Event[K, V]:
         """Decode with ``decode_async`` where a codec needs it (fetching a writer schema)."""
         name = m.topic
         values: list[Any] = []
@@ -336,9 +346,9 @@ class TopicReading(TopicCore[K, V]):
             except Exception as exc:
                 raise _Failed(field, exc) from exc
         chunk = self._chunk if self.acks else None
-        return new_event(values[0], values[1], m, chunk, self._slot, index)
+        return new_event(values[0], values[1], m, chunk, self._slot, index, self._converter())
 
-    def _decode_error(self, m: Message, failed: _Failed) -> DecodeError:
+    def _decode_error(self, m: FetchedRecord, failed: _Failed) -> DecodeError:
         """The :class:`DecodeError` for ``failed``, naming topic, partition, offset, field."""
         field = failed.field
         where = f"{m.topic}[{m.partition}]@{m.offset}"
@@ -396,21 +406,22 @@ class TopicReading(TopicCore[K, V]):
     async def _apply_policy(self, pos: int, error: DecodeError) -> None:
         """Raise ``error`` (the record is acked when the reader reads on) or skip / dead-letter
         the record and ack it now."""
-        message = self._msgs[pos]
-        held = new_event(None, None, message, self._chunk if self.acks else None, self._slot, pos)
+        record = self._msgs[pos]
+        chunk = self._chunk if self.acks else None
+        held = new_event(None, None, record, chunk, self._slot, pos, self._converter())
         policy = self.on_decode_error
         if policy == "raise":
             self._current = held
             raise error
         if self._skip_log is None:
-            self._skip_log = SkipLog(message.topic)
+            self._skip_log = SkipLog(record.topic)
         if policy == "skip":
             self.read_stats.skipped += 1
             self._skip_log.record("skipped", error)
         else:
-            target = dead_letter_name(message.topic, self.dead_letter_topic)
+            target = dead_letter_name(record.topic, self.dead_letter_topic)
             try:
-                md = await dead_letter(self.app, message, error, target)
+                md = await dead_letter(self.app, held.message, error, target)
             except DeadLetterError:
                 self._pos = pos  # not processed: the next read tries this record again
                 raise
@@ -421,7 +432,7 @@ class TopicReading(TopicCore[K, V]):
         held.ack()
 
     async def _retry_transient(
-        self, message: Message, pos: int, first: TransientDecodeError
+        self, message: FetchedRecord, pos: int, first: TransientDecodeError
     ) -> Event[K, V]:
         """Decode ``message`` again with backoff until it works or the app's
         ``consumer_decode_retry_timeout`` is spent; then stop this reader."""
@@ -558,14 +569,16 @@ class TopicReading(TopicCore[K, V]):
 
     # -- the consumer's side --------------------------------------------------------
 
-    def _push(self, messages: Sequence[Message], chunk: Chunk | None, slot: int) -> None:
+    def _push(
+        self, tp: TP, messages: Sequence[FetchedRecord], chunk: Chunk | None, slot: int
+    ) -> None:
         """Queue a fetched segment (the consumer's path; ``slot`` -1: this reader does not ack)."""
         if self._closing:
             return
         entries = self._entries
         if entries is None:
             entries = self._entries = collections.deque()
-        entries.append((messages, chunk, slot))
+        entries.append((tp, messages, chunk, slot))
         self._buffered += len(messages)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -594,7 +607,7 @@ class TopicReading(TopicCore[K, V]):
         from the committed or sought offset. Returns how many were dropped."""
         dropped = 0
         msgs = self._msgs
-        if msgs and msgs[0].tp in tps:
+        if msgs and self._msgs_tp in tps:
             dropped += len(msgs) - self._pos
             self._msgs = ()
             self._pos = 0
@@ -602,9 +615,9 @@ class TopicReading(TopicCore[K, V]):
         if entries:
             kept: list[Any] = []
             for entry in entries:
-                if type(entry) is not _Failure and entry[0][0].tp in tps:
-                    dropped += len(entry[0])
-                    self._buffered -= len(entry[0])
+                if type(entry) is not _Failure and entry[0] in tps:
+                    dropped += len(entry[1])
+                    self._buffered -= len(entry[1])
                 else:
                     kept.append(entry)
             entries.clear()
@@ -774,6 +787,10 @@ class TopicReading(TopicCore[K, V]):
     def dead_lettered(self) -> int:
         """How many records that did not decode this topic's readers dead-lettered."""
         return self.read_stats.dead_lettered
+
+
+def _identity(record: Any) -> Message:
+    return record  # type: ignore[no-any-return]
 
 
 def _ready_check(codec: Codec[Any]) -> Callable[[bytes], bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Collection, Generator, Mapping
+from collections.abc import Collection, Generator, Mapping, Sequence
 from re import Pattern
 from typing import Any
 
@@ -41,7 +41,10 @@ _TOPIC_ALREADY_EXISTS = 36
 
 
 _new_metadata = tuple.__new__
-_new_message = Message
+# Records per fetch when max_poll_records is not set: bounded, so aiokafka builds its record
+# objects shortly before readers need them, not tens of thousands at a time that Python's
+# garbage collector then scans again and again while they wait.
+_MAX_RECORDS = 1000
 
 # What a commit raises when the group is rebalancing or has moved the partitions on.
 _REBALANCE_ERRORS = (
@@ -189,31 +192,32 @@ class KafkaConsumer(ConsumerTransport):
         else:
             consumer.unsubscribe()
 
-    async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
-        """Fetch records, converted to :class:`Message`."""
+    @staticmethod
+    def to_message(record: Any) -> Message:
+        """aiokafka's ``ConsumerRecord`` as a :class:`Message` (timestamp in seconds)."""
+        ts = record.timestamp
+        return Message(
+            record.topic,
+            record.partition,
+            record.offset,
+            None if ts is None else ts / 1000.0,
+            record.key,
+            record.value,
+            list(record.headers or ()),
+            record.timestamp_type,
+        )
+
+    async def getmany(self, timeout_ms: int) -> Mapping[TP, Sequence[Any]]:
+        """Fetch records: aiokafka's own ``ConsumerRecord`` objects (no copy per record; a
+        reader converts one with :meth:`to_message` only when it asks for ``message``)."""
         consumer = self._require()
         if not self._subscribed:
             await asyncio.sleep(timeout_ms / 1000.0)
             return {}
-        batches = await consumer.getmany(timeout_ms=timeout_ms)
-        out: dict[TP, list[Message]] = {}
-        new = _new_message
-        for tp, records in batches.items():
-            # One call per record, no keyword parsing: this runs for every record consumed.
-            out[TP(tp.topic, tp.partition)] = [
-                new(
-                    r.topic,
-                    r.partition,
-                    r.offset,
-                    None if r.timestamp is None else r.timestamp / 1000.0,
-                    r.key,
-                    r.value,
-                    list(r.headers) if r.headers else [],
-                    r.timestamp_type,
-                )
-                for r in records
-            ]
-        return out
+        batches = await consumer.getmany(
+            timeout_ms=timeout_ms, max_records=self.settings.max_poll_records or _MAX_RECORDS
+        )
+        return {TP(tp.topic, tp.partition): records for tp, records in batches.items()}
 
     async def commit(self, offsets: Mapping[TP, int]) -> None:
         """Commit offsets of partitions still assigned to this member."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Generator, Mapping
+from collections.abc import Collection, Generator, Mapping, Sequence
 from re import Pattern
 from typing import Any, Generic, TypeVar
 
@@ -156,7 +156,7 @@ class MemoryConsumer(ConsumerTransport):
             return len(self.broker.topics[tp.topic].partitions[tp.partition])
         return 0
 
-    async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
+    async def getmany(self, timeout_ms: int) -> dict[TP, Sequence[Message]]:
         """Records past each position, waiting up to ``timeout_ms`` for some to arrive."""
         if self._member_id is None:
             await asyncio.sleep(timeout_ms / 1000.0)
@@ -167,7 +167,7 @@ class MemoryConsumer(ConsumerTransport):
         while True:
             self._wake.clear()
             await self._refresh_assignment()
-            out: dict[TP, list[Message]] = {}
+            out: dict[TP, Sequence[Message]] = {}
             budget = limit
             for tp, pos in list(self._positions.items()):
                 log = self.broker.topics[tp.topic].partitions[tp.partition]
