@@ -9,7 +9,7 @@ from gen_topics._messages import Message
 from gen_topics._offsets import Chunk
 from gen_topics._transport.base import FetchedRecord
 
-__all__ = ["Event", "new_event"]
+__all__ = ["Event", "Source", "new_event"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -17,6 +17,23 @@ V = TypeVar("V")
 
 def _same(record: Any) -> Message:
     return record  # type: ignore[no-any-return]
+
+
+class Source:
+    """What the events of one fetched segment share: the chunk and reader slot their acks go
+    to (no chunk: nothing to ack), and how their records become :class:`Message` objects."""
+
+    __slots__ = ("chunk", "slot", "to_message")
+
+    def __init__(
+        self, chunk: Chunk | None, slot: int, to_message: Callable[[Any], Message] = _same
+    ) -> None:
+        self.chunk = chunk
+        self.slot = slot
+        self.to_message = to_message
+
+
+_LOCAL = Source(None, -1)
 
 
 class Event(Generic[K, V]):
@@ -30,18 +47,16 @@ class Event(Generic[K, V]):
     ``headers`` from it when first asked (most readers never ask for them).
     """
 
-    # Only key, value, _record, _to_message, _chunk, _slot and _index are set when the
-    # consumer builds an event (it does per record); the others are filled on first use.
+    # Only key, value, _record, _src and _index are set when the consumer builds an event
+    # (it does per record); the others are filled on first use.
     __slots__ = (
         "_acked",
-        "_chunk",
         "_headers",
         "_index",
         "_message",
         "_on_ack",
         "_record",
-        "_slot",
-        "_to_message",
+        "_src",
         "key",
         "value",
     )
@@ -63,11 +78,9 @@ class Event(Generic[K, V]):
         self._headers = headers
         self._message = message
         self._record: FetchedRecord = message
-        self._to_message: Callable[[Any], Message] = _same
+        self._src = _LOCAL
         self._acked = False
         self._on_ack = on_ack
-        self._chunk: Chunk | None = None
-        self._slot = 0
         self._index = 0
 
     @property
@@ -76,7 +89,7 @@ class Event(Generic[K, V]):
         try:
             return self._message
         except AttributeError:
-            message = self._message = self._to_message(self._record)
+            message = self._message = self._src.to_message(self._record)
             return message
 
     @property
@@ -97,16 +110,16 @@ class Event(Generic[K, V]):
     @property
     def acked(self) -> bool:
         """Whether the event was marked processed."""
-        chunk = self._chunk
-        if chunk is not None:
-            return chunk.is_acked(self._slot, self._index)
+        src = self._src
+        if src.chunk is not None:
+            return src.chunk.is_acked(src.slot, self._index)
         return getattr(self, "_acked", False)
 
     def ack(self) -> bool:
         """Mark the event processed; returns False if it already was."""
-        chunk = self._chunk
-        if chunk is not None:
-            return chunk.ack(self._slot, self._index)
+        src = self._src
+        if src.chunk is not None:
+            return src.chunk.ack(src.slot, self._index)
         if getattr(self, "_acked", False):
             return False
         self._acked = True
@@ -126,23 +139,13 @@ class Event(Generic[K, V]):
 _new = object.__new__
 
 
-def new_event(
-    key: Any,
-    value: Any,
-    record: Any,
-    chunk: Chunk | None,
-    slot: int,
-    index: int,
-    to_message: Callable[[Any], Message] = _same,
-) -> Event[Any, Any]:
+def new_event(key: Any, value: Any, record: Any, src: Source, index: int) -> Event[Any, Any]:
     """An event of a fetched ``record`` (a :class:`Message`, or the transport's own record
-    that ``to_message`` converts) whose ack goes to ``chunk``."""
+    that ``src.to_message`` converts) whose ack goes to ``src.chunk``."""
     event: Event[Any, Any] = _new(Event)
     event.key = key
     event.value = value
     event._record = record
-    event._to_message = to_message
-    event._chunk = chunk
-    event._slot = slot
+    event._src = src
     event._index = index
     return event

@@ -22,7 +22,7 @@ from gen_topics._decode_policy import (
     dead_letter_name,
     plausible_registry_frame,
 )
-from gen_topics._events import Event, new_event
+from gen_topics._events import Event, Source, new_event
 from gen_topics._messages import TP, Message
 from gen_topics._offsets import Chunk
 from gen_topics._topic_core import TopicCore
@@ -131,7 +131,9 @@ class TopicReading(TopicCore[K, V]):
     _pos = 0
     _chunk: Chunk | None = None
     _slot = -1
+    _src: Source | None = None
     _build: _Builder | None = None
+    _build_many: Callable[[Sequence[FetchedRecord], int, int], list[Any]] | None = None
     _waiter: asyncio.Future[None] | None = None
     _room: asyncio.Future[None] | None = None
     _closing = False
@@ -273,7 +275,7 @@ class TopicReading(TopicCore[K, V]):
         value_ok = self.value_admits_none
         if not self.acks:
             chunk = None
-        to_message = self._converter()
+        src = self._src = Source(chunk, slot, self._converter())
 
         def build(m: FetchedRecord, index: int) -> Event[Any, Any]:
             k = m.key
@@ -306,13 +308,55 @@ class TopicReading(TopicCore[K, V]):
             event.key = k
             event.value = v
             event._record = m
-            event._to_message = to_message
-            event._chunk = chunk
-            event._slot = slot
+            event._src = src
             event._index = index
             return event
 
+        if kdec is None and vdec is None:
+            # Raw bytes on both sides (the common fast case): a batch is built in one loop,
+            # without a call per record; the first record that needs more stops it.
+
+            def build_many(msgs: Sequence[FetchedRecord], start: int, stop: int) -> list[Any]:
+                out: list[Any] = []
+                append = out.append
+                for index in range(start, stop):
+                    m = msgs[index]
+                    k = m.key
+                    v = m.value
+                    if (k is None and not key_ok) or (v is None and not value_ok):
+                        break
+                    event: Event[Any, Any] = _new(Event)
+                    event.key = k
+                    event.value = v
+                    event._record = m
+                    event._src = src
+                    event._index = index
+                    append(event)
+                return out
+
+        else:
+
+            def build_many(msgs: Sequence[FetchedRecord], start: int, stop: int) -> list[Any]:
+                out: list[Any] = []
+                append = out.append
+                try:
+                    for index in range(start, stop):
+                        append(build(msgs[index], index))
+                except Exception:
+                    pass  # the failing record starts the next read, which deals with it
+                return out
+
+        self._build_many = build_many
         return build
+
+    def _source(self) -> Source:
+        """The :class:`Source` of the current segment's events."""
+        src = self._src
+        if src is None:
+            src = self._src = Source(
+                self._chunk if self.acks else None, self._slot, self._converter()
+            )
+        return src
 
     def _converter(self) -> Callable[[Any], Message]:
         """How records of the app's consumer become :class:`Message` objects (kept per reader:
@@ -345,8 +389,7 @@ class TopicReading(TopicCore[K, V]):
                 raise
             except Exception as exc:
                 raise _Failed(field, exc) from exc
-        chunk = self._chunk if self.acks else None
-        return new_event(values[0], values[1], m, chunk, self._slot, index, self._converter())
+        return new_event(values[0], values[1], m, self._source(), index)
 
     def _decode_error(self, m: FetchedRecord, failed: _Failed) -> DecodeError:
         """The :class:`DecodeError` for ``failed``, naming topic, partition, offset, field."""
@@ -407,8 +450,7 @@ class TopicReading(TopicCore[K, V]):
         """Raise ``error`` (the record is acked when the reader reads on) or skip / dead-letter
         the record and ack it now."""
         record = self._msgs[pos]
-        chunk = self._chunk if self.acks else None
-        held = new_event(None, None, record, chunk, self._slot, pos, self._converter())
+        held = new_event(None, None, record, self._source(), pos)
         policy = self.on_decode_error
         if policy == "raise":
             self._current = held
@@ -516,9 +558,9 @@ class TopicReading(TopicCore[K, V]):
         first = await self.__anext__()
         self._current = None  # a batch is acked as a whole, not by the next read
         batch: list[Event[K, V]] = [first]
-        chunk = first._chunk
-        if chunk is not None:
-            ranges.append((chunk, first._slot, first._index, first._index + 1))
+        src = first._src
+        if src.chunk is not None:
+            ranges.append((src.chunk, src.slot, first._index, first._index + 1))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while len(batch) < max_records:
@@ -526,20 +568,11 @@ class TopicReading(TopicCore[K, V]):
             msgs = self._msgs
             end = min(len(msgs), pos + max_records - len(batch))
             if pos < end:
-                build = self._build
-                assert build is not None
-                try:
-                    batch.extend([build(msgs[i], i) for i in range(pos, end)])
-                    stop = end
-                except Exception:
-                    # Build one by one up to the record that fails; it starts the next batch.
-                    stop = pos
-                    while stop < end:
-                        try:
-                            batch.append(build(msgs[stop], stop))
-                        except Exception:
-                            break
-                        stop += 1
+                build_many = self._build_many
+                assert build_many is not None
+                built = build_many(msgs, pos, end)
+                batch.extend(built)
+                stop = pos + len(built)
                 self._pos = stop
                 chunk = self._chunk
                 if chunk is not None and self.acks and stop > pos:
@@ -704,7 +737,7 @@ class TopicReading(TopicCore[K, V]):
                 raise
             await self.on_decode_error_event(exc, message)
             return None
-        event._chunk = None
+        event._src = Source(None, -1, event._src.to_message)
         return event
 
     async def on_decode_error_event(self, exc: DecodeError, message: Message) -> None:
@@ -831,6 +864,6 @@ class _Batches(AsyncIterator[list[Event[K, V]]]):
             chunk.ack_range(slot, start, stop)
         self._ranges.clear()
         for event in self._batch:
-            if event._chunk is None:
+            if event._src.chunk is None:
                 event.ack()
         self._batch = []
