@@ -136,6 +136,7 @@ class TopicReading(TopicCore[K, V]):
     _build_many: Callable[[Sequence[FetchedRecord], int, int], list[Any]] | None = None
     _waiter: asyncio.Future[None] | None = None
     _room: asyncio.Future[None] | None = None
+    _pause: asyncio.Future[None] | None = None
     _closing = False
     _fatal: BaseException | None = None
     _skip_log: SkipLog | None = None
@@ -501,7 +502,15 @@ class TopicReading(TopicCore[K, V]):
                 raise StopAsyncIteration
             if waited >= budget:
                 break
-            await asyncio.sleep(min(delay, max(0.0, budget - waited)))
+            # A backoff that stopping the app cuts short.
+            pause = self._pause = loop.create_future()
+            try:
+                async with asyncio.timeout(min(delay, max(0.0, budget - waited))):
+                    await pause
+            except TimeoutError:
+                pass
+            finally:
+                self._pause = None
             delay = min(delay * 2, _RETRY_MAX)
             attempts += 1
             try:
@@ -631,7 +640,7 @@ class TopicReading(TopicCore[K, V]):
                 self._room = None
 
     def _wake(self) -> None:
-        for fut in (self._waiter, self._room):
+        for fut in (self._waiter, self._room, self._pause):
             if fut is not None and not fut.done():
                 fut.set_result(None)
 
