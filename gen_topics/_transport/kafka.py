@@ -41,10 +41,6 @@ _TOPIC_ALREADY_EXISTS = 36
 
 
 _new_metadata = tuple.__new__
-# Records per fetch when max_poll_records is not set: bounded, so aiokafka builds its record
-# objects shortly before readers need them, not tens of thousands at a time that Python's
-# garbage collector then scans again and again while they wait.
-_MAX_RECORDS = 1000
 
 # What a commit raises when the group is rebalancing or has moved the partitions on.
 _REBALANCE_ERRORS = (
@@ -214,9 +210,7 @@ class KafkaConsumer(ConsumerTransport):
         if not self._subscribed:
             await asyncio.sleep(timeout_ms / 1000.0)
             return {}
-        batches = await consumer.getmany(
-            timeout_ms=timeout_ms, max_records=self.settings.max_poll_records or _MAX_RECORDS
-        )
+        batches = await consumer.getmany(timeout_ms=timeout_ms)
         return {TP(tp.topic, tp.partition): records for tp, records in batches.items()}
 
     async def commit(self, offsets: Mapping[TP, int]) -> None:
