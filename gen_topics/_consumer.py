@@ -32,6 +32,11 @@ _STOP_COMMIT_TIMEOUT = 10.0
 _Route = tuple[list["TopicReading[Any, Any]"], list[int], int]
 
 
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
 class Conductor:
     """Owns the app's one consumer transport and the set of iterated topics (Faust's
     ``app.topics``), however many readers start at once.
@@ -101,6 +106,8 @@ class Conductor:
             return
         if self._starting is None:
             self._starting = asyncio.ensure_future(self._start())
+            # Its error reaches every waiter; retrieved here too, in case none is left.
+            self._starting.add_done_callback(_retrieve)
         starting = self._starting
         try:
             await asyncio.shield(starting)
@@ -374,9 +381,11 @@ class Conductor:
         """Stop fetching, commit what was processed, leave the group."""
         self.stop_reading()
         starting, self._starting = self._starting, None
-        if starting is not None and not starting.done():
-            with contextlib.suppress(BaseException):
-                await starting
+        if starting is not None:
+            # A start in flight finishes first, so its consumer is stopped, not left open.
+            await asyncio.wait({starting})
+            if not starting.cancelled():
+                starting.exception()  # retrieved: the readers that waited got it
         task, self._task = self._task, None
         while task is not None and not task.done():
             # Cancel until it sticks: a client library may swallow one cancellation.
