@@ -100,3 +100,31 @@ async def test_three_readers_started_at_once_share_one_consumer_and_commit_every
         or "never retrieved" in r.getMessage()
     ]
     assert problems == []
+
+
+async def test_a_failed_start_reaches_every_reader_and_leaves_no_consumer_open(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A free port: nothing listens there, so connecting is refused at once.
+    from scripts.process import free_port
+
+    app = App("no-broker", broker=f"kafka://127.0.0.1:{free_port()}")
+    created: list[ConsumerTransport] = []
+    build = app.transport.consumer
+
+    def counting(settings: ConsumerSettings) -> ConsumerTransport:
+        consumer = build(settings)
+        created.append(consumer)
+        return consumer
+
+    app.transport.consumer = counting  # type: ignore[method-assign]
+    caplog.set_level(logging.WARNING)
+    readers = [aiter(app.topic(f"t{i}")) for i in range(3)]
+    async with asyncio.timeout(60):
+        results = await asyncio.gather(*(anext(r) for r in readers), return_exceptions=True)
+    assert all(isinstance(r, Exception) for r in results), results
+    assert len({type(r) for r in results}) == 1
+    assert len(created) == 1
+    await app.stop()
+    gc.collect()
+    assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]
