@@ -44,7 +44,7 @@ demo: $(DEMO_INSTALLED)
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/mypy examples/demo.py
+	$(BIN)/mypy examples/demo.py examples/billing_service.py
 
 # For development: start Kafka and the registry in the background and print their addresses
 # (as `export` lines: eval "$$(make -s services | grep ^export)"); stop them with `make services-stop`.

@@ -10,6 +10,7 @@ Public submodules: :mod:`gen_topics.codecs`, :mod:`gen_topics.json_codec`,
 from gen_topics._app import App
 from gen_topics._events import Event
 from gen_topics._messages import TP, FutureMessage, Message, PendingMessage, RecordMetadata
+from gen_topics._runner import ShutdownReport
 from gen_topics._schema import Schema
 from gen_topics._settings import Settings
 from gen_topics._topic import Topic
@@ -18,12 +19,15 @@ from gen_topics.codecs import AvroCodec, Codec, PreparedCodec, SchemaCodec, get_
 from gen_topics.errors import (
     CodecError,
     CommitFailed,
+    DeadLetterError,
     DeclareError,
     DecodeError,
     DeliveryError,
     EncodeError,
     GenTopicsError,
+    SeekError,
     TopicConfigMismatch,
+    TransientDecodeError,
     UndeliveredRecordsError,
     UnknownCodecError,
 )
@@ -36,6 +40,7 @@ __all__ = [
     "Codec",
     "CodecError",
     "CommitFailed",
+    "DeadLetterError",
     "DeclareError",
     "DecodeError",
     "DeliveryError",
@@ -51,10 +56,13 @@ __all__ = [
     "Schema",
     "SchemaCodec",
     "SchemaRegistryError",
+    "SeekError",
     "Settings",
+    "ShutdownReport",
     "Topic",
     "TopicConfigMismatch",
     "TopicOptions",
+    "TransientDecodeError",
     "UndeliveredRecordsError",
     "UnknownCodecError",
     "get_codec",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from re import Pattern
 from types import TracebackType
 from typing import Any, TypeVar, Unpack
@@ -13,6 +13,7 @@ from gen_topics._consumer import Conductor
 from gen_topics._messages import FutureMessage
 from gen_topics._partitioner import partition_for_key
 from gen_topics._producer_buffer import ProducerBuffer
+from gen_topics._runner import Service, ShutdownReport, run, run_until_stopped
 from gen_topics._schema import Schema, Serializer
 from gen_topics._settings import AppSettings, Settings
 from gen_topics._topic import Topic
@@ -74,6 +75,10 @@ class App:
         self._admin: AdminTransport | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self.started = False
+        self._stopping = False
+        self._stopping_event: asyncio.Event | None = None
+        # Set while run() / run_until_stopped() runs: how request_stop() reaches it.
+        self._stop_request: Callable[[str], None] | None = None
 
     def __repr__(self) -> str:
         return f"<App {self.id!r} broker={self.conf.broker!r}>"
@@ -95,6 +100,10 @@ class App:
     async def start(self) -> None:
         """Mark the app running; consumers of already-iterated topics start fetching."""
         self.started = True
+        self._stopping = False
+        if self._stopping_event is not None:
+            self._stopping_event.clear()
+        self.conductor.reopen()
         if len(self.conductor):
             await self.conductor.ensure_running()
 
@@ -106,6 +115,7 @@ class App:
         meanwhile, are given back by the :class:`UndeliveredRecordsError` raised once the app
         has stopped: their futures hold each record's error and their callbacks have run.
         """
+        self.begin_stopping()
         undelivered: UndeliveredRecordsError | None = None
         try:
             undelivered = await self._stop_producing()
@@ -189,6 +199,62 @@ class App:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
         if self._producer is not None:
             await self._producer.flush()
+
+    # -- running a service ----------------------------------------------------------------
+
+    def run(
+        self,
+        main: Callable[[App], Coroutine[Any, Any, Any]] | None = None,
+        *,
+        shutdown_timeout: float = 30.0,
+    ) -> int:
+        """Run a service: ``sys.exit(app.run(main))``. Starts the app, runs ``main(app)`` until
+        it returns or SIGTERM/SIGINT arrives, then stops cleanly within ``shutdown_timeout``
+        seconds (readers finish the event in hand, buffered sends are published and acked,
+        processed offsets committed). Returns the exit status: 0 when nothing was left undone.
+        """
+        return run(self, main, shutdown_timeout=shutdown_timeout)
+
+    async def run_until_stopped(
+        self, *services: Service, shutdown_timeout: float = 30.0
+    ) -> ShutdownReport:
+        """The async form of :meth:`run`, for several services (coroutines, or callables taking
+        the app); returns the :class:`ShutdownReport` of what the stop did and left undone."""
+        return await run_until_stopped(self, *services, shutdown_timeout=shutdown_timeout)
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Stop a service started with :meth:`run` / :meth:`run_until_stopped` as SIGTERM
+        would; without one, only end the readers' iteration."""
+        if self._stop_request is not None:
+            self._stop_request(reason)
+        else:
+            self.begin_stopping()
+            self.conductor.stop_reading()
+
+    @property
+    def stopping(self) -> bool:
+        """True once the app began to stop (a signal, ``request_stop()``, ``stop()``): loops
+        that do not read a topic can end on it."""
+        return self._stopping
+
+    def begin_stopping(self) -> None:
+        """Mark the app stopping (wakes :meth:`wait_stopping`); reading is not touched."""
+        self._stopping = True
+        if self._stopping_event is not None:
+            self._stopping_event.set()
+
+    async def wait_stopping(self, timeout: float | None = None) -> bool:
+        """Wait until the app begins to stop (True) or ``timeout`` seconds pass (False)."""
+        if self._stopping:
+            return True
+        if self._stopping_event is None:
+            self._stopping_event = asyncio.Event()
+        try:
+            async with asyncio.timeout(timeout):
+                await self._stopping_event.wait()
+        except TimeoutError:
+            return False
+        return True
 
     # -- producer ---------------------------------------------------------------------
 

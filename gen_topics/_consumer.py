@@ -1,16 +1,17 @@
-"""The app's consumer: subscribes to what iterated topics want, routes, tracks, commits."""
+"""The app's consumer: subscribes to what iterated topics want, routes, tracks, commits, seeks."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from gen_topics._messages import TP, Message
 from gen_topics._offsets import OffsetTracker
 from gen_topics._transport.base import ConsumerTransport
-from gen_topics.errors import CommitFailed
+from gen_topics.errors import CommitFailed, SeekError
 
 if TYPE_CHECKING:
     from gen_topics._app import App
@@ -21,28 +22,45 @@ __all__ = ["Conductor"]
 log = logging.getLogger(__name__)
 
 _FETCH_TIMEOUT_MS = 200
+# How long a seek or a position query waits for the group to assign this app partitions.
+_ASSIGNMENT_TIMEOUT = 60.0
+# How long stop() keeps trying to commit while the group refuses commits (a rebalance).
+_STOP_COMMIT_TIMEOUT = 10.0
+
+# Per partition: the readers it goes to, each one's slot in the batch's chunk (-1: it does
+# not ack), and how many readers ack.
+_Route = tuple[list["TopicReading[Any, Any]"], list[int], int]
+
+
+def _retrieve(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 class Conductor:
-    """Owns the consumer transport and the set of iterated topics (Faust's ``app.topics``).
+    """Owns the app's one consumer transport and the set of iterated topics (Faust's
+    ``app.topics``), however many readers start at once.
 
-    Each fetched record goes to every subscribed topic whose names or pattern match its
-    topic name; its offset becomes committable once every one of those readers acked it.
+    Each fetched batch goes, as one segment, to every subscribed topic whose names or pattern
+    match its topic name; an offset becomes committable once every acking reader processed
+    the record.
     """
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.tracker = OffsetTracker()
         self._topics: set[TopicReading[Any, Any]] = set()
-        self._routes: dict[str, list[TopicReading[Any, Any]]] = {}
+        self._routes: dict[TP, _Route] = {}
         self._dirty = True
         self._consumer: ConsumerTransport | None = None
+        self._starting: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._last_commit = 0.0
         self._error: BaseException | None = None
-        self._isolated = False
-        # Partitions revoked while the current fetched batch is being dispatched.
-        self._revoked_in_batch: set[TP] = set()
+        self._reading = True
+        # Partitions revoked or sought while the current fetched batch is being dispatched.
+        self._interrupted: set[TP] = set()
+        self._assigned: asyncio.Event | None = None
 
     def __len__(self) -> int:
         return len(self._topics)
@@ -52,30 +70,76 @@ class Conductor:
         """The subscribed (iterating) topics."""
         return frozenset(self._topics)
 
+    @property
+    def consumer(self) -> ConsumerTransport | None:
+        """The started consumer transport, or None."""
+        return self._consumer
+
+    def to_message(self, record: Any) -> Message:
+        """The :class:`Message` of a record the consumer fetched."""
+        consumer = self._consumer
+        return record if consumer is None else consumer.to_message(record)
+
     def add(self, topic: TopicReading[Any, Any]) -> None:
         """Subscribe ``topic`` (an iterator clone); the consumer starts on first use."""
         self._topics.add(topic)
         self._dirty = True
+        self._routes.clear()
+        if not self._reading:
+            topic._close_reading()
 
     def discard(self, topic: TopicReading[Any, Any]) -> None:
         """Unsubscribe ``topic``."""
         if topic in self._topics:
             self._topics.discard(topic)
             self._dirty = True
+            self._routes.clear()
+
+    # -- starting -----------------------------------------------------------------------
 
     async def ensure_running(self) -> None:
-        """Start the consumer and its fetch loop if needed; re-raise a crash of the loop."""
+        """Start the consumer and its fetch loop once, however many readers ask at the same
+        moment; re-raise a crash of the loop."""
         if self._error is not None:
             raise self._error
-        if self._task is None or self._task.done():
-            if self._consumer is None:
-                consumer = self.app.transport.consumer(self.app.conf.consumer())
+        if not self._reading or (self._task is not None and not self._task.done()):
+            return
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+            # Its error reaches every waiter; retrieved here too, in case none is left.
+            self._starting.add_done_callback(_retrieve)
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        finally:
+            if starting.done() and self._starting is starting:
+                self._starting = None
+
+    async def _start(self) -> None:
+        if self._consumer is None:
+            consumer = self.app.transport.consumer(self.app.conf.consumer())
+            try:
                 await consumer.start()
-                self._consumer = consumer
-            # The first periodic commit is one interval after the start (not at once because
-            # the loop's clock, the machine's uptime, happens to exceed the interval).
-            self._last_commit = asyncio.get_running_loop().time()
-            self._task = asyncio.create_task(self._run(), name=f"{self.app.id}-consumer")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                raise
+            self._consumer = consumer
+        if not self._reading or (self._task is not None and not self._task.done()):
+            return
+        # The first periodic commit is one interval after the start (not at once because
+        # the loop's clock, the machine's uptime, happens to exceed the interval).
+        self._last_commit = asyncio.get_running_loop().time()
+        self._task = asyncio.create_task(self._run(), name=f"{self.app.id}-consumer")
+
+    def reopen(self) -> None:
+        """Allow reading again after :meth:`stop` (the app was started again)."""
+        self._reading = True
+        self._error = None
+        for topic in self._topics:
+            topic._reopen()
+
+    # -- the fetch loop ---------------------------------------------------------------
 
     async def _resubscribe(self, consumer: ConsumerTransport) -> None:
         self._dirty = False
@@ -87,31 +151,49 @@ class Conductor:
             else:
                 names.update(topic.topics)
         self._routes.clear()
-        self._isolated = any(t.active_partitions is not None for t in self._topics)
         await consumer.subscribe(frozenset(names), tuple(patterns), self)
 
-    def _route(self, name: str) -> list[TopicReading[Any, Any]]:
-        targets = self._routes.get(name)
-        if targets is None:
-            targets = [t for t in self._topics if t.wants(name)]
-            self._routes[name] = targets
-        return targets
+    def _route(self, tp: TP) -> _Route:
+        targets = [
+            t
+            for t in self._topics
+            if t.wants(tp.topic) and (t.active_partitions is None or tp in t.active_partitions)
+        ]
+        slots: list[int] = []
+        acking = 0
+        for t in targets:
+            if t.acks:
+                slots.append(acking)
+                acking += 1
+            else:
+                slots.append(-1)
+        route = self._routes[tp] = (targets, slots, acking)
+        return route
 
     async def _run(self) -> None:
         consumer = self._consumer
         assert consumer is not None
         loop = asyncio.get_running_loop()
+        tracker = self.tracker
+        interrupted = self._interrupted
         try:
-            while True:
+            while self._reading:
                 if self._dirty:
                     await self._resubscribe(consumer)
                 batches = await consumer.getmany(_FETCH_TIMEOUT_MS)
-                self._revoked_in_batch.clear()
+                interrupted.clear()
                 for tp, messages in batches.items():
-                    for message in messages:
-                        if tp in self._revoked_in_batch:
-                            break  # the new owner reads these from the committed offset
-                        await self._dispatch(tp, message)
+                    if not messages or tp in interrupted or not self._reading:
+                        continue
+                    route = self._routes.get(tp) or self._route(tp)
+                    targets, slots, acking = route
+                    chunk = tracker.delivered(tp, messages, acking)
+                    for reader, slot in zip(targets, slots, strict=True):
+                        if reader._full():
+                            await reader._wait_room()
+                            if tp in interrupted:
+                                break  # revoked or sought meanwhile: read again from there
+                        reader._push(tp, messages, chunk if slot >= 0 else None, slot)
                 if loop.time() - self._last_commit >= self.app.conf.commit_interval:
                     try:
                         await self.commit()
@@ -120,27 +202,12 @@ class Conductor:
                         log.warning("app %r: periodic commit skipped: %s", self.app.id, exc)
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:
+        except Exception as exc:
+            # Kept, not raised: stop() must not find an unretrieved task exception.
             log.exception("consumer of app %r stopped", self.app.id)
             self._error = exc
             for topic in list(self._topics):
                 topic.throw(exc)
-            raise
-
-    async def _dispatch(self, tp: TP, message: Message) -> None:
-        targets = self._route(tp.topic)
-        if self._isolated:
-            # Isolated-partition readers only get the partitions they were given.
-            targets = [
-                t for t in targets if t.active_partitions is None or tp in t.active_partitions
-            ]
-        acking = [t for t in targets if t.acks]
-        self.tracker.delivered(tp, message, len(acking))
-        for topic in targets:
-            await topic.deliver(message)
-            if tp in self._revoked_in_batch:
-                # Revoked while this delivery waited for room in a full queue.
-                topic.drop_queued(lambda queued: queued is message)
 
     # -- rebalancing (RebalanceListener) -------------------------------------------------
 
@@ -149,7 +216,7 @@ class Conductor:
         the new owner reads them from the committed offset (at-least-once, no loss)."""
         if not revoked:
             return  # aiokafka's first join revokes nothing
-        self._revoked_in_batch |= revoked
+        self._interrupted |= revoked
         offsets = self.tracker.committable(revoked)
         if offsets and self._consumer is not None:
             try:
@@ -163,18 +230,17 @@ class Conductor:
                     offsets,
                     exc,
                 )
-        tracker = self.tracker
         for topic in list(self._topics):
-            topic.drop_queued(lambda m: m.tp in revoked and tracker.holds(m))
-        tracker.forget(revoked)
+            topic._drop(revoked)
+        self.tracker.forget(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TP]) -> None:
         """Track ``assigned`` afresh: reading restarts at their committed offsets."""
         self.tracker.forget(assigned)
+        if self._assigned is not None:
+            self._assigned.set()
 
-    def ack(self, message: Message) -> None:
-        """A reader finished ``message``."""
-        self.tracker.ack(message)
+    # -- commits ------------------------------------------------------------------------
 
     async def commit(self) -> dict[TP, int]:
         """Commit every processed offset now; returns what was committed."""
@@ -187,8 +253,131 @@ class Conductor:
             self.tracker.mark_committed(offsets)
         return offsets
 
+    def pending(self) -> dict[TP, int]:
+        """Per partition, how many delivered records are not processed yet (for reports)."""
+        out: dict[TP, int] = {}
+        for tp in self.tracker.lanes:
+            count = self.tracker.pending(tp)
+            if count:
+                out[tp] = count
+        return out
+
+    # -- positions ------------------------------------------------------------------------
+
+    async def _consumer_for(
+        self, topic: TopicReading[Any, Any], tps: Iterable[TP] | None
+    ) -> tuple[ConsumerTransport, list[TP]]:
+        """The running consumer and the partitions of ``topic`` to act on (``tps``, or all of
+        its partitions assigned to this app), once the group assigned some."""
+        names = list(tps) if tps is not None else None
+        wanted = set(topic.topics) | {tp.topic for tp in names or ()}
+        if not any(
+            t is topic or t.root is topic or not wanted.isdisjoint(t.topics) for t in self._topics
+        ):
+            raise SeekError(
+                f"app {self.app.id!r} does not read {topic}: start iterating it first "
+                "(stream = aiter(topic)), then seek"
+            )
+        await self.ensure_running()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _ASSIGNMENT_TIMEOUT
+        while True:
+            consumer = self._consumer
+            if consumer is None:
+                raise SeekError(f"app {self.app.id!r} is not reading (it was stopped)")
+            assignment = consumer.assignment()
+            mine = sorted(tp for tp in assignment if topic.wants(tp.topic))
+            if names is not None and assignment:
+                missing = [tp for tp in names if tp not in assignment]
+                if missing:
+                    where = ", ".join(f"{tp.topic}[{tp.partition}]" for tp in missing)
+                    raise SeekError(
+                        f"partition {where} is not assigned to app {self.app.id!r} (group "
+                        f"{self.app.conf.consumer_group_id!r}); it has "
+                        + (", ".join(f"{t}[{p}]" for t, p in mine) or "no partition of it")
+                    )
+                return consumer, names
+            if names is None and mine:
+                return consumer, mine
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise SeekError(
+                    f"no partition of {topic} was assigned to app {self.app.id!r} within "
+                    f"{_ASSIGNMENT_TIMEOUT:.0f} s (do other members of group "
+                    f"{self.app.conf.consumer_group_id!r} hold them all?)"
+                )
+            if self._assigned is None:
+                self._assigned = asyncio.Event()
+            self._assigned.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(remaining, 0.5)):
+                    await self._assigned.wait()
+
+    def _moved(self, tp: TP, offset: int) -> None:
+        self._interrupted.add(tp)
+        for reader in list(self._topics):
+            reader._drop({tp})
+        self.tracker.moved(tp, offset)
+
+    async def seek(self, topic: TopicReading[Any, Any], offsets: Mapping[TP, int]) -> None:
+        """Move the consumer's position of each partition (readers drop what they queued)."""
+        consumer, tps = await self._consumer_for(topic, list(offsets))
+        for tp in tps:
+            try:
+                await consumer.seek(tp, offsets[tp])
+            except ValueError as exc:
+                raise SeekError(f"cannot seek {tp.topic}[{tp.partition}]: {exc}") from exc
+            self._moved(tp, offsets[tp])
+
+    async def seek_to(
+        self,
+        topic: TopicReading[Any, Any],
+        tps: list[TP] | None,
+        where: Literal["beginning", "end", "timestamp"],
+        timestamp_ms: int = 0,
+    ) -> None:
+        """Seek to the log's beginning, its end, or the first record at a timestamp."""
+        consumer, parts = await self._consumer_for(topic, tps)
+        if where == "beginning":
+            targets = await consumer.beginning_offsets(parts)
+        elif where == "end":
+            targets = await consumer.end_offsets(parts)
+        else:
+            found = await consumer.offsets_for_times(dict.fromkeys(parts, timestamp_ms))
+            ends = await consumer.end_offsets([tp for tp, o in found.items() if o is None])
+            targets = {tp: ends[tp] if o is None else o for tp, o in found.items()}
+        for tp in parts:
+            await consumer.seek(tp, targets[tp])
+            self._moved(tp, targets[tp])
+
+    async def positions(self, topic: TopicReading[Any, Any]) -> dict[TP, int]:
+        """The consumer's position of each assigned partition of ``topic``."""
+        consumer, parts = await self._consumer_for(topic, None)
+        return {tp: await consumer.position(tp) for tp in parts}
+
+    async def end_offsets(self, topic: TopicReading[Any, Any]) -> dict[TP, int]:
+        """The end offset of each assigned partition of ``topic``."""
+        consumer, parts = await self._consumer_for(topic, None)
+        return await consumer.end_offsets(parts)
+
+    # -- stopping -----------------------------------------------------------------------
+
+    def stop_reading(self) -> None:
+        """No more records reach readers: each reader's next read ends its iteration (the
+        event in hand is acked first); records queued in readers are left unprocessed."""
+        self._reading = False
+        for topic in list(self._topics):
+            topic._close_reading()
+
     async def stop(self) -> None:
         """Stop fetching, commit what was processed, leave the group."""
+        self.stop_reading()
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            # A start in flight finishes first, so its consumer is stopped, not left open.
+            await asyncio.wait({starting})
+            if not starting.cancelled():
+                starting.exception()  # retrieved: the readers that waited got it
         task, self._task = self._task, None
         while task is not None and not task.done():
             # Cancel until it sticks: a client library may swallow one cancellation.
@@ -196,11 +385,28 @@ class Conductor:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait({task}, timeout=1.0)
         consumer, self._consumer = self._consumer, None
-        if consumer is not None:
+        if consumer is None:
+            return
+        try:
+            await self._final_commit(consumer)
+        finally:
+            await consumer.stop()
+
+    async def _final_commit(self, consumer: ConsumerTransport) -> None:
+        """Commit what was processed; while the group refuses (it is rebalancing), try again
+        for a while: the partitions come back to this member, or their revocation commits."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _STOP_COMMIT_TIMEOUT
+        while True:
+            offsets = self.tracker.committable()
+            if not offsets:
+                return
             try:
-                offsets = self.tracker.committable()
-                if offsets:
-                    await consumer.commit(offsets)
-                    self.tracker.mark_committed(offsets)
-            finally:
-                await consumer.stop()
+                await consumer.commit(offsets)
+            except CommitFailed:
+                if loop.time() >= deadline:
+                    raise
+                await asyncio.sleep(0.2)
+                continue
+            self.tracker.mark_committed(offsets)
+            return

@@ -48,6 +48,7 @@ class Settings:
     commit_interval: float = 2.8
     client_id: str | None = None
     registry_auto_register: bool = True
+    consumer_decode_retry_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -69,6 +70,11 @@ class Settings:
         if not self.producer_stop_timeout > 0:
             raise ValueError(
                 f"producer_stop_timeout must be > 0 seconds, got {self.producer_stop_timeout!r}"
+            )
+        if self.consumer_decode_retry_timeout < 0:
+            raise ValueError(
+                "consumer_decode_retry_timeout must be >= 0 seconds, "
+                f"got {self.consumer_decode_retry_timeout}"
             )
         if self.producer_acks not in (0, 1, -1, "all"):
             raise ValueError(f"producer_acks must be 0, 1, -1 or 'all', got {self.producer_acks!r}")
@@ -117,3 +123,4 @@ class AppSettings(TypedDict, total=False):
     commit_interval: float
     client_id: str | None
     registry_auto_register: bool
+    consumer_decode_retry_timeout: float

@@ -14,8 +14,9 @@ from datetime import timedelta
 from re import Pattern
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar, Unpack, overload
 
+from gen_topics._decode_policy import DecodePolicy
 from gen_topics._events import Event
-from gen_topics._messages import TP, Message
+from gen_topics._messages import TP
 from gen_topics._schema import Schema, Serializer
 from gen_topics._topic_options import TopicOptionArgs, TopicOptions
 from gen_topics.codecs import Codec, PreparedCodec, get_codec
@@ -29,7 +30,7 @@ T = TypeVar("T")
 
 HeadersArg = Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None
 
-__all__ = ["HeadersArg", "TopicCore"]
+__all__ = ["HeadersArg", "ReadStats", "TopicCore"]
 
 
 class _OptionView(Generic[T]):
@@ -68,6 +69,19 @@ class _SharedDeclare:
     def __init__(self) -> None:
         self.task: asyncio.Future[None] | None = None
         self.done = False
+
+
+class ReadStats:
+    """How many records that did not decode a topic's readers skipped or dead-lettered."""
+
+    __slots__ = ("dead_lettered", "skipped")
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.dead_lettered = 0
+
+    def __repr__(self) -> str:
+        return f"<ReadStats skipped={self.skipped} dead_lettered={self.dead_lettered}>"
 
 
 class TopicCore(Generic[K, V]):
@@ -156,7 +170,9 @@ class TopicCore(Generic[K, V]):
         self.loop = loop
         self._queue = queue
         self._declare: _SharedDeclare = root._declare if root is not None else _SharedDeclare()
-        self._current: Event[K, V] | Message | None = None
+        self._current: Event[K, V] | None = None
+        # Counters of skipped and dead-lettered records, shared with the iterator clones.
+        self.read_stats: ReadStats = root.read_stats if root is not None else ReadStats()
 
     # -- schema views -------------------------------------------------------------
 
@@ -236,6 +252,8 @@ class TopicCore(Generic[K, V]):
     config = _OptionView[Mapping[str, Any]]()
     maxsize = _OptionView[int | None]()
     has_prefix = _OptionView[bool]()
+    on_decode_error = _OptionView[DecodePolicy]()
+    dead_letter_topic = _OptionView[str | None]()
 
     @property
     def retention_seconds(self) -> float | None:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, TypedDict
 
 from gen_topics._declare import parse_retention
+from gen_topics._decode_policy import DecodePolicy, check_policy
 
 __all__ = ["TopicOptionArgs", "TopicOptions"]
 
@@ -48,11 +49,17 @@ class TopicOptions:
     maxsize: int | None = None
     #: Whether a derive added a prefix to the names (Faust compatibility).
     has_prefix: bool = False
+    #: What a reader does with a record that does not decode: ``raise``, ``skip`` or
+    #: ``dead_letter`` (never applied to a transient failure such as the registry unreachable).
+    on_decode_error: DecodePolicy = "raise"
+    #: Where ``dead_letter`` produces such records (``None``: ``<topic>.dlq``).
+    dead_letter_topic: str | None = None
 
     def __post_init__(self) -> None:
         if self.partitions == 0:
             raise ValueError("Topic cannot have zero partitions")
         parse_retention(self.retention)  # fail at construction, not at declare time
+        check_policy(self.on_decode_error)
         if not isinstance(self.config, MappingProxyType):
             object.__setattr__(self, "config", MappingProxyType(dict(self.config)))
 
@@ -80,3 +87,5 @@ class TopicOptionArgs(TypedDict, total=False):
     config: Mapping[str, Any] | None
     maxsize: int | None
     has_prefix: bool | None
+    on_decode_error: DecodePolicy | None
+    dead_letter_topic: str | None

@@ -10,6 +10,9 @@ clause catches them all::
     │   │   └── JsonEncodeError              (gen_topics.json_codec)
     │   └── DecodeError
     │       └── JsonDecodeError              (gen_topics.json_codec)
+    ├── TransientDecodeError                 (not a DecodeError: retried, never skipped)
+    ├── DeadLetterError
+    ├── SeekError (also ValueError)
     ├── CommitFailed
     ├── DeclareError
     ├── DeliveryError
@@ -39,12 +42,15 @@ if TYPE_CHECKING:
 __all__ = [
     "CodecError",
     "CommitFailed",
+    "DeadLetterError",
     "DeclareError",
     "DecodeError",
     "DeliveryError",
     "EncodeError",
     "GenTopicsError",
+    "SeekError",
     "TopicConfigMismatch",
+    "TransientDecodeError",
     "UndeliveredRecordsError",
     "UnknownCodecError",
 ]
@@ -181,3 +187,58 @@ class UndeliveredRecordsError(GenTopicsError):
     def pending(self) -> list[PendingMessage]:
         """The undelivered records themselves (topic, key, value, headers, ...)."""
         return [fut.message for fut in self.messages]
+
+
+class TransientDecodeError(GenTopicsError):
+    """A record could not be decoded for a reason that passes (the schema registry was
+    unreachable or timed out), not because it is bad.
+
+    Deliberately not a :class:`DecodeError`: a handler that skips or dead-letters bad records
+    must never catch it. The reader retries the record with backoff; when it gives up it raises
+    this error and stops, and the record's offset is never committed, so the next run reads it
+    again. ``attempts`` and ``waited`` (seconds) say how long it tried.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        topic: str | None = None,
+        partition: int | None = None,
+        offset: int | None = None,
+        field: str | None = None,
+        attempts: int = 0,
+        waited: float = 0.0,
+    ) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.field = field
+        self.attempts = attempts
+        self.waited = waited
+
+
+class DeadLetterError(GenTopicsError):
+    """A record that does not decode could not be produced to its dead-letter topic; it is
+    not committed, and the next read tries the same record again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        topic: str,
+        partition: int,
+        offset: int,
+        dead_letter_topic: str,
+    ) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.dead_letter_topic = dead_letter_topic
+
+
+class SeekError(GenTopicsError, ValueError):
+    """A seek (or a position query) named a partition this app does not read now, or a
+    negative offset."""

@@ -65,7 +65,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
 )
 
 
-class CustomersTopic(Topic[KeyType, ValueType]):
+class CustomersTopic(Topic[KeyType, ValueType | None]):
     """Latest state per customer id (compacted; a None value deletes the customer)."""
 
     default_topics = ("customers",)

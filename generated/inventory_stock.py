@@ -67,7 +67,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
 )
 
 
-class InventoryStockTopic(Topic[KeyType, ValueType]):
+class InventoryStockTopic(Topic[KeyType, ValueType | None]):
     """Stock per product and warehouse."""
 
     default_topics = ("inventory.stock",)

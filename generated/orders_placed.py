@@ -74,4 +74,9 @@ class PlacedOrdersTopic(Topic[KeyType, ValueType]):
     default_value_serializer = VALUE_CODEC
     default_key_type = str
     default_value_type = _avro_com_acme_orders.OrderPlaced
-    default_options = TopicOptions(partitions=3, replicas=1, retention=604800.0)
+    default_options = TopicOptions(
+        partitions=3,
+        replicas=1,
+        retention=604800.0,
+        on_decode_error="skip",
+    )

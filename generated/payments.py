@@ -88,6 +88,7 @@ class PaymentsTopic(Topic[KeyType, ValueType]):
         replicas=1,
         retention=7776000.0,
         config={"max.message.bytes": "1048576", "min.insync.replicas": "1"},
+        on_decode_error="dead_letter",
     )
     subject_name_strategy = "topic_record"
     compatibility = "FULL"

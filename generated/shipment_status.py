@@ -47,7 +47,7 @@ VALUE_CODEC: Final = JsonModelCodec(
 )
 
 
-class ShipmentStatusTopic(Topic[KeyType, ValueType]):
+class ShipmentStatusTopic(Topic[KeyType, ValueType | None]):
     """Latest event per shipment and warehouse (compacted)."""
 
     default_topics = ("shipment-status",)

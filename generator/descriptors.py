@@ -32,9 +32,12 @@ TOPIC_KEYS = (
     "doc",
     "subject_name_strategy",
     "compatibility",
+    "on_decode_error",
+    "dead_letter_topic",
 )
 SERIALIZERS = ("avro", "json", "raw", "str", "string")
 STRATEGIES = ("topic", "record", "topic_record")
+DECODE_POLICIES = ("raise", "skip", "dead_letter")
 COMPATIBILITY = (
     "BACKWARD",
     "BACKWARD_TRANSITIVE",
@@ -89,6 +92,8 @@ class TopicDescriptor:
     doc: str | None = None
     subject_name_strategy: str = "topic"
     compatibility: str | None = None
+    on_decode_error: str | None = None
+    dead_letter_topic: str | None = None
     lines: dict[str, int] = field(default_factory=dict)
 
 
@@ -159,6 +164,19 @@ def _topic(name: str, node: Node, rel: str, problems: ProblemCollector) -> Topic
             _apply(desc, key, value)
         except ValueError as exc:
             problems.add(rel, value.line, f"topic {name!r}: {key}: {exc}")
+    if desc.dead_letter_topic is not None:
+        line = desc.lines.get("dead_letter_topic", node.line)
+        if desc.on_decode_error != "dead_letter":
+            problems.add(
+                rel,
+                line,
+                f"topic {name!r}: dead_letter_topic is used only with "
+                "'on_decode_error: dead_letter'",
+            )
+        elif desc.dead_letter_topic == name:
+            problems.add(
+                rel, line, f"topic {name!r}: dead_letter_topic must be another topic than itself"
+            )
     # An invalid 'value' setting was reported above; do not report it missing as well.
     if desc.value is None and desc.value_serializer is None and "value" not in settings:
         problems.add(rel, node.line, f"topic {name!r} has no 'value' type")
@@ -215,6 +233,17 @@ def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
                 + did_you_mean(str(v).upper(), COMPATIBILITY)
             )
         desc.compatibility = value
+    elif key == "on_decode_error":
+        if v not in DECODE_POLICIES:
+            raise ValueError(
+                f"expected one of {', '.join(DECODE_POLICIES)}, got {v!r}"
+                + did_you_mean(str(v), DECODE_POLICIES)
+            )
+        desc.on_decode_error = v
+    elif key == "dead_letter_topic":
+        if not isinstance(v, str) or not _TOPIC_NAME.match(v) or v in (".", ".."):
+            raise ValueError(f"expected a Kafka topic name (1-249 of [A-Za-z0-9._-]), got {v!r}")
+        desc.dead_letter_topic = v
 
 
 def _type_ref(v: Any, node: Node) -> TypeRef:

@@ -92,6 +92,8 @@ def _topic_module(
     relative = relative_imports(r, package) + extra_relative
     std_lines, rel_lines = import_block(stdlib, sorted(set(relative)))
     settings = _settings(desc)
+    sides[0]["topic_type"] = _topic_type(sides[0]["type_name"], _key_may_be_none(desc))
+    sides[1]["topic_type"] = _topic_type(sides[1]["type_name"], _value_may_be_none(desc))
     if any(name == "default_options" for name, _ in settings):
         runtime_imports[0] = "from gen_topics import Topic, TopicOptions"
     doc = desc.doc or f"The ``{desc.topic}`` topic."
@@ -211,6 +213,33 @@ def _avro_sources(t: AvroType, model: CompileModel, sources: set[str]) -> None:
         pending.extend(r for f in nt.fields for r in direct_refs(f.type))
 
 
+def _compacted(desc: TopicDescriptor) -> bool:
+    """Whether the topic's cleanup policy compacts (tombstones then delete keys)."""
+    policy = desc.config.get("cleanup.policy")
+    if policy is not None:
+        return "compact" in [p.strip() for p in policy.split(",")]
+    return bool(desc.compacting)
+
+
+def _value_may_be_none(desc: TopicDescriptor) -> bool:
+    """The tombstone rule: on a compacted topic a null value (a tombstone) is part of the
+    contract, so the reader's value type admits None; elsewhere it does not (descriptor
+    types never admit null), and the run-time treats a null value as a record that does not
+    decode."""
+    return _compacted(desc)
+
+
+def _key_may_be_none(desc: TopicDescriptor) -> bool:
+    """A topic that declares no key type carries keyless records: its key type admits None."""
+    return desc.key is None
+
+
+def _topic_type(alias: str, may_be_none: bool) -> str:
+    """A type argument of the generated ``Topic[K, V]`` base: the alias, with ``| None`` where
+    None can arrive (the run-time reads the same answer from the base class)."""
+    return f"{alias} | None" if may_be_none else alias
+
+
 def _settings(desc: TopicDescriptor) -> list[tuple[str, str]]:
     """Class attributes of the topic class: ``default_options`` and the registry settings."""
     options: list[str] = []
@@ -230,6 +259,10 @@ def _settings(desc: TopicDescriptor) -> list[tuple[str, str]]:
     if desc.config:
         items = ", ".join(f"{py_string(k)}: {py_string(v)}" for k, v in sorted(desc.config.items()))
         options.append("config={" + items + "}")
+    if desc.on_decode_error is not None:
+        options.append(f"on_decode_error={py_string(desc.on_decode_error)}")
+    if desc.dead_letter_topic is not None:
+        options.append(f"dead_letter_topic={py_string(desc.dead_letter_topic)}")
     out: list[tuple[str, str]] = []
     if options:
         call = f"TopicOptions({', '.join(options)})"

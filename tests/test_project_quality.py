@@ -27,10 +27,11 @@ def test_mypy_strict_passes() -> None:
     assert "Success" in result.stdout
 
 
-def test_demo_passes_mypy_strict() -> None:
+def test_examples_pass_mypy_strict() -> None:
     # examples/ is no package, so the configured package list cannot name it.
     cache = str(ROOT / ".mypy_cache" / "suite")
-    result = _run(sys.executable, "-m", "mypy", "--cache-dir", cache, "examples/demo.py")
+    examples = ["examples/demo.py", "examples/billing_service.py"]
+    result = _run(sys.executable, "-m", "mypy", "--cache-dir", cache, *examples)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from re import Pattern
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -16,6 +16,7 @@ __all__ = [
     "ConsumerSettings",
     "ConsumerTransport",
     "DeliveryFn",
+    "FetchedRecord",
     "ProducerSettings",
     "ProducerTransport",
     "RebalanceListener",
@@ -144,8 +145,42 @@ class RebalanceListener(Protocol):
         """``assigned`` are newly this member's; reading resumes at their committed offsets."""
 
 
+class FetchedRecord(Protocol):
+    """A record as :meth:`ConsumerTransport.getmany` returns it: a :class:`Message`, or the
+    client's own record object (converted to a Message only when a reader asks for one)."""
+
+    @property
+    def topic(self) -> str:
+        """The topic name."""
+
+    @property
+    def partition(self) -> int:
+        """The partition."""
+
+    @property
+    def offset(self) -> int:
+        """The offset."""
+
+    @property
+    def key(self) -> bytes | None:
+        """The raw key."""
+
+    @property
+    def value(self) -> bytes | None:
+        """The raw value."""
+
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]:
+        """The headers, as ordered (name, value) pairs."""
+
+
 class ConsumerTransport(ABC):
     """Reads records for a consumer group and commits offsets."""
+
+    @staticmethod
+    def to_message(record: Any) -> Message:
+        """The :class:`Message` of a record that :meth:`getmany` returned (here: itself)."""
+        return record  # type: ignore[no-any-return]
 
     @abstractmethod
     async def start(self) -> None:
@@ -166,8 +201,9 @@ class ConsumerTransport(ABC):
         every partition the group takes away from this member or gives to it."""
 
     @abstractmethod
-    async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
-        """Return fetched records (possibly none after ``timeout_ms``)."""
+    async def getmany(self, timeout_ms: int) -> Mapping[TP, Sequence[FetchedRecord]]:
+        """Return fetched records, ascending offsets per partition (possibly none after
+        ``timeout_ms``); :meth:`to_message` turns one into a :class:`Message`."""
 
     @abstractmethod
     async def commit(self, offsets: Mapping[TP, int]) -> None:
@@ -176,6 +212,33 @@ class ConsumerTransport(ABC):
     @abstractmethod
     async def committed(self, tp: TP) -> int | None:
         """The group's committed offset for ``tp``, or None."""
+
+    # -- positions (seek, replay, lag) -----------------------------------------------------
+
+    @abstractmethod
+    def assignment(self) -> frozenset[TP]:
+        """The partitions the group assigned to this member now."""
+
+    @abstractmethod
+    async def seek(self, tp: TP, offset: int) -> None:
+        """Fetch ``tp`` from ``offset`` next (an assigned partition; nothing is committed)."""
+
+    @abstractmethod
+    async def position(self, tp: TP) -> int:
+        """The offset of the next record :meth:`getmany` returns for the assigned ``tp``."""
+
+    @abstractmethod
+    async def beginning_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """The first offset still in the log of each partition."""
+
+    @abstractmethod
+    async def end_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """The offset the next record written to each partition will get."""
+
+    @abstractmethod
+    async def offsets_for_times(self, timestamps: Mapping[TP, int]) -> dict[TP, int | None]:
+        """Per partition, the first offset whose record timestamp (ms) is at or after the
+        given one; None when no such record exists yet."""
 
 
 class AdminTransport(ABC):

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Collection, Generator, Mapping, Sequence
 from re import Pattern
 from typing import Any, ClassVar
 
@@ -474,29 +474,30 @@ class KafkaConsumer(ConsumerTransport):
         else:
             consumer.unsubscribe()
 
-    async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
-        """Fetch records, converted to :class:`Message`."""
+    @staticmethod
+    def to_message(record: Any) -> Message:
+        """aiokafka's ``ConsumerRecord`` as a :class:`Message` (timestamp in seconds)."""
+        ts = record.timestamp
+        return Message(
+            record.topic,
+            record.partition,
+            record.offset,
+            None if ts is None else ts / 1000.0,
+            record.key,
+            record.value,
+            list(record.headers or ()),
+            record.timestamp_type,
+        )
+
+    async def getmany(self, timeout_ms: int) -> Mapping[TP, Sequence[Any]]:
+        """Fetch records: aiokafka's own ``ConsumerRecord`` objects (no copy per record; a
+        reader converts one with :meth:`to_message` only when it asks for ``message``)."""
         consumer = self._require()
         if not self._subscribed:
             await asyncio.sleep(timeout_ms / 1000.0)
             return {}
         batches = await consumer.getmany(timeout_ms=timeout_ms)
-        out: dict[TP, list[Message]] = {}
-        for tp, records in batches.items():
-            out[TP(tp.topic, tp.partition)] = [
-                Message(
-                    r.topic,
-                    r.partition,
-                    r.offset,
-                    None if r.timestamp is None else r.timestamp / 1000.0,
-                    r.key,
-                    r.value,
-                    list(r.headers or ()),
-                    r.timestamp_type,
-                )
-                for r in records
-            ]
-        return out
+        return {TP(tp.topic, tp.partition): records for tp, records in batches.items()}
 
     async def commit(self, offsets: Mapping[TP, int]) -> None:
         """Commit offsets of partitions still assigned to this member."""
@@ -522,6 +523,45 @@ class KafkaConsumer(ConsumerTransport):
         """The group's committed offset for ``tp``."""
         result: int | None = await self._require().committed(TopicPartition(tp.topic, tp.partition))
         return result
+
+    def assignment(self) -> frozenset[TP]:
+        """The partitions the group assigned to this member."""
+        return frozenset(TP(tp.topic, tp.partition) for tp in self._require().assignment())
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        """aiokafka's ``seek`` (prefetched records of ``tp`` are dropped)."""
+        try:
+            self._require().seek(TopicPartition(tp.topic, tp.partition), offset)
+        except IllegalStateError as exc:
+            raise ValueError(f"partition {tp.topic}[{tp.partition}] is not assigned") from exc
+
+    async def position(self, tp: TP) -> int:
+        """aiokafka's ``position``."""
+        try:
+            result: int = await self._require().position(TopicPartition(tp.topic, tp.partition))
+        except IllegalStateError as exc:
+            raise ValueError(f"partition {tp.topic}[{tp.partition}] is not assigned") from exc
+        return result
+
+    async def beginning_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """ListOffsets(earliest)."""
+        found = await self._require().beginning_offsets([TopicPartition(*tp) for tp in tps])
+        return {TP(tp.topic, tp.partition): int(offset) for tp, offset in found.items()}
+
+    async def end_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """ListOffsets(latest)."""
+        found = await self._require().end_offsets([TopicPartition(*tp) for tp in tps])
+        return {TP(tp.topic, tp.partition): int(offset) for tp, offset in found.items()}
+
+    async def offsets_for_times(self, timestamps: Mapping[TP, int]) -> dict[TP, int | None]:
+        """ListOffsets by timestamp (Kafka's offsets-for-times)."""
+        found = await self._require().offsets_for_times(
+            {TopicPartition(*tp): ts for tp, ts in timestamps.items()}
+        )
+        return {
+            TP(tp.topic, tp.partition): None if entry is None else int(entry.offset)
+            for tp, entry in found.items()
+        }
 
 
 class KafkaAdmin(AdminTransport):

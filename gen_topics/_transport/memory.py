@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Mapping
+from collections.abc import Collection, Generator, Mapping, Sequence
 from re import Pattern
 from typing import Any, Generic, TypeVar
 
@@ -161,7 +161,7 @@ class MemoryConsumer(ConsumerTransport):
             return len(self.broker.topics[tp.topic].partitions[tp.partition])
         return 0
 
-    async def getmany(self, timeout_ms: int) -> dict[TP, list[Message]]:
+    async def getmany(self, timeout_ms: int) -> dict[TP, Sequence[Message]]:
         """Records past each position, waiting up to ``timeout_ms`` for some to arrive."""
         if self._member_id is None:
             await asyncio.sleep(timeout_ms / 1000.0)
@@ -172,7 +172,7 @@ class MemoryConsumer(ConsumerTransport):
         while True:
             self._wake.clear()
             await self._refresh_assignment()
-            out: dict[TP, list[Message]] = {}
+            out: dict[TP, Sequence[Message]] = {}
             budget = limit
             for tp, pos in list(self._positions.items()):
                 log = self.broker.topics[tp.topic].partitions[tp.partition]
@@ -201,6 +201,53 @@ class MemoryConsumer(ConsumerTransport):
     async def committed(self, tp: TP) -> int | None:
         """The group's committed offset for ``tp``."""
         return self.broker.committed(self.settings.group_id, tp)
+
+    def assignment(self) -> frozenset[TP]:
+        """The partitions this member reads now."""
+        return frozenset(self._positions)
+
+    async def seek(self, tp: TP, offset: int) -> None:
+        """Read ``tp`` from ``offset`` next."""
+        if tp not in self._positions:
+            raise ValueError(f"partition {tp.topic}[{tp.partition}] is not assigned")
+        self._positions[tp] = offset
+        self._wake.set()
+
+    async def position(self, tp: TP) -> int:
+        """The next offset :meth:`getmany` returns for ``tp``."""
+        try:
+            return self._positions[tp]
+        except KeyError:
+            raise ValueError(f"partition {tp.topic}[{tp.partition}] is not assigned") from None
+
+    def _log(self, tp: TP) -> list[Message]:
+        topic = self.broker.topics.get(tp.topic)
+        if topic is None or not 0 <= tp.partition < len(topic.partitions):
+            raise ValueError(f"topic {tp.topic!r} has no partition {tp.partition}")
+        return topic.partitions[tp.partition]
+
+    async def beginning_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """0: the memory broker keeps every record."""
+        for tp in tps:
+            self._log(tp)
+        return dict.fromkeys(tps, 0)
+
+    async def end_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
+        """The length of each partition's log."""
+        return {tp: len(self._log(tp)) for tp in tps}
+
+    async def offsets_for_times(self, timestamps: Mapping[TP, int]) -> dict[TP, int | None]:
+        """The first record at or after each timestamp (ms), as Kafka's index finds it."""
+        out: dict[TP, int | None] = {}
+        for tp, ts_ms in timestamps.items():
+            found: int | None = None
+            for message in self._log(tp):
+                ts = message.timestamp
+                if ts is not None and round(ts * 1000.0) >= ts_ms:
+                    found = message.offset
+                    break
+            out[tp] = found
+        return out
 
 
 class MemoryAdmin(AdminTransport):

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from gen_topics.codecs import Codec, SchemaCodec
-from gen_topics.errors import DecodeError, EncodeError
+from gen_topics.errors import DecodeError, EncodeError, TransientDecodeError
 from gen_topics.registry.client import SchemaRegistryClient
 from gen_topics.registry.errors import (
+    RegistryUnavailableError,
     SchemaNotFoundError,
     SchemaRegistryError,
     SubjectNotFoundError,
@@ -204,6 +205,15 @@ class RegistryCodec(Codec[T]):
             )
         return self.inner.decode_with_writer_schema(payload, writer)
 
+    def decode_ready(self, data: bytes) -> bool:
+        """Whether :meth:`decode` can read ``data`` without fetching its writer schema."""
+        if self._header and data[:HEADER_SIZE] == self._header:
+            return True
+        if len(data) < HEADER_SIZE or data[0] != MAGIC_BYTE:
+            return True  # decode() raises the framing error at once
+        schema_id = int.from_bytes(data[1:HEADER_SIZE], "big")
+        return schema_id in self._writers or schema_id in self._same_ids
+
     async def decode_async(self, data: bytes) -> Any:
         """Decode a record, fetching its writer schema from the registry when unknown."""
         # Fast path (the common case): our own schema id, checked without a call.
@@ -230,6 +240,14 @@ class RegistryCodec(Codec[T]):
                 "schema (was the record written against another registry?)",
                 data,
             ) from None
+        except RegistryUnavailableError as exc:
+            # Not a bad record: the reader retries it (never skipped, never dead-lettered).
+            raise TransientDecodeError(
+                f"{self._where()}cannot fetch writer schema id {schema_id} from the registry "
+                f"at {self.client.url}: {exc} (subject {self.subject!r})",
+                topic=self.topic,
+                field=self.field,
+            ) from exc
         except SchemaRegistryError as exc:
             raise self._error(f"cannot fetch writer schema id {schema_id}: {exc}", data) from exc
         if _same_schema(text, self.inner.schema_text):
@@ -253,8 +271,11 @@ class RegistryCodec(Codec[T]):
             return None, payload
         return schema_id, payload
 
+    def _where(self) -> str:
+        return f"topic {self.topic!r} {self.field}: " if self.topic else ""
+
     def _error(self, message: str, data: bytes) -> DecodeError:
-        where = f"topic {self.topic!r} {self.field}: " if self.topic else ""
+        where = self._where()
         return DecodeError(
             f"{where}{message} (subject {self.subject!r})",
             topic=self.topic,

@@ -101,15 +101,17 @@ async def test_revocation_drops_queued_events_and_ignores_late_acks(memory_url: 
             first = await it.__anext__()
             first.ack()
             in_hand = await it.__anext__()  # being processed while the partition goes
-            while it.queue.qsize() < 4:
+            while it.buffered < 4:
                 await asyncio.sleep(0.01)
         gone = first.message.tp
         await app.conductor.on_partitions_revoked({gone})
         # Processed work on the revoked partition was committed; the rest is dropped.
         assert await app.conductor._consumer.committed(gone) == first.message.offset + 1  # type: ignore[union-attr]
-        queued = [it.queue.get_nowait() for _ in range(it.queue.qsize())]
         kept = {str(i).encode() for i in range(6) if i % 2 != gone.partition}
-        assert {e.value for e in queued} == kept - {first.value, in_hand.value}
+        assert it.buffered == len(kept)
+        async with asyncio.timeout(5):
+            queued = [await it.__anext__() for _ in range(len(kept))]
+        assert {e.value for e in queued} == kept
         # A late ack of a record delivered before the revocation counts for nothing.
         await app.conductor.on_partitions_assigned({gone})
         in_hand.ack()
@@ -119,17 +121,39 @@ async def test_revocation_drops_queued_events_and_ignores_late_acks(memory_url: 
 def test_tracker_ignores_an_ack_of_an_earlier_delivery_of_the_same_offset() -> None:
     tracker = OffsetTracker()
     tp = TP("t", 0)
-    earlier = Message("t", 0, 5, None, None, b"x")
-    tracker.delivered(tp, earlier, 1)
+    earlier = tracker.delivered(tp, [Message("t", 0, 5, None, None, b"x")], 1)
     tracker.forget({tp})  # revoked, then assigned again
-    again = Message("t", 0, 5, None, None, b"x")
-    tracker.delivered(tp, again, 1)
-    tracker.ack(earlier)
-    assert tracker.holds(again) and not tracker.holds(earlier)
+    again = tracker.delivered(tp, [Message("t", 0, 5, None, None, b"x")], 1)
+    assert earlier is not None and again is not None
+    earlier.ack(0, 0)
     assert tracker.committable() == {}
-    tracker.ack(again)
+    assert tracker.pending(tp) == 1
+    again.ack(0, 0)
     assert tracker.committable() == {tp: 6}
     assert tracker.committable({TP("t", 1)}) == {}
+
+
+def test_tracker_commits_up_to_the_first_gap_of_out_of_order_acks() -> None:
+    tracker = OffsetTracker()
+    tp = TP("t", 0)
+    messages = [Message("t", 0, offset, None, None, b"x") for offset in (10, 11, 13, 14)]
+    chunk = tracker.delivered(tp, messages, 2)  # two readers
+    assert chunk is not None
+    assert chunk.ack(0, 1) and not chunk.ack(0, 1)  # reader 0 acks out of order
+    assert tracker.committable() == {}
+    chunk.ack(0, 0)
+    assert chunk.is_acked(0, 1) and not chunk.is_acked(1, 0)
+    chunk.ack_range(1, 0, 3)  # reader 1 acks a batch
+    assert tracker.committable() == {tp: 13}  # reader 0 still holds offset 13
+    chunk.ack(0, 3)
+    assert tracker.committable() == {tp: 13}
+    chunk.ack(0, 2)
+    chunk.ack(1, 3)
+    assert tracker.committable() == {tp: 15}
+    tracker.mark_committed({tp: 15})
+    assert tracker.committable() == {}
+    tracker.moved(tp, 3)  # a seek back: the next commit stores the new position
+    assert tracker.committable() == {tp: 3}
 
 
 async def test_a_commit_refused_during_a_rebalance_does_not_stop_consuming(

@@ -30,7 +30,16 @@ async def use(app: App) -> list[object]:
         if isinstance(value, OrderPlaced):
             first_sku: str = value.lines[0].sku
             seen.append(first_sku)
-    await CustomersTopic(app).send(key="c-1", value=None)  # a tombstone
+    customers = CustomersTopic(app)
+    await customers.send(key="c-1", value=None)  # a tombstone
+    # customers is compacted: a tombstone arrives as None, and the type says so.
+    async for customer_event in customers:
+        customer = customer_event.value
+        if customer is None:
+            seen.append(("deleted", customer_event.key))
+        else:
+            seen.append(customer.name)
+        break
 {bad}
     return seen
 """
@@ -40,6 +49,8 @@ BAD_LINES = {
     "wrong-key": "    await orders.send(key=42, value=confirmed)",
     "wrong-value": '    await orders.send(key="o-1", value=Customer)',
     "wrong-field": '    OrderConfirmed(order_id="not-a-uuid", at=dt.datetime.now(dt.UTC))',
+    # The value of a compacted topic may be a tombstone: using it unchecked is an error.
+    "tombstone-unchecked": "    seen.append([e.value.name async for e in CustomersTopic(app)])",
 }
 
 
