@@ -6,7 +6,9 @@
 Kafka: ``Topic.send`` (raw codec, 100-byte value) vs aiokafka's ``AIOKafkaProducer.send`` with
 the same bytes, settings and broker. Memory: ``Topic.send`` vs the memory broker's own append
 in one coroutine (the least a memory send can cost). Prints messages/s, CPU time per message and the
-ratios Topic / peer (target: >= 0.85). The broker comes from ``KAFKA_BOOTSTRAP_SERVERS`` or is
+ratios Topic / peer (target: >= 0.85). Then the cost of sensors: Topic.send with a no-op sensor
+and with OpenTelemetry tracing (in-memory exporter), each paired against Topic.send with none.
+The broker comes from ``KAFKA_BOOTSTRAP_SERVERS`` or is
 started with the project's scripts (scripts/stack.py).
 """
 
@@ -32,6 +34,7 @@ from gen_topics import App
 from gen_topics._messages import RecordMetadata
 from gen_topics._transport.memory import MemoryTransport, Resolved
 from gen_topics._transport.memory_broker import MemoryBroker
+from gen_topics.sensors import Sensor
 
 VALUE = bytes(range(100))
 ACKS = 1
@@ -83,10 +86,12 @@ async def kafka_aiokafka(bootstrap: str, topic: str, n: int) -> Run:
         await producer.stop()
 
 
-async def kafka_topic(bootstrap: str, topic: str, n: int) -> Run:
+async def kafka_topic(bootstrap: str, topic: str, n: int, sensors: str = "") -> Run:
     async with App(
         f"bench-{uuid.uuid4().hex[:6]}", broker=f"kafka://{bootstrap}", producer_acks=ACKS
     ) as app:
+        for sensor in _sensors(sensors):
+            app.sensors.add(sensor)
         t = app.topic(topic, value_serializer="raw")
         await (await t.send(value=VALUE))
         return await _timed(n, lambda: t.send(value=VALUE))
@@ -106,9 +111,40 @@ async def _memory_send(broker: MemoryBroker) -> Awaitable[RecordMetadata]:
     return Resolved(broker.append("bench", None, VALUE))
 
 
-async def memory_topic(n: int) -> Run:
+class _NoOp(Sensor):
+    """Overrides every send hook and does nothing: the cost of having a sensor at all."""
+
+    def on_send_start(self, topic: str, key: object, tombstone: bool, headers: Any) -> Any:
+        return None
+
+    def on_send_done(
+        self, token: Any, topic: str, metadata: Any, size: int, latency: float
+    ) -> None:
+        return None
+
+
+def _sensors(kind: str) -> list[Sensor]:
+    if kind == "noop":
+        return [_NoOp()]
+    if kind == "tracing":
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+        from gen_topics.tracing import TracingSensor
+
+        provider = TracerProvider()
+        # Spans are recorded and kept (an exporter that does no I/O): what tracing itself costs.
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        return [TracingSensor(provider)]
+    return []
+
+
+async def memory_topic(n: int, sensors: str = "") -> Run:
     name = f"bench-{uuid.uuid4().hex[:6]}"
     async with App("bench", broker=f"memory://{name}") as app:
+        for sensor in _sensors(sensors):
+            app.sensors.add(sensor)
         t = app.topic("bench", value_serializer="raw")
         try:
             return await _timed(n, lambda: t.send(value=VALUE))
@@ -156,6 +192,13 @@ async def main() -> int:
 
     mem_ours, mem_peer = await _paired(rounds, lambda: memory_transport(n), lambda: memory_topic(n))
     _report("memory", mem_ours, mem_peer, "broker append")
+    # What sensors cost: Topic.send with a no-op sensor, and with tracing, each paired against
+    # Topic.send with none (ratio = with / without; 1.00 is free).
+    for kind in ("noop", "tracing"):
+        with_s, without = await _paired(
+            rounds, lambda: memory_topic(n), lambda kind=kind: memory_topic(n, kind)
+        )
+        _report(f"mem+{kind}", with_s, without, "no sensor")
 
     if not args.skip_kafka:
         bootstrap, stack = _bootstrap()
@@ -169,6 +212,13 @@ async def main() -> int:
                 lambda: kafka_topic(bootstrap, topic, n),
             )
             _report("kafka", k_ours, k_peer, "aiokafka")
+            for kind in ("noop", "tracing"):
+                with_s, without = await _paired(
+                    rounds,
+                    lambda: kafka_topic(bootstrap, topic, n),
+                    lambda kind=kind: kafka_topic(bootstrap, topic, n, kind),
+                )
+                _report(f"k+{kind}", with_s, without, "no sensor")
         finally:
             if stack is not None:
                 stack.stop()

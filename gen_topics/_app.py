@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from re import Pattern
 from types import TracebackType
@@ -30,8 +31,11 @@ from gen_topics._transport.base import (
 from gen_topics._transport.urls import parse_broker_url, transport_for
 from gen_topics.codecs import Codec, SchemaCodec
 from gen_topics.errors import UndeliveredRecordsError
+from gen_topics.sensors import SensorSet
 
 __all__ = ["App"]
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -63,8 +67,20 @@ class App:
         self.id = id
         self.broker_url = parse_broker_url(self.conf.broker)
         self.transport: Transport[Any] = transport_for(self.broker_url)
+        #: The app's sensors (``app.sensors.add(sensor)``); see :mod:`gen_topics.sensors`.
+        self.sensors = SensorSet()
         self.conductor = Conductor(self)
         self.producer_buffer = ProducerBuffer(self.retriable)
+        self._lag_task: asyncio.Task[None] | None = None
+        self._metrics_server: Any = None
+        if self.conf.tracing:
+            from gen_topics.tracing import TracingSensor
+
+            self.sensors.add(TracingSensor())
+        if self.conf.metrics_port is not None:
+            from gen_topics.metrics import PrometheusSensor
+
+            self.sensors.add(PrometheusSensor(id))
         self._schema_registry = schema_registry
         self._registry: Any = None
         self._wrapped: dict[tuple[str, bool, int], Codec[Any]] = {}
@@ -104,8 +120,32 @@ class App:
         if self._stopping_event is not None:
             self._stopping_event.clear()
         self.conductor.reopen()
+        if self.conf.metrics_port is not None and self._metrics_server is None:
+            from gen_topics.metrics import serve_metrics
+
+            self._metrics_server = serve_metrics(
+                self.conf.metrics_port, host=self.conf.metrics_host
+            )
+        interval = self.sensors.lag_interval()
+        if interval is not None and self._lag_task is None:
+            self._lag_task = asyncio.create_task(
+                self._report_lag(interval), name=f"{self.id}-lag"
+            )
         if len(self.conductor):
             await self.conductor.ensure_running()
+
+    async def _report_lag(self, interval: float) -> None:
+        # Lag per assigned partition: the end offset minus the committed offset (what a
+        # restarted member would have to read again), refreshed every ``interval`` seconds.
+        while True:
+            try:
+                lags = await self.conductor.lag()
+            except Exception as exc:
+                log.warning("app %r: consumer lag not refreshed: %s", self.id, exc)
+            else:
+                if lags:
+                    self.sensors.lag(lags)
+            await asyncio.sleep(interval)
 
     async def stop(self) -> None:
         """Flush ``send_soon``, wait for deliveries, commit processed offsets, disconnect.
@@ -116,6 +156,10 @@ class App:
         has stopped: their futures hold each record's error and their callbacks have run.
         """
         self.begin_stopping()
+        lag_task, self._lag_task = self._lag_task, None
+        if lag_task is not None:
+            lag_task.cancel()
+            await asyncio.gather(lag_task, return_exceptions=True)
         undelivered: UndeliveredRecordsError | None = None
         try:
             undelivered = await self._stop_producing()
@@ -143,6 +187,10 @@ class App:
                     and registry is not self._schema_registry
                 ):
                     await close()
+                server, self._metrics_server = self._metrics_server, None
+                if server is not None:
+                    server[0].shutdown()
+                    server[0].server_close()
                 self.started = False
         if undelivered is not None:
             raise undelivered

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from gen_topics._messages import TP, Message
@@ -182,6 +183,8 @@ class Conductor:
                     await self._resubscribe(consumer)
                 batches = await consumer.getmany(_FETCH_TIMEOUT_MS)
                 interrupted.clear()
+                if self.app.sensors.active:
+                    self._sense_fetched(batches)
                 for tp, messages in batches.items():
                     if not messages or tp in interrupted or not self._reading:
                         continue
@@ -209,6 +212,20 @@ class Conductor:
             for topic in list(self._topics):
                 topic.throw(exc)
 
+    def _sense_fetched(self, batches: Mapping[TP, Sequence[Any]]) -> None:
+        sensors = self.app.sensors
+        for messages in batches.values():
+            for record in messages:
+                sensors.message_in(self.to_message(record))
+
+    async def _commit(self, consumer: ConsumerTransport, offsets: Mapping[TP, int]) -> None:
+        """Commit ``offsets`` and tell the sensors (with how long the commit took)."""
+        started = time.monotonic()
+        await consumer.commit(offsets)
+        self.tracker.mark_committed(dict(offsets))
+        if self.app.sensors.active:
+            self.app.sensors.commit(offsets, time.monotonic() - started)
+
     # -- rebalancing (RebalanceListener) -------------------------------------------------
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
@@ -220,8 +237,7 @@ class Conductor:
         offsets = self.tracker.committable(revoked)
         if offsets and self._consumer is not None:
             try:
-                await self._consumer.commit(offsets)
-                self.tracker.mark_committed(offsets)
+                await self._commit(self._consumer, offsets)
             except Exception as exc:
                 # Not committed: the new owner reprocesses them (duplicates, never a loss).
                 log.warning(
@@ -233,12 +249,16 @@ class Conductor:
         for topic in list(self._topics):
             topic._drop(revoked)
         self.tracker.forget(revoked)
+        if self.app.sensors.active:
+            self.app.sensors.rebalance(set(), set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TP]) -> None:
         """Track ``assigned`` afresh: reading restarts at their committed offsets."""
         self.tracker.forget(assigned)
         if self._assigned is not None:
             self._assigned.set()
+        if self.app.sensors.active:
+            self.app.sensors.rebalance(set(assigned), set())
 
     # -- commits ------------------------------------------------------------------------
 
@@ -249,9 +269,29 @@ class Conductor:
             return {}
         offsets = self.tracker.committable()
         if offsets:
-            await self._consumer.commit(offsets)
-            self.tracker.mark_committed(offsets)
+            await self._commit(self._consumer, offsets)
         return offsets
+
+    async def lag(self) -> dict[TP, int]:
+        """Per assigned partition, the end offset minus the group's committed offset (the
+        beginning offset where nothing is committed yet)."""
+        consumer = self._consumer
+        if consumer is None:
+            return {}
+        assigned = consumer.assignment()
+        if not assigned:
+            return {}
+        ends = await consumer.end_offsets(assigned)
+        committed = {tp: await consumer.committed(tp) for tp in assigned}
+        missing = [tp for tp, offset in committed.items() if offset is None]
+        starts = await consumer.beginning_offsets(missing) if missing else {}
+        lags: dict[TP, int] = {}
+        for tp in sorted(assigned):
+            base = committed[tp]
+            if base is None:
+                base = starts.get(tp, 0)
+            lags[tp] = max(0, ends.get(tp, 0) - base)
+        return lags
 
     def pending(self) -> dict[TP, int]:
         """Per partition, how many delivered records are not processed yet (for reports)."""
@@ -402,11 +442,10 @@ class Conductor:
             if not offsets:
                 return
             try:
-                await consumer.commit(offsets)
+                await self._commit(consumer, offsets)
             except CommitFailed:
                 if loop.time() >= deadline:
                     raise
                 await asyncio.sleep(0.2)
                 continue
-            self.tracker.mark_committed(offsets)
             return

@@ -101,6 +101,8 @@ def compare_topic(
 
 def report_mismatch(app: App, mismatch: TopicConfigMismatch) -> None:
     """Apply the app's policy: ``warn`` (default), ``raise`` or ``ignore``."""
+    if app.sensors.active:
+        app.sensors.declare_mismatch(mismatch)
     policy = app.conf.topic_config_mismatch
     if policy == "raise":
         raise mismatch

@@ -23,14 +23,20 @@ class Source:
     """What the events of one fetched segment share: the chunk and reader slot their acks go
     to (no chunk: nothing to ack), and how their records become :class:`Message` objects."""
 
-    __slots__ = ("chunk", "slot", "to_message")
+    __slots__ = ("chunk", "on_processed", "slot", "to_message")
 
     def __init__(
-        self, chunk: Chunk | None, slot: int, to_message: Callable[[Any], Message] = _same
+        self,
+        chunk: Chunk | None,
+        slot: int,
+        to_message: Callable[[Any], Message] = _same,
+        on_processed: Callable[[Event[Any, Any]], None] | None = None,
     ) -> None:
         self.chunk = chunk
         self.slot = slot
         self.to_message = to_message
+        #: Told of each event's first ack (set only while the app has sensors).
+        self.on_processed = on_processed
 
 
 _LOCAL = Source(None, -1)
@@ -119,7 +125,10 @@ class Event(Generic[K, V]):
         """Mark the event processed; returns False if it already was."""
         src = self._src
         if src.chunk is not None:
-            return src.chunk.ack(src.slot, self._index)
+            first = src.chunk.ack(src.slot, self._index)
+            if first and src.on_processed is not None:
+                src.on_processed(self)
+            return first
         if getattr(self, "_acked", False):
             return False
         self._acked = True

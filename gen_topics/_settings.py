@@ -49,6 +49,9 @@ class Settings:
     client_id: str | None = None
     registry_auto_register: bool = True
     consumer_decode_retry_timeout: float = 60.0
+    tracing: bool = False
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -124,3 +127,6 @@ class AppSettings(TypedDict, total=False):
     client_id: str | None
     registry_auto_register: bool
     consumer_decode_retry_timeout: float
+    tracing: bool
+    metrics_port: int | None
+    metrics_host: str

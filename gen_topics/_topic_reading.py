@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 import types
 import typing
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -140,6 +141,9 @@ class TopicReading(TopicCore[K, V]):
     _closing = False
     _fatal: BaseException | None = None
     _skip_log: SkipLog | None = None
+    # The event the sensors were told a reader received, with their tokens.
+    _sensed: tuple[Event[Any, Any], list[Any]] | None = None
+    _sensed_at = 0.0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -178,6 +182,7 @@ class TopicReading(TopicCore[K, V]):
         return clone
 
     async def __anext__(self) -> Event[K, V]:
+        sensing = self.app.sensors.active
         current = self._current
         if current is not None:
             # The reader asking for the next event means the previous one is processed.
@@ -195,8 +200,34 @@ class TopicReading(TopicCore[K, V]):
                 self._pos = pos  # the slow path decodes it again and deals with the failure
             else:
                 self._current = event
+                if sensing:
+                    self._sensed_start(event)
                 return event
-        return await self._next_slow()
+        event = await self._next_slow()
+        if sensing and self._current is event:
+            self._sensed_start(event)
+        return event
+
+    # -- sensors (called only while the app has any) ---------------------------------
+
+    def _sensed_start(self, event: Event[Any, Any]) -> None:
+        sensors = self.app.sensors
+        self._sensed = (event, sensors.event_start(event, self.app.conf.consumer_group_id))
+        self._sensed_at = time.monotonic()
+
+    def _processed_hook(self) -> Callable[[Event[Any, Any]], None] | None:
+        return self._sensed_processed if self.app.sensors.active else None
+
+    def _sensed_processed(self, event: Event[Any, Any]) -> None:
+        # An event acked (by the reader reading on, or by ``event.ack()``): its processing
+        # ended if it is the one the sensors were told the reader received.
+        sensed = self._sensed
+        if sensed is None or sensed[0] is not event:
+            return
+        self._sensed = None
+        self.app.sensors.event_processed(
+            sensed[1], event.message, time.monotonic() - self._sensed_at
+        )
 
     async def _next_slow(self) -> Event[K, V]:
         if not self.is_iterator:
@@ -276,7 +307,7 @@ class TopicReading(TopicCore[K, V]):
         value_ok = self.value_admits_none
         if not self.acks:
             chunk = None
-        src = self._src = Source(chunk, slot, self._converter())
+        src = self._src = Source(chunk, slot, self._converter(), self._processed_hook())
 
         def build(m: FetchedRecord, index: int) -> Event[Any, Any]:
             k = m.key
@@ -355,7 +386,10 @@ class TopicReading(TopicCore[K, V]):
         src = self._src
         if src is None:
             src = self._src = Source(
-                self._chunk if self.acks else None, self._slot, self._converter()
+                self._chunk if self.acks else None,
+                self._slot,
+                self._converter(),
+                self._processed_hook(),
             )
         return src
 
@@ -424,6 +458,8 @@ class TopicReading(TopicCore[K, V]):
             text, topic=m.topic, partition=m.partition, offset=m.offset, field=field, data=data
         )
         error.__cause__ = failed.cause
+        if self.app.sensors.active:
+            self.app.sensors.decode_error(self._converter()(m), error)
         return error
 
     async def _recover(self, pos: int, exc: Exception) -> Event[K, V] | None:
@@ -461,6 +497,8 @@ class TopicReading(TopicCore[K, V]):
         if policy == "skip":
             self.read_stats.skipped += 1
             self._skip_log.record("skipped", error)
+            if self.app.sensors.active:
+                self.app.sensors.skip(held.message, error)
         else:
             target = dead_letter_name(record.topic, self.dead_letter_topic)
             try:
@@ -469,6 +507,8 @@ class TopicReading(TopicCore[K, V]):
                 self._pos = pos  # not processed: the next read tries this record again
                 raise
             self.read_stats.dead_lettered += 1
+            if self.app.sensors.active:
+                self.app.sensors.dead_letter(held.message, error, md.topic)
             self._skip_log.record(
                 "dead-lettered", error, f" -> {md.topic}[{md.partition}]@{md.offset}"
             )
@@ -856,6 +896,8 @@ class _Batches(AsyncIterator[list[Event[K, V]]]):
         self.within = within
         self._ranges: list[tuple[Chunk, int, int, int]] = []
         self._batch: list[Event[K, V]] = []
+        self._sensed: list[list[Any]] = []
+        self._sensed_at = 0.0
 
     def __aiter__(self) -> Self:
         return self
@@ -865,6 +907,11 @@ class _Batches(AsyncIterator[list[Event[K, V]]]):
         self._batch = batch = await self.reader._next_batch(
             self.max_records, self.within, self._ranges
         )
+        sensors = self.reader.app.sensors
+        if sensors.active:
+            group = self.reader.app.conf.consumer_group_id
+            self._sensed = [sensors.event_start(event, group) for event in batch]
+            self._sensed_at = time.monotonic()
         return batch
 
     def ack(self) -> None:
@@ -875,4 +922,10 @@ class _Batches(AsyncIterator[list[Event[K, V]]]):
         for event in self._batch:
             if event._src.chunk is None:
                 event.ack()
+        sensed, self._sensed = self._sensed, []
+        if sensed:
+            sensors = self.reader.app.sensors
+            duration = time.monotonic() - self._sensed_at
+            for event, tokens in zip(self._batch, sensed, strict=False):
+                sensors.event_processed(tokens, event.message, duration)
         self._batch = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar, cast
 
@@ -130,6 +131,11 @@ class TopicSending(TopicCore[K, V]):
             value_bytes = encode_field(name, "value", value_codec, value)
         hdrs = normalize_headers(headers) if headers else None
         if callback is None:
+            sensors = self.app.sensors
+            if sensors.active:
+                hdrs = hdrs or []
+                tokens = sensors.send_start(name, key, value is None, hdrs)
+                started = time.monotonic()
             send, delivery = self.app.send_path or await self.app.start_send_path()
             try:
                 handle = await send(
@@ -138,13 +144,18 @@ class TopicSending(TopicCore[K, V]):
                     key_bytes,
                     partition,
                     None if timestamp is None else int(timestamp * 1000),
-                    hdrs,
+                    hdrs or None,
                 )
             except Exception as exc:
                 error = self.app.send_error(exc, name, partition, key_bytes)
+                if sensors.active:
+                    sensors.send_error(tokens, name, error or exc, time.monotonic() - started)
                 if error is None:
                     raise
                 raise error from exc
+            if sensors.active:
+                size = len(key_bytes or b"") + len(value_bytes or b"")
+                sensors.watch_delivery(tokens, name, handle, size, started)
             return delivery(handle, name, partition, key_bytes)
         fut = FutureMessage(
             PendingMessage(
@@ -273,6 +284,11 @@ class TopicSending(TopicCore[K, V]):
                 message.value, message.value_serializer, message.schema, topic=name
             )
             message.encoded = True
+        hdrs = normalize_headers(message.headers)
+        sensors = self.app.sensors
+        if sensors.active:
+            tokens = sensors.send_start(name, message.key, message.value is None, hdrs)
+            started = time.monotonic()
         send, delivery_of = self.app.send_path or await self.app.start_send_path()
         try:
             handle = await send(
@@ -281,13 +297,18 @@ class TopicSending(TopicCore[K, V]):
                 message.key,
                 message.partition,
                 None if message.timestamp is None else int(message.timestamp * 1000),
-                normalize_headers(message.headers) or None,
+                hdrs or None,
             )
         except Exception as exc:
             error = self.app.send_error(exc, name, message.partition, message.key)
+            if sensors.active:
+                sensors.send_error(tokens, name, error or exc, time.monotonic() - started)
             if error is None:
                 raise
             raise error from exc
+        if sensors.active:
+            size = len(message.key or b"") + len(message.value or b"")
+            sensors.watch_delivery(tokens, name, handle, size, started)
         return delivery_of(handle, name, message.partition, message.key)
 
     async def publish_message(

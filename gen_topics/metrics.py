@@ -48,6 +48,57 @@ __all__ = ["PrometheusSensor", "serve_metrics"]
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
+# The collectors of each registry: several Apps (or sensors) of one process share them, told
+# apart by their ``app`` label (a registry refuses a second collector of the same name).
+_BY_REGISTRY: dict[int, tuple[CollectorRegistry, dict[str, Any]]] = {}
+
+
+def _collectors(reg: CollectorRegistry) -> dict[str, Any]:
+    known = _BY_REGISTRY.get(id(reg))
+    if known is not None and known[0] is reg:
+        return known[1]
+    by_topic = ("app", "topic")
+
+    def counter(name: str, doc: str, labels: tuple[str, ...] = by_topic) -> Counter:
+        return Counter(name, doc, labels, registry=reg)
+
+    collectors: dict[str, Any] = {
+        "sent": counter("gen_topics_messages_sent", "Records the broker acknowledged."),
+        "sent_bytes": counter("gen_topics_sent_bytes", "Key and value bytes acknowledged."),
+        "send_failures": counter("gen_topics_send_failures", "Records not delivered."),
+        "received": counter("gen_topics_messages_received", "Records fetched."),
+        "processed": counter("gen_topics_events_processed", "Events acked by their reader."),
+        "decode_errors": counter("gen_topics_decode_errors", "Records that did not decode."),
+        "skipped": counter("gen_topics_records_skipped", "Undecodable records skipped."),
+        "dead_lettered": counter(
+            "gen_topics_records_dead_lettered", "Undecodable records dead-lettered."
+        ),
+        "commits": counter("gen_topics_commits", "Offset commits.", ("app",)),
+        "send_latency": Histogram(
+            "gen_topics_send_latency_seconds",
+            "Seconds from send to acknowledgement.",
+            by_topic,
+            buckets=_LATENCY_BUCKETS,
+            registry=reg,
+        ),
+        "processing": Histogram(
+            "gen_topics_processing_seconds",
+            "Seconds from an event reaching its reader to its ack.",
+            by_topic,
+            buckets=_LATENCY_BUCKETS,
+            registry=reg,
+        ),
+        "lag": Gauge(
+            "gen_topics_consumer_lag",
+            "End offset minus committed offset, per assigned partition.",
+            ("app", "topic", "partition"),
+            registry=reg,
+        ),
+    }
+    _BY_REGISTRY[id(reg)] = (reg, collectors)
+    return collectors
+
+
 class PrometheusSensor(Sensor):
     """Counts and latencies of one App in a Prometheus registry (the default one unless
     ``registry`` is given); ``lag_interval`` seconds between lag refreshes."""
@@ -62,43 +113,19 @@ class PrometheusSensor(Sensor):
         self.app_id = app_id
         self.registry = registry if registry is not None else prometheus_client.REGISTRY
         self.lag_interval = lag_interval
-        reg = self.registry
-        by_topic = ("app", "topic")
-
-        def counter(name: str, doc: str, labels: tuple[str, ...] = by_topic) -> Counter:
-            return Counter(name, doc, labels, registry=reg)
-
-        self.sent = counter("gen_topics_messages_sent", "Records the broker acknowledged.")
-        self.sent_bytes = counter("gen_topics_sent_bytes", "Key and value bytes acknowledged.")
-        self.send_failures = counter("gen_topics_send_failures", "Records not delivered.")
-        self.received = counter("gen_topics_messages_received", "Records fetched.")
-        self.processed = counter("gen_topics_events_processed", "Events acked by their reader.")
-        self.decode_errors = counter("gen_topics_decode_errors", "Records that did not decode.")
-        self.skipped = counter("gen_topics_records_skipped", "Undecodable records skipped.")
-        self.dead_lettered = counter(
-            "gen_topics_records_dead_lettered", "Undecodable records dead-lettered."
-        )
-        self.commits = counter("gen_topics_commits", "Offset commits.", ("app",))
-        self.send_latency = Histogram(
-            "gen_topics_send_latency_seconds",
-            "Seconds from send to acknowledgement.",
-            by_topic,
-            buckets=_LATENCY_BUCKETS,
-            registry=reg,
-        )
-        self.processing = Histogram(
-            "gen_topics_processing_seconds",
-            "Seconds from an event reaching its reader to its ack.",
-            by_topic,
-            buckets=_LATENCY_BUCKETS,
-            registry=reg,
-        )
-        self.lag = Gauge(
-            "gen_topics_consumer_lag",
-            "End offset minus committed offset, per assigned partition.",
-            ("app", "topic", "partition"),
-            registry=reg,
-        )
+        collectors = _collectors(self.registry)
+        self.sent: Counter = collectors["sent"]
+        self.sent_bytes: Counter = collectors["sent_bytes"]
+        self.send_failures: Counter = collectors["send_failures"]
+        self.received: Counter = collectors["received"]
+        self.processed: Counter = collectors["processed"]
+        self.decode_errors: Counter = collectors["decode_errors"]
+        self.skipped: Counter = collectors["skipped"]
+        self.dead_lettered: Counter = collectors["dead_lettered"]
+        self.commits: Counter = collectors["commits"]
+        self.send_latency: Histogram = collectors["send_latency"]
+        self.processing: Histogram = collectors["processing"]
+        self.lag: Gauge = collectors["lag"]
         self._lag_series: set[TP] = set()
 
     def on_send_done(

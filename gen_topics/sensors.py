@@ -13,7 +13,9 @@ Two hooks open a unit of work and return a *token* that the matching close hook 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -86,10 +88,12 @@ class Sensor:
 class SensorSet:
     """The sensors of one App (``app.sensors``), called with per-sensor error containment."""
 
-    __slots__ = ("_logged", "_sensors", "failures")
+    __slots__ = ("_logged", "_sensors", "active", "failures")
 
     def __init__(self) -> None:
         self._sensors: list[Sensor] = []
+        #: Whether any sensor is registered (what the hot paths test, one attribute read).
+        self.active = False
         self._logged: set[tuple[int, str]] = set()
         #: Failures per (sensor class name, hook name), logged or not.
         self.failures: dict[tuple[str, str], int] = {}
@@ -98,14 +102,16 @@ class SensorSet:
         """Register ``sensor`` (once; adding it again has no effect)."""
         if sensor not in self._sensors:
             self._sensors.append(sensor)
+        self.active = True
 
     def remove(self, sensor: Sensor) -> None:
         """Unregister ``sensor``."""
         if sensor in self._sensors:
             self._sensors.remove(sensor)
+        self.active = bool(self._sensors)
 
     def __bool__(self) -> bool:
-        return bool(self._sensors)
+        return self.active
 
     def __len__(self) -> int:
         return len(self._sensors)
@@ -169,6 +175,33 @@ class SensorSet:
     ) -> None:
         """Call ``on_send_error`` with each sensor's token."""
         self._close("on_send_error", tokens, topic, error, latency)
+
+    def watch_delivery(
+        self, tokens: list[Any], topic: str, handle: Any, size: int, started: float
+    ) -> None:
+        """Report the delivery of the record whose producer ``handle`` (the transport's
+        delivery future, or its metadata when already delivered) is given, whether or not
+        anybody awaits it."""
+        if isinstance(handle, RecordMetadata):
+            self.send_done(tokens, topic, handle, size, time.monotonic() - started)
+        elif isinstance(handle, asyncio.Future):
+
+            def done(fut: asyncio.Future[Any]) -> None:
+                latency = time.monotonic() - started
+                if fut.cancelled():
+                    self.send_error(tokens, topic, asyncio.CancelledError(), latency)
+                elif (exc := fut.exception()) is not None:
+                    self.send_error(tokens, topic, exc, latency)
+                else:
+                    md = fut.result()
+                    metadata = (
+                        RecordMetadata(topic, -1, TP(topic, -1), -1)
+                        if md is None
+                        else RecordMetadata(*md)
+                    )
+                    self.send_done(tokens, topic, metadata, size, latency)
+
+            handle.add_done_callback(done)
 
     def message_in(self, message: Message) -> None:
         """Call ``on_message_in``."""

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.registry.helpers import unique
 
 from gen_topics import TP, App, DecodeError, Event, TransientDecodeError
 from gen_topics._transport.base import ConsumerSettings
@@ -28,6 +27,7 @@ from generated.avro.com.acme.customers import Customer
 from generated.customers import CustomersTopic
 from scripts.registry_service import start_registry
 from scripts.running import RunningService
+from tests.gen_topics.registry.helpers import unique
 
 pytestmark = [pytest.mark.registry, pytest.mark.kafka]
 
