@@ -245,6 +245,10 @@ class Conductor:
                     self.app.id,
                     offsets,
                     exc,
+                    extra={
+                        "app": self.app.id,
+                        "offsets": {f"{t}[{p}]": o for (t, p), o in offsets.items()},
+                    },
                 )
         for topic in list(self._topics):
             topic._drop(revoked)

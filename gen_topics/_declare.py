@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from gen_topics._log_fields import record_fields
 from gen_topics._transport.base import AdminTransport, TopicDescription
 from gen_topics.errors import TopicConfigMismatch
 
@@ -107,7 +108,7 @@ def report_mismatch(app: App, mismatch: TopicConfigMismatch) -> None:
     if policy == "raise":
         raise mismatch
     if policy == "warn":
-        log.warning("%s", mismatch)
+        log.warning("%s", mismatch, extra=record_fields(mismatch.topic))
         warnings.warn(str(mismatch), TopicConfigMismatchWarning, stacklevel=4)
 
 

@@ -11,6 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from gen_topics._log_fields import record_fields
 from gen_topics._messages import Headers, Message, RecordMetadata
 from gen_topics.errors import DeadLetterError, DecodeError
 
@@ -131,7 +132,13 @@ class SkipLog:
             self._logged = 0
         if self._logged < self.burst:
             self._logged += 1
-            log.warning("%s a record that does not decode: %s%s", what, error, detail)
+            log.warning(
+                "%s a record that does not decode: %s%s",
+                what,
+                error,
+                detail,
+                extra=record_fields(error.topic, error.partition, error.offset, field=error.field),
+            )
         else:
             self._held += 1
             self._last = f"{what}, last at {error.topic}[{error.partition}]@{error.offset}"
@@ -144,6 +151,7 @@ class SkipLog:
                 self._held,
                 self.topic,
                 self._last,
+                extra=record_fields(self.topic),
             )
             self._held = 0
 

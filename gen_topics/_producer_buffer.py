@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from gen_topics._log_fields import record_fields
 from gen_topics._messages import FutureMessage, RecordMetadata
 from gen_topics._topic_sending import run_callback
 from gen_topics.errors import DeliveryError
@@ -154,6 +155,7 @@ class ProducerBuffer:
                 "send_soon record for topic %r failed and is not retried: %s",
                 entry.fut.message.topic,
                 exc,
+                extra=record_fields(str(entry.fut.message.topic), entry.fut.message.partition),
             )
         await self._resolve(entry, None, self._final_error(entry, exc))
 

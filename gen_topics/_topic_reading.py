@@ -24,6 +24,7 @@ from gen_topics._decode_policy import (
     plausible_registry_frame,
 )
 from gen_topics._events import Event, Source, new_event
+from gen_topics._log_fields import record_fields
 from gen_topics._messages import TP, Message
 from gen_topics._offsets import Chunk
 from gen_topics._topic_core import TopicCore
@@ -532,6 +533,7 @@ class TopicReading(TopicCore[K, V]):
             message.offset,
             first,
             budget,
+            extra=record_fields(message.topic, message.partition, message.offset),
         )
         while True:
             waited = loop.time() - began

@@ -148,3 +148,20 @@ async def test_a_raising_sensor_changes_nothing_and_is_logged_once_per_hook(
         }
     )
     assert app.sensors.failures[("Exploding", "on_send_done")] == 4
+
+
+async def test_warnings_about_a_record_carry_its_coordinates_as_fields(
+    caplog: pytest.LogCaptureFixture, memory_url: str
+) -> None:
+    caplog.set_level(logging.WARNING, logger="gen_topics")
+    async with App("fields", broker=memory_url) as app:
+        raw = app.topic("coords", value_serializer="raw", partitions=1)
+        await (await raw.send(value=b"broken"))
+        await (await raw.send(value=b'{"ok": 1}'))
+        typed = app.topic("coords", value_serializer="json", on_decode_error="skip")
+        async for event in typed:
+            assert event.value == {"ok": 1}
+            break
+    (skipped,) = [r for r in caplog.records if "skipped" in r.getMessage()]
+    assert (skipped.topic, skipped.partition, skipped.offset) == ("coords", 0, 0)  # type: ignore[attr-defined]
+    assert skipped.field == "value"  # type: ignore[attr-defined]

@@ -79,3 +79,31 @@ async def test_a_failed_send_ends_its_span_as_an_error(
     assert span.name == "send one-partition"
     assert not span.status.is_ok
     assert span.attributes is not None and "error.type" in span.attributes
+
+
+def test_the_observability_example_runs(tmp_path: object) -> None:
+    import re
+    import socket
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "observability.py"), "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    sends = dict(re.findall(r"'send orders' kind=PRODUCER trace=(\w+) span=(\w+)", done.stdout))
+    processed = re.findall(
+        r"'process orders' kind=CONSUMER trace=(\w+) span=\w+ parent=(\w+)", done.stdout
+    )
+    assert len(sends) == 3 and len(processed) == 3
+    for trace_id, parent in processed:
+        assert sends[trace_id] == parent
+    assert 'gen_topics_messages_sent_total{app="shop",topic="orders"} 3.0' in done.stdout
