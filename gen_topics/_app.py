@@ -13,6 +13,7 @@ from gen_topics._consumer import Conductor
 from gen_topics._messages import FutureMessage
 from gen_topics._partitioner import partition_for_key
 from gen_topics._producer_buffer import ProducerBuffer
+from gen_topics._transactions import Transactions
 from gen_topics._runner import Service, ShutdownReport, run, run_until_stopped
 from gen_topics._schema import Schema, Serializer
 from gen_topics._settings import AppSettings, Settings
@@ -64,6 +65,10 @@ class App:
         self.broker_url = parse_broker_url(self.conf.broker)
         self.transport: Transport[Any] = transport_for(self.broker_url)
         self.conductor = Conductor(self)
+        # Exactly-once processing's transaction bookkeeping (None: at-least-once).
+        self.transactions: Transactions | None = (
+            Transactions(self) if self.conf.exactly_once else None
+        )
         self.producer_buffer = ProducerBuffer(self.retriable)
         self._schema_registry = schema_registry
         self._registry: Any = None

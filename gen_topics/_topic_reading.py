@@ -140,6 +140,7 @@ class TopicReading(TopicCore[K, V]):
     _closing = False
     _fatal: BaseException | None = None
     _skip_log: SkipLog | None = None
+    _txn_held = False  # exactly-once: this reader holds an event of the open transaction
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -183,6 +184,8 @@ class TopicReading(TopicCore[K, V]):
             # The reader asking for the next event means the previous one is processed.
             self._current = None
             current.ack()
+        if self.app.transactions is not None:
+            return await self._next_in_transaction()
         pos = self._pos
         msgs = self._msgs
         if pos < len(msgs):
@@ -197,6 +200,20 @@ class TopicReading(TopicCore[K, V]):
                 self._current = event
                 return event
         return await self._next_slow()
+
+    async def _next_in_transaction(self) -> Event[K, V]:
+        # Exactly-once: the previous event's sends and offset may commit now; the next event
+        # is handed out only while no commit is under way (see gen_topics._transactions).
+        txns = self.app.transactions
+        assert txns is not None
+        if self._txn_held:
+            self._txn_held = False
+            txns.leave()
+            await txns.processed()
+        event = await self._next_slow()
+        await txns.enter()
+        self._txn_held = True
+        return event
 
     async def _next_slow(self) -> Event[K, V]:
         if not self.is_iterator:
@@ -862,9 +879,15 @@ class _Batches(AsyncIterator[list[Event[K, V]]]):
 
     async def __anext__(self) -> list[Event[K, V]]:
         self.ack()
-        self._batch = batch = await self.reader._next_batch(
-            self.max_records, self.within, self._ranges
-        )
+        reader = self.reader
+        txns = reader.app.transactions
+        if txns is not None and reader._txn_held:
+            # Exactly-once: the batch's sends and offsets may commit now (the next batch's
+            # first read enters the next transaction).
+            reader._txn_held = False
+            txns.leave()
+            await txns.processed()
+        self._batch = batch = await reader._next_batch(self.max_records, self.within, self._ranges)
         return batch
 
     def ack(self) -> None:
