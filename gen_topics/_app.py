@@ -13,7 +13,6 @@ from gen_topics._consumer import Conductor
 from gen_topics._messages import FutureMessage
 from gen_topics._partitioner import partition_for_key
 from gen_topics._producer_buffer import ProducerBuffer
-from gen_topics._transactions import Transactions
 from gen_topics._runner import Service, ShutdownReport, run, run_until_stopped
 from gen_topics._schema import Schema, Serializer
 from gen_topics._settings import AppSettings, Settings
@@ -21,6 +20,7 @@ from gen_topics._topic import Topic
 from gen_topics._topic_core import TopicCore
 from gen_topics._topic_options import TopicOptionArgs
 from gen_topics._topic_reading import TopicReading
+from gen_topics._transactions import Transactions
 from gen_topics._transport.base import (
     AdminTransport,
     ProducerSettings,
