@@ -14,6 +14,8 @@ clause catches them all::
     ├── DeadLetterError
     ├── SeekError (also ValueError)
     ├── CommitFailed
+    ├── TransactionError                     (exactly-once processing)
+    │   └── TransactionFencedError
     ├── DeclareError
     ├── DeliveryError
     ├── UndeliveredRecordsError
