@@ -21,6 +21,7 @@ from gen_topics._topic import Topic
 from gen_topics._topic_core import TopicCore
 from gen_topics._topic_options import TopicOptionArgs
 from gen_topics._topic_reading import TopicReading
+from gen_topics._transactions import Transactions
 from gen_topics._transport.base import (
     AdminTransport,
     ProducerSettings,
@@ -70,6 +71,10 @@ class App:
         #: The app's sensors (``app.sensors.add(sensor)``); see :mod:`gen_topics.sensors`.
         self.sensors = SensorSet()
         self.conductor = Conductor(self)
+        # Exactly-once processing's transaction bookkeeping (None: at-least-once).
+        self.transactions: Transactions | None = (
+            Transactions(self) if self.conf.exactly_once else None
+        )
         self.producer_buffer = ProducerBuffer(self.retriable)
         self._lag_task: asyncio.Task[None] | None = None
         self._metrics_server: Any = None

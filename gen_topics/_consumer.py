@@ -235,6 +235,19 @@ class Conductor:
             return  # aiokafka's first join revokes nothing
         self._interrupted |= revoked
         offsets = self.tracker.committable(revoked)
+        txns = self.app.transactions
+        if txns is not None:
+            # Exactly-once: the revoked partitions' processed offsets commit with the sends
+            # made for them, in the open transaction (else it aborts; they are read again).
+            try:
+                await txns.commit()
+            except Exception as exc:
+                log.warning(
+                    "app %r: transaction not committed before giving partitions up: %s",
+                    self.app.id,
+                    exc,
+                )
+            offsets = {}
         if offsets and self._consumer is not None:
             try:
                 await self._commit(self._consumer, offsets)
@@ -271,6 +284,11 @@ class Conductor:
         self._last_commit = asyncio.get_running_loop().time()
         if self._consumer is None:
             return {}
+        txns = self.app.transactions
+        if txns is not None:
+            before = dict(self.tracker.committable())
+            await txns.commit()
+            return before
         offsets = self.tracker.committable()
         if offsets:
             await self._commit(self._consumer, offsets)
@@ -296,6 +314,22 @@ class Conductor:
                 base = starts.get(tp, 0)
             lags[tp] = max(0, ends.get(tp, 0) - base)
         return lags
+    async def rewind(self) -> None:
+        """Read every partition again from its last committed offset (an aborted
+        transaction's events are processed again; what readers queued is dropped)."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        assigned = consumer.assignment()
+        for tp, lane in list(self.tracker.lanes.items()):
+            if tp in assigned and lane.committed >= 0 and lane.committable() > lane.committed:
+                await consumer.seek(tp, lane.committed)
+                self._moved(tp, lane.committed)
+            elif tp in assigned and lane.committed < 0:
+                committed = await consumer.committed(tp)
+                if committed is not None:
+                    await consumer.seek(tp, committed)
+                    self._moved(tp, committed)
 
     def pending(self) -> dict[TP, int]:
         """Per partition, how many delivered records are not processed yet (for reports)."""
@@ -432,7 +466,20 @@ class Conductor:
         if consumer is None:
             return
         try:
-            await self._final_commit(consumer)
+            txns = self.app.transactions
+            if txns is None:
+                await self._final_commit(consumer)
+            elif txns.held:
+                # An event's processing did not finish (its service failed or was cancelled):
+                # none of the transaction commits; the next run processes it all again.
+                log.warning(
+                    "app %r: %d event(s) unprocessed at stop: aborting the transaction",
+                    self.app.id,
+                    txns.held,
+                )
+                await txns.abort()
+            else:
+                await txns.commit()
         finally:
             await consumer.stop()
 

@@ -8,11 +8,12 @@ from typing import Any, Literal, TypedDict, TypeVar
 
 from gen_topics._transport.base import ConsumerSettings, ProducerSettings
 
-__all__ = ["AppSettings", "MismatchPolicy", "Settings"]
+__all__ = ["AppSettings", "MismatchPolicy", "ProcessingGuarantee", "Settings"]
 
 _Part = TypeVar("_Part", ProducerSettings, ConsumerSettings)
 
 MismatchPolicy = Literal["warn", "raise", "ignore"]
+ProcessingGuarantee = Literal["at_least_once", "exactly_once"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class Settings:
     tracing: bool = False
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    processing_guarantee: ProcessingGuarantee = "at_least_once"
+    transaction_commit_interval: float | None = None
+    producer_transactional_id: str | None = None
+    producer_transaction_timeout_ms: int = 60000
+    consumer_isolation_level: str = "read_uncommitted"
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -79,8 +85,34 @@ class Settings:
                 "consumer_decode_retry_timeout must be >= 0 seconds, "
                 f"got {self.consumer_decode_retry_timeout}"
             )
+        if self.processing_guarantee not in ("at_least_once", "exactly_once"):
+            raise ValueError(
+                "processing_guarantee must be 'at_least_once' or 'exactly_once', "
+                f"got {self.processing_guarantee!r}"
+            )
+        if self.consumer_isolation_level not in ("read_uncommitted", "read_committed"):
+            raise ValueError(
+                "consumer_isolation_level must be 'read_uncommitted' or 'read_committed', "
+                f"got {self.consumer_isolation_level!r}"
+            )
+        if self.transaction_commit_interval is not None and self.transaction_commit_interval < 0:
+            raise ValueError(
+                "transaction_commit_interval must be None (commit per event or batch) or "
+                f">= 0 seconds, got {self.transaction_commit_interval!r}"
+            )
+        if self.exactly_once:
+            if self.producer_transactional_id is None:
+                # Stable across restarts, so a restarted instance fences the one it replaces.
+                tid = f"{self.consumer_group_id}-{self.client_id or self.id}"
+                object.__setattr__(self, "producer_transactional_id", tid)
+            object.__setattr__(self, "consumer_isolation_level", "read_committed")
         if self.producer_acks not in (0, 1, -1, "all"):
             raise ValueError(f"producer_acks must be 0, 1, -1 or 'all', got {self.producer_acks!r}")
+
+    @property
+    def exactly_once(self) -> bool:
+        """Whether ``processing_guarantee`` is ``"exactly_once"``."""
+        return self.processing_guarantee == "exactly_once"
 
     def producer(self) -> ProducerSettings:
         """The producer's settings: the ``producer_*`` fields (and ``client_id``)."""
@@ -130,3 +162,8 @@ class AppSettings(TypedDict, total=False):
     tracing: bool
     metrics_port: int | None
     metrics_host: str
+    processing_guarantee: ProcessingGuarantee
+    transaction_commit_interval: float | None
+    producer_transactional_id: str | None
+    producer_transaction_timeout_ms: int
+    consumer_isolation_level: str

@@ -145,6 +145,7 @@ class TopicReading(TopicCore[K, V]):
     # The event the sensors were told a reader received, with their tokens.
     _sensed: tuple[Event[Any, Any], list[Any]] | None = None
     _sensed_at = 0.0
+    _txn_held = False  # exactly-once: this reader holds an event of the open transaction
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -189,6 +190,11 @@ class TopicReading(TopicCore[K, V]):
             # The reader asking for the next event means the previous one is processed.
             self._current = None
             current.ack()
+        if self.app.transactions is not None:
+            held = await self._next_in_transaction()
+            if sensing and self._current is held:
+                self._sensed_start(held)
+            return held
         pos = self._pos
         msgs = self._msgs
         if pos < len(msgs):
@@ -229,6 +235,20 @@ class TopicReading(TopicCore[K, V]):
         self.app.sensors.event_processed(
             sensed[1], event.message, time.monotonic() - self._sensed_at
         )
+
+    async def _next_in_transaction(self) -> Event[K, V]:
+        # Exactly-once: the previous event's sends and offset may commit now; the next event
+        # is handed out only while no commit is under way (see gen_topics._transactions).
+        txns = self.app.transactions
+        assert txns is not None
+        if self._txn_held:
+            self._txn_held = False
+            txns.leave()
+            await txns.processed()
+        event = await self._next_slow()
+        await txns.enter()
+        self._txn_held = True
+        return event
 
     async def _next_slow(self) -> Event[K, V]:
         if not self.is_iterator:
@@ -906,12 +926,18 @@ class _Batches(AsyncIterator[list[Event[K, V]]]):
 
     async def __anext__(self) -> list[Event[K, V]]:
         self.ack()
-        self._batch = batch = await self.reader._next_batch(
-            self.max_records, self.within, self._ranges
-        )
-        sensors = self.reader.app.sensors
+        reader = self.reader
+        txns = reader.app.transactions
+        if txns is not None and reader._txn_held:
+            # Exactly-once: the batch's sends and offsets may commit now (the next batch's
+            # first read enters the next transaction).
+            reader._txn_held = False
+            txns.leave()
+            await txns.processed()
+        self._batch = batch = await reader._next_batch(self.max_records, self.within, self._ranges)
+        sensors = reader.app.sensors
         if sensors.active:
-            group = self.reader.app.conf.consumer_group_id
+            group = reader.app.conf.consumer_group_id
             self._sensed = [sensors.event_start(event, group) for event in batch]
             self._sensed_at = time.monotonic()
         return batch

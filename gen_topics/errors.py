@@ -14,6 +14,8 @@ clause catches them all::
     ├── DeadLetterError
     ├── SeekError (also ValueError)
     ├── CommitFailed
+    ├── TransactionError                     (exactly-once processing)
+    │   └── TransactionFencedError
     ├── DeclareError
     ├── DeliveryError
     ├── UndeliveredRecordsError
@@ -50,6 +52,8 @@ __all__ = [
     "GenTopicsError",
     "SeekError",
     "TopicConfigMismatch",
+    "TransactionError",
+    "TransactionFencedError",
     "TransientDecodeError",
     "UndeliveredRecordsError",
     "UnknownCodecError",
@@ -242,3 +246,15 @@ class DeadLetterError(GenTopicsError):
 class SeekError(GenTopicsError, ValueError):
     """A seek (or a position query) named a partition this app does not read now, or a
     negative offset."""
+
+
+class TransactionError(GenTopicsError):
+    """An exactly-once transaction could not begin or commit: the broker does not allow
+    transactions, it did not finish in time, or (see :class:`TransactionFencedError`) a newer
+    instance took over. Nothing of the transaction is visible to ``read_committed`` readers,
+    and its input offsets stay uncommitted, so the records are processed again."""
+
+
+class TransactionFencedError(TransactionError):
+    """A newer instance with the same transactional id started: this one may not commit any
+    more (it is a zombie). Stop it; the newer instance processes the records again."""

@@ -9,7 +9,7 @@ from re import Pattern
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from gen_topics._messages import TP, Headers, Message, RecordMetadata
-from gen_topics.errors import DeclareError
+from gen_topics.errors import DeclareError, TransactionError
 
 __all__ = [
     "AdminTransport",
@@ -33,7 +33,9 @@ class ProducerSettings:
 
     ``acks``: 0, 1 or -1/"all" (``acks``); ``linger_ms`` (``linger.ms``);
     ``compression_type``: None, "gzip", "snappy", "lz4", "zstd";
-    ``enable_idempotence``; ``request_timeout_ms``; ``max_batch_size`` (``batch.size``).
+    ``enable_idempotence``; ``request_timeout_ms``; ``max_batch_size`` (``batch.size``);
+    ``transactional_id`` (``transactional.id``: set, the producer sends in transactions) and
+    ``transaction_timeout_ms`` (``transaction.timeout.ms``).
     """
 
     acks: int | str = -1
@@ -43,6 +45,8 @@ class ProducerSettings:
     request_timeout_ms: int = 40000
     max_batch_size: int = 16384
     client_id: str | None = None
+    transactional_id: str | None = None
+    transaction_timeout_ms: int = 60000
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class ConsumerSettings:
     max_poll_records: int | None = None
     session_timeout_ms: int = 10000
     heartbeat_interval_ms: int = 3000
+    isolation_level: str = "read_uncommitted"
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,23 @@ class ProducerTransport(ABC):
         """Fail every record queued or in flight now (``reason`` says why; their deliveries
         raise ``DeliveryError``) and disconnect without waiting for them; :meth:`stop` is a
         no-op afterwards."""
+
+    # -- transactions (a producer with ``transactional_id``; exactly-once processing) ------
+
+    async def begin_transaction(self) -> None:
+        """Open a transaction: what is sent from now on is visible to ``read_committed``
+        readers only once :meth:`commit_transaction` returns."""
+        raise TransactionError(f"{type(self).__name__} does not support transactions")
+
+    async def commit_transaction(self, offsets: Mapping[TP, int], group_id: str) -> None:
+        """Add the consumed ``offsets`` of ``group_id`` to the open transaction and commit it
+        (sends and offsets together, or neither); a new transaction is then open."""
+        raise TransactionError(f"{type(self).__name__} does not support transactions")
+
+    async def abort_transaction(self) -> None:
+        """Abort the open transaction (its records are never visible to ``read_committed``
+        readers); a new transaction is then open."""
+        raise TransactionError(f"{type(self).__name__} does not support transactions")
 
     def send_error(
         self, exc: Exception, topic: str, partition: int | None, key: bytes | None

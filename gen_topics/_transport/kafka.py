@@ -18,12 +18,14 @@ from aiokafka.errors import (
     CommitFailedError,
     IllegalGenerationError,
     IllegalStateError,
+    InvalidProducerEpoch,
     KafkaError,
     KafkaTimeoutError,
     MessageSizeTooLargeError,
     NotEnoughReplicasAfterAppendError,
     NotEnoughReplicasError,
     ProducerClosed,
+    ProducerFenced,
     RebalanceInProgressError,
     RecordListTooLargeError,
     RecordTooLargeError,
@@ -53,7 +55,13 @@ from gen_topics._transport.kafka_configs import (
     OP_SET,
     IncrementalAlterConfigsRequest,
 )
-from gen_topics.errors import CommitFailed, DeclareError, DeliveryError
+from gen_topics.errors import (
+    CommitFailed,
+    DeclareError,
+    DeliveryError,
+    TransactionError,
+    TransactionFencedError,
+)
 
 __all__ = ["KafkaAdmin", "KafkaConsumer", "KafkaProducer", "KafkaTransport"]
 
@@ -185,6 +193,14 @@ class KafkaProducer(ProducerTransport):
             enable_idempotence=s.enable_idempotence,
             request_timeout_ms=s.request_timeout_ms,
             max_batch_size=s.max_batch_size,
+            **(
+                {
+                    "transactional_id": s.transactional_id,
+                    "transaction_timeout_ms": s.transaction_timeout_ms,
+                }
+                if s.transactional_id is not None
+                else {}
+            ),
         )
 
     async def start(self) -> None:
@@ -197,6 +213,14 @@ class KafkaProducer(ProducerTransport):
             await asyncio.gather(asyncio.shield(producer.stop()), return_exceptions=True)
             raise
         self._producer = producer
+        if self.settings.transactional_id is not None:
+            try:
+                await self.begin_transaction()
+            except BaseException:
+                self._producer = None
+                await asyncio.gather(asyncio.shield(producer.stop()), return_exceptions=True)
+                raise
+            return
         if self.settings.enable_idempotence and self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="gen-topics-producer-watchdog")
 
@@ -232,6 +256,68 @@ class KafkaProducer(ProducerTransport):
         if producer is not None:
             await _abandon(producer, reason)
         self._producer = None
+
+    # -- transactions ----------------------------------------------------------------
+
+    def _transactional(self) -> AIOKafkaProducer:
+        if self._producer is None or self.settings.transactional_id is None:
+            raise TransactionError(
+                "the kafka producer is not started with a transactional id "
+                "(processing_guarantee='exactly_once' or producer_transactional_id)"
+            )
+        return self._producer
+
+    def _transaction_error(self, exc: BaseException, doing: str) -> TransactionError:
+        tid = self.settings.transactional_id
+        if isinstance(exc, ProducerFenced | InvalidProducerEpoch):
+            return TransactionFencedError(
+                f"{doing} transaction of transactional id {tid!r} failed: a newer producer with "
+                f"that id started (another instance), or the transaction ran longer than "
+                f"producer_transaction_timeout_ms={self.settings.transaction_timeout_ms} and the "
+                f"broker aborted it: {_reason(exc)}"
+            )
+        if isinstance(exc, TimeoutError):
+            timeout = self.settings.request_timeout_ms / 1000.0
+            return TransactionError(
+                f"{doing} transaction of transactional id {tid!r} did not finish within "
+                f"{timeout:g} s (producer_request_timeout_ms): check that the brokers at "
+                f"{self._bootstrap} allow transactions: the transaction state topic needs "
+                "transaction.state.log.replication.factor (default 3) brokers and "
+                "transaction.state.log.min.isr of them in sync; a single broker needs both "
+                "set to 1"
+            )
+        return TransactionError(
+            f"{doing} transaction of transactional id {tid!r} failed: {_reason(exc)}"
+        )
+
+    async def _txn_call(self, doing: str, call: Any) -> None:
+        try:
+            async with asyncio.timeout(self.settings.request_timeout_ms / 1000.0):
+                await call
+        except (KafkaError, TimeoutError) as exc:
+            raise self._transaction_error(exc, doing) from exc
+
+    async def begin_transaction(self) -> None:
+        """Open a transaction (the first one waits for the producer id: InitProducerId)."""
+        producer = self._transactional()
+        await self._txn_call("beginning a", producer.begin_transaction())
+
+    async def commit_transaction(self, offsets: Mapping[TP, int], group_id: str) -> None:
+        """``send_offsets_to_transaction`` for ``group_id``, commit, and begin the next one."""
+        producer = self._transactional()
+        if offsets:
+            todo = {TopicPartition(tp.topic, tp.partition): o for tp, o in offsets.items()}
+            await self._txn_call(
+                "adding offsets to the", producer.send_offsets_to_transaction(todo, group_id)
+            )
+        await self._txn_call("committing the", producer.commit_transaction())
+        await self.begin_transaction()
+
+    async def abort_transaction(self) -> None:
+        """Abort the open transaction and begin the next one."""
+        producer = self._transactional()
+        await self._txn_call("aborting the", producer.abort_transaction())
+        await self.begin_transaction()
 
     # -- errors ------------------------------------------------------------------------
 
@@ -442,6 +528,7 @@ class KafkaConsumer(ConsumerTransport):
             metadata_max_age_ms=s.metadata_max_age_ms,
             session_timeout_ms=s.session_timeout_ms,
             heartbeat_interval_ms=s.heartbeat_interval_ms,
+            isolation_level=s.isolation_level,
             **kwargs,
         )
         await self._consumer.start()

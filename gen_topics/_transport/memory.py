@@ -48,14 +48,43 @@ def _delivered(
 
 
 class MemoryProducer(ProducerTransport):
-    """Appends straight to the broker; every send is acked at once."""
+    """Appends straight to the broker; every send is acked at once.
+
+    With a ``transactional_id``, records join the open transaction: ``read_committed``
+    readers see them once it commits, never when it aborts (as on Kafka).
+    """
 
     def __init__(self, broker: MemoryBroker, settings: ProducerSettings) -> None:
         self.broker = broker
         self.settings = settings
+        self._transaction: tuple[str, int] | None = None
 
     async def start(self) -> None:
-        """Nothing to connect."""
+        """Nothing to connect; a transactional producer fences older ones of its id."""
+        tid = self.settings.transactional_id
+        if tid is not None and self._transaction is None:
+            self._transaction = (tid, self.broker.init_transactions(tid))
+
+    async def begin_transaction(self) -> None:
+        """Every send of a transactional producer is in the open transaction."""
+        if self._transaction is None:
+            await super().begin_transaction()
+
+    async def commit_transaction(self, offsets: Mapping[TP, int], group_id: str) -> None:
+        """Commit the records sent since the last commit or abort, with ``offsets``."""
+        if self._transaction is None:
+            await super().commit_transaction(offsets, group_id)
+            return
+        self.broker.end_transaction(
+            *self._transaction, commit=True, group_id=group_id, offsets=offsets
+        )
+
+    async def abort_transaction(self) -> None:
+        """Abort the records sent since the last commit or abort."""
+        if self._transaction is None:
+            await super().abort_transaction()
+            return
+        self.broker.end_transaction(*self._transaction, commit=False)
 
     async def stop(self) -> None:
         """Nothing is buffered."""
@@ -74,7 +103,13 @@ class MemoryProducer(ProducerTransport):
         headers: Headers | None = None,
     ) -> RecordMetadata:
         return self.broker.append(
-            topic, key, value, partition=partition, timestamp_ms=timestamp_ms, headers=headers
+            topic,
+            key,
+            value,
+            partition=partition,
+            timestamp_ms=timestamp_ms,
+            headers=headers,
+            transaction=self._transaction,
         )
 
     async def flush(self) -> None:
@@ -174,13 +209,19 @@ class MemoryConsumer(ConsumerTransport):
             await self._refresh_assignment()
             out: dict[TP, Sequence[Message]] = {}
             budget = limit
+            committed_only = self.settings.isolation_level == "read_committed"
             for tp, pos in list(self._positions.items()):
                 log = self.broker.topics[tp.topic].partitions[tp.partition]
-                if pos < len(log) and budget > 0:
-                    batch = log[pos : pos + budget]
-                    out[tp] = batch
+                end = self.broker.stable_end(tp) if committed_only else len(log)
+                if pos < end and budget > 0:
+                    batch = log[pos : min(end, pos + budget)]
                     self._positions[tp] = pos + len(batch)
-                    budget -= len(batch)
+                    aborted = self.broker.aborted(tp) if committed_only else None
+                    if aborted:
+                        batch = [m for m in batch if m.offset not in aborted]
+                    if batch:
+                        out[tp] = batch
+                        budget -= len(batch)
             if out:
                 return out
             remaining = deadline - loop.time()
@@ -233,7 +274,10 @@ class MemoryConsumer(ConsumerTransport):
         return dict.fromkeys(tps, 0)
 
     async def end_offsets(self, tps: Collection[TP]) -> dict[TP, int]:
-        """The length of each partition's log."""
+        """The length of each partition's log (``read_committed``: its last stable offset,
+        before the first record of an open transaction, as on Kafka)."""
+        if self.settings.isolation_level == "read_committed":
+            return {tp: (self._log(tp), self.broker.stable_end(tp))[1] for tp in tps}
         return {tp: len(self._log(tp)) for tp in tps}
 
     async def offsets_for_times(self, timestamps: Mapping[TP, int]) -> dict[TP, int | None]:

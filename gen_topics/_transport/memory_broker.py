@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from gen_topics._messages import TP, Headers, Message, RecordMetadata
 from gen_topics._partitioner import RoundRobin, partition_for_key
-from gen_topics.errors import GenTopicsError
+from gen_topics.errors import GenTopicsError, TransactionFencedError
 
 __all__ = ["MemoryBroker", "MemoryTopic", "UnknownPartitionError"]
 
@@ -74,6 +74,10 @@ class MemoryBroker:
         self.groups: dict[str, _Group] = {}
         self._round_robin = RoundRobin()
         self._ids = 0
+        # Transactions: each transactional id's epoch, and its open transaction's records.
+        self._epochs: dict[str, int] = {}
+        self._open: dict[str, dict[TP, list[int]]] = {}
+        self._aborted: dict[TP, set[int]] = {}
 
     @classmethod
     def get(cls, name: str = "") -> MemoryBroker:
@@ -126,8 +130,10 @@ class MemoryBroker:
         partition: int | None = None,
         timestamp_ms: int | None = None,
         headers: Headers | None = None,
+        transaction: tuple[str, int] | None = None,
     ) -> RecordMetadata:
-        """Append one record and wake the consumers that want it."""
+        """Append one record and wake the consumers that want it; ``transaction`` (a
+        transactional id and its epoch) makes it part of that id's open transaction."""
         topic = self.topic(topic_name)
         count = len(topic.partitions)
         if partition is None:
@@ -141,6 +147,10 @@ class MemoryBroker:
             )
         log = topic.partitions[partition]
         offset = len(log)
+        if transaction is not None:
+            self._check_epoch(*transaction)
+            records = self._open.setdefault(transaction[0], {})
+            records.setdefault(TP(topic_name, partition), []).append(offset)
         ts_ms = int(time.time() * 1000.0) if timestamp_ms is None else timestamp_ms
         log.append(
             Message(topic_name, partition, offset, ts_ms / 1000.0, key, value, headers or [])
@@ -150,6 +160,64 @@ class MemoryBroker:
                 if member.wants(topic_name):
                     member.wake()
         return RecordMetadata(topic_name, partition, TP(topic_name, partition), offset, ts_ms, 0)
+
+    # -- transactions -----------------------------------------------------------
+
+    def init_transactions(self, transactional_id: str) -> int:
+        """Register a producer for ``transactional_id``: the transaction a previous producer
+        of that id left open is aborted, and that producer is fenced. Returns the epoch."""
+        self._finish(transactional_id, commit=False)
+        epoch = self._epochs.get(transactional_id, -1) + 1
+        self._epochs[transactional_id] = epoch
+        return epoch
+
+    def _check_epoch(self, transactional_id: str, epoch: int) -> None:
+        if self._epochs.get(transactional_id) != epoch:
+            raise TransactionFencedError(
+                f"transactional id {transactional_id!r} was taken over by a newer producer "
+                "(another instance with the same id started): this one may not send or commit "
+                "in a transaction any more; stop it"
+            )
+
+    def end_transaction(
+        self,
+        transactional_id: str,
+        epoch: int,
+        *,
+        commit: bool,
+        group_id: str | None = None,
+        offsets: Mapping[TP, int] | None = None,
+    ) -> None:
+        """Commit (with the group's consumed ``offsets``) or abort the open transaction."""
+        self._check_epoch(transactional_id, epoch)
+        if commit and group_id is not None and offsets:
+            self.commit(group_id, offsets)
+        self._finish(transactional_id, commit=commit)
+
+    def _finish(self, transactional_id: str, *, commit: bool) -> None:
+        records = self._open.pop(transactional_id, None)
+        if not records:
+            return
+        if not commit:
+            for tp, offsets in records.items():
+                self._aborted.setdefault(tp, set()).update(offsets)
+        for group in self.groups.values():
+            for member in group.members.values():
+                member.wake()
+
+    def stable_end(self, tp: TP) -> int:
+        """The last stable offset of ``tp``: below it no record is in an open transaction
+        (what a ``read_committed`` reader may read up to)."""
+        end = len(self.topics[tp.topic].partitions[tp.partition])
+        for records in self._open.values():
+            offsets = records.get(tp)
+            if offsets:
+                end = min(end, offsets[0])
+        return end
+
+    def aborted(self, tp: TP) -> set[int]:
+        """The offsets of ``tp`` written by aborted transactions."""
+        return self._aborted.get(tp, set())
 
     # -- consumer groups --------------------------------------------------------
 

@@ -41,6 +41,8 @@ EXPORTED = {
     "ShutdownReport",
     "Topic",
     "TopicConfigMismatch",
+    "TransactionError",
+    "TransactionFencedError",
     "TopicOptions",
     "UndeliveredRecordsError",
     "TransientDecodeError",

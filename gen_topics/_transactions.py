@@ -1,0 +1,117 @@
+"""Exactly-once processing: the sends made while events are processed, and those events'
+offsets, committed in one transaction of the app's transactional producer.
+
+One transaction is open at a time (one producer per app). Readers enter it when they hand an
+event (or a ``take`` batch) to the service and leave it when the service asks for the next
+one. A commit waits until no reader holds an event, and holds back new events meanwhile, so a
+transaction never has the sends of an event whose offset it does not commit, nor the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from gen_topics.errors import TransactionError
+
+if TYPE_CHECKING:
+    from gen_topics._app import App
+
+__all__ = ["Transactions"]
+
+log = logging.getLogger(__name__)
+
+
+class Transactions:
+    """The app's transaction bookkeeping (``processing_guarantee="exactly_once"``)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.held = 0
+        self._idle: asyncio.Event | None = None
+        self._committing: asyncio.Future[None] | None = None
+        self._last = 0.0
+
+    # -- readers -------------------------------------------------------------------------
+
+    async def enter(self) -> None:
+        """A reader hands out an event: wait while a commit is under way, then count it."""
+        while self._committing is not None:
+            await asyncio.shield(self._committing)
+        self.held += 1
+
+    def leave(self) -> None:
+        """The reader's event was processed (the service asked for the next one)."""
+        self.held -= 1
+        if self.held <= 0:
+            self.held = 0
+            if self._idle is not None:
+                self._idle.set()
+
+    async def processed(self) -> None:
+        """After an event or batch: commit now (per event) or when the interval is due."""
+        interval = self.app.conf.transaction_commit_interval
+        if interval is not None and asyncio.get_running_loop().time() - self._last < interval:
+            return
+        await self.commit()
+
+    # -- commit and abort ---------------------------------------------------------------
+
+    async def commit(self) -> None:
+        """Commit the open transaction with every processed offset, once no reader holds
+        an event (new events wait); on failure abort it and raise."""
+        if self._committing is not None:
+            await asyncio.shield(self._committing)
+            return
+        loop = asyncio.get_running_loop()
+        done = self._committing = loop.create_future()
+        try:
+            timeout = self.app.conf.producer_transaction_timeout_ms / 1000.0
+            while self.held > 0:
+                if self._idle is None:
+                    self._idle = asyncio.Event()
+                self._idle.clear()
+                try:
+                    async with asyncio.timeout(timeout):
+                        await self._idle.wait()
+                except TimeoutError:
+                    raise TransactionError(
+                        f"app {self.app.id!r}: {self.held} event(s) were still being processed "
+                        f"after {timeout:g} s (producer_transaction_timeout_ms): the "
+                        "transaction cannot commit; it is aborted and they are read again"
+                    ) from None
+            await self._commit_now()
+        except BaseException:
+            await self.abort()
+            raise
+        finally:
+            self._last = loop.time()
+            self._committing = None
+            done.set_result(None)
+
+    async def _commit_now(self) -> None:
+        app = self.app
+        tracker = app.conductor.tracker
+        offsets = tracker.committable()
+        producer = app.producer_or_none
+        if producer is None:
+            if not offsets:
+                return
+            producer = await app.maybe_start_producer()
+        # send_soon's buffered records belong to this transaction: they go out first.
+        await app.flush()
+        await producer.commit_transaction(offsets, app.conf.consumer_group_id)
+        tracker.mark_committed(offsets)
+
+    async def abort(self) -> None:
+        """Abort the open transaction; every partition read since the last commit is read
+        again from its committed offset (the service sees those events again)."""
+        producer = self.app.producer_or_none
+        if producer is not None:
+            try:
+                await producer.abort_transaction()
+            except Exception as exc:
+                # The broker aborts it anyway (a newer instance, or its timeout).
+                log.warning("app %r: aborting the transaction failed: %s", self.app.id, exc)
+        await self.app.conductor.rewind()
