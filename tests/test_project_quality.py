@@ -40,7 +40,8 @@ def test_no_test_reads_outside_the_repository() -> None:
     offenders = []
     for path in sorted((ROOT / "tests").rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        for needle in ("../shared", '/ "shared"', "/work/", "parents[3]"):
-            if needle in text and path.name != "test_project_quality.py":
+        # Spelled in pieces, so this file does not match its own search.
+        for needle in (".." + "/shared", "/ " + '"shared"', "/" + "work/", "parents" + "[3]"):
+            if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert offenders == []
