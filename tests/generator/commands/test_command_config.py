@@ -69,3 +69,27 @@ def test_java_jaas_config_and_tls() -> None:
 def test_invalid_settings_say_what_is_expected(properties: dict[str, str], message: str) -> None:
     with pytest.raises(ClusterConfigError, match=message):
         admin_options(properties)
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_sasl_password_never_reaches_the_output(tmp_path: Path, command: str) -> None:
+    # The password of a --command-config file stays out of errors and logs (credential rule).
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    config = tmp_path / "client.properties"
+    config.write_text(
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+        "sasl.username=alice\nsasl.password=hunter2-secret\n",
+        encoding="utf-8",
+    )
+    exe = str(Path(sys.executable).parent / "gen-topics")
+    argv = [exe, command, str(ROOT / "schemas"), "--bootstrap-servers", "127.0.0.1:1"]
+    argv += ["--command-config", str(config)] + (["--yes"] if command == "apply" else [])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert "cannot reach the Kafka cluster at 127.0.0.1:1" in output
+    assert "hunter2" not in output
