@@ -125,12 +125,11 @@ class SensorSet:
         key = (id(sensor), hook)
         if key not in self._logged:
             self._logged.add(key)
+            # Formatted here: each sensor and hook is its own line (logged once), never folded
+            # with other hooks' lines by a throttle that groups records by template.
             log.error(
-                "sensor %s raised in %s (logged once; later failures are counted in "
-                "app.sensors.failures): %r",
-                type(sensor).__name__,
-                hook,
-                exc,
+                f"sensor {type(sensor).__name__} raised in {hook} (logged once; later "
+                f"failures are counted in app.sensors.failures): {exc!r}",
                 exc_info=exc,
             )
 

@@ -186,6 +186,10 @@ class _Exporter:
             extension["acks"] = False
         if desc.internal:
             extension["internal"] = True
+        if desc.on_decode_error is not None:
+            extension["on_decode_error"] = desc.on_decode_error
+        if desc.dead_letter_topic is not None:
+            extension["dead_letter_topic"] = desc.dead_letter_topic
         if extension:
             channel[CHANNEL_EXTENSION] = extension
         return channel

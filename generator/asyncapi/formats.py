@@ -32,6 +32,8 @@ CHANNEL_EXTENSION_KEYS = (
     "subject_name_strategy",
     "acks",
     "internal",
+    "on_decode_error",
+    "dead_letter_topic",
 )
 #: Schema extension: ``{file, text}``, the exact text of the schema file a topic module embeds
 #: and registers, and where it lives, so that compiling the document reproduces it byte for byte.

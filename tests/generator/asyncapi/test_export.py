@@ -105,8 +105,14 @@ def test_channels_carry_the_descriptor_settings(documents: dict[str, Path]) -> N
         "min.cleanable.dirty.ratio": "0.1",
         "delete.retention.ms": 86400000,
     }
-    assert doc["channels"]["orders.placed"]["x-gen-topics"] == {"class": "PlacedOrdersTopic"}
-    assert doc["channels"]["payments"]["x-gen-topics"] == {"compatibility": "FULL"}
+    assert doc["channels"]["orders.placed"]["x-gen-topics"] == {
+        "class": "PlacedOrdersTopic",
+        "on_decode_error": "skip",
+    }
+    assert doc["channels"]["payments"]["x-gen-topics"] == {
+        "compatibility": "FULL",
+        "on_decode_error": "dead_letter",
+    }
 
 
 def test_messages_have_payloads_keys_and_the_wire_format(documents: dict[str, Path]) -> None:
