@@ -133,3 +133,37 @@ async def test_exactly_once_across_a_member_joining_mid_stream(
     assert not missing and not duplicated and set(found) == expected, (
         f"{len(missing)} missing, {len(duplicated)} duplicated: {sorted(duplicated)[:10]}"
     )
+
+
+async def test_an_event_taken_while_a_revocation_commits_is_not_handed_out(
+    memory_url: str,
+) -> None:
+    """The event a reader took from its queue while a revocation's commit ran belongs to the
+    new owner once its partition is gone: handing it out would process it twice."""
+    app = App(
+        "revoke-eos",
+        broker=memory_url,
+        processing_guarantee="exactly_once",
+        transaction_commit_interval=3600,  # after the first commit, none falls due by itself
+    )
+    async with app:
+        sender = app.topic("r", partitions=2, value_serializer="raw")
+        await sender.declare()
+        for i in range(6):
+            await sender.send(value=str(i).encode(), partition=i % 2)
+        it = app.topic("r", value_serializer="raw").__aiter__()
+        async with asyncio.timeout(10):
+            await it.__anext__()
+            await it.__anext__()  # the first commit (its interval counts from it)
+            while it.buffered < 4:
+                await asyncio.sleep(0.01)
+            everything = {TP("r", 0), TP("r", 1)}
+            # The revocation's commit waits for the event in hand; the reader then takes the
+            # next one from its queue and waits for that commit before handing it out.
+            revoking = asyncio.create_task(app.conductor.on_partitions_revoked(everything))
+            nxt = asyncio.create_task(it.__anext__())
+            await revoking
+            await app.conductor.on_partitions_assigned(everything)
+            await sender.send(value=b"after", partition=0)
+            event = await nxt
+        assert event.value == b"after", event.value
