@@ -146,6 +146,8 @@ class TopicReading(TopicCore[K, V]):
     _sensed: tuple[Event[Any, Any], list[Any]] | None = None
     _sensed_at = 0.0
     _txn_held = False  # exactly-once: this reader holds an event of the open transaction
+    # Exactly-once: partitions dropped while an event taken from the queue waits for a commit.
+    _dropped_meanwhile: set[TP] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -245,8 +247,23 @@ class TopicReading(TopicCore[K, V]):
             self._txn_held = False
             txns.leave()
             await txns.processed()
-        event = await self._next_slow()
-        await txns.enter()
+        while True:
+            event = await self._next_slow()
+            if not txns.committing:
+                txns.enter_now()
+                break
+            # A commit is under way: it may be a revocation's, or abort and rewind. Either
+            # drops what was queued for those partitions, and this event, already taken
+            # from the queue, is one of them: the new owner (or the re-read) processes it.
+            dropped: set[TP] = set()
+            self._dropped_meanwhile = dropped
+            try:
+                await txns.enter()
+            finally:
+                self._dropped_meanwhile = None
+            if event.message.tp not in dropped:
+                break
+            txns.leave()
         self._txn_held = True
         return event
 
@@ -710,6 +727,8 @@ class TopicReading(TopicCore[K, V]):
         """Forget queued records of ``tps`` (revoked or sought): their partition is read again
         from the committed or sought offset. Returns how many were dropped."""
         dropped = 0
+        if self._dropped_meanwhile is not None:
+            self._dropped_meanwhile |= tps
         msgs = self._msgs
         if msgs and self._msgs_tp in tps:
             dropped += len(msgs) - self._pos

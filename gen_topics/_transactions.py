@@ -35,6 +35,15 @@ class Transactions:
 
     # -- readers -------------------------------------------------------------------------
 
+    @property
+    def committing(self) -> bool:
+        """True while a commit (or its abort) is under way: new events wait."""
+        return self._committing is not None
+
+    def enter_now(self) -> None:
+        """A reader hands out an event while no commit is under way."""
+        self.held += 1
+
     async def enter(self) -> None:
         """A reader hands out an event: wait while a commit is under way, then count it."""
         while self._committing is not None:

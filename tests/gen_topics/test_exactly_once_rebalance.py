@@ -1,0 +1,169 @@
+"""Exactly-once on real Kafka across a rebalance: a second instance of a read-process-write
+service joins the group mid-stream; read_committed readers find each input's derived record
+exactly once, and the group's committed offsets reach the input's end."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import uuid
+
+import pytest
+
+from gen_topics import TP, App
+from gen_topics._transport.base import ConsumerSettings
+
+RECORDS = 6_000
+PARTITIONS = 4
+JOIN_AFTER = 1_000
+
+
+async def _fill(url: str, source: str, sink: str) -> None:
+    async with App(f"fill-{uuid.uuid4().hex[:8]}", broker=url) as app:
+        inp = app.topic(source, partitions=PARTITIONS, key_serializer="raw", value_serializer="raw")
+        await inp.declare()
+        await app.topic(sink, partitions=PARTITIONS).declare()
+        for i in range(RECORDS):
+            inp.send_soon(key=str(i).encode(), value=str(i).encode())
+        await app.flush()
+
+
+async def _committed_to_end(url: str, group: str, source: str) -> None:
+    """Wait until ``group`` committed every input partition up to its end."""
+    async with App(f"probe-{uuid.uuid4().hex[:8]}", broker=url) as app:
+        consumer = app.transport.consumer(ConsumerSettings(group_id=group))
+        await consumer.start()
+        try:
+            tps = [TP(source, p) for p in range(PARTITIONS)]
+            ends = await consumer.end_offsets(tps)
+            assert sum(ends.values()) == RECORDS
+            while not all([await consumer.committed(tp) == ends[tp] for tp in tps]):
+                await asyncio.sleep(0.2)
+        finally:
+            await consumer.stop()
+
+
+async def _derived(url: str, sink: str) -> collections.Counter[bytes]:
+    """The derived values a read_committed reader finds before a sentinel per partition."""
+    sentinel = b"end-" + uuid.uuid4().hex.encode()
+    async with App(f"w-{uuid.uuid4().hex[:8]}", broker=url) as app:
+        topic = app.topic(sink, value_serializer="raw")
+        for p in range(PARTITIONS):
+            await (await topic.send(value=sentinel, partition=p))
+    found: collections.Counter[bytes] = collections.Counter()
+    ended = 0
+    async with App(
+        f"check-{uuid.uuid4().hex[:8]}", broker=url, consumer_isolation_level="read_committed"
+    ) as app:
+        async for event in app.topic(sink, value_serializer="raw"):
+            if event.value == sentinel:
+                ended += 1
+                if ended == PARTITIONS:
+                    break
+            else:
+                found[event.value or b""] += 1
+    return found
+
+
+class _Instance:
+    """One instance of the service: reads ``source``, sends one derived record per event."""
+
+    def __init__(self, url: str, group: str, name: str, source: str, sink: str) -> None:
+        # A client id per instance: their transactional ids differ (the same one would fence).
+        self.app = App(
+            group,
+            broker=url,
+            client_id=name,
+            processing_guarantee="exactly_once",
+            transaction_commit_interval=0.1,
+        )
+        self.source = self.app.topic(source, key_serializer="raw", value_serializer="raw")
+        self.sink = self.app.topic(sink, key_serializer="raw", value_serializer="raw")
+        self.processed = 0
+        self.partitions: set[int] = set()
+        self.started = asyncio.Event()
+
+    async def run(self, slow_until: asyncio.Event | None = None) -> None:
+        """Process until the app is asked to stop; while ``slow_until`` is not set, slowly
+        (so the stream is not over before the other instance has joined)."""
+        async with self.app:
+            async for event in self.source:
+                await self.sink.send(key=event.key, value=b"d-" + (event.value or b""))
+                self.processed += 1
+                self.partitions.add(event.message.partition)
+                self.started.set()
+                if slow_until is not None and not slow_until.is_set():
+                    await asyncio.sleep(0.005)
+
+
+@pytest.mark.kafka
+@pytest.mark.timeout(180)
+async def test_exactly_once_across_a_member_joining_mid_stream(
+    kafka_bootstrap: str, unique: str
+) -> None:
+    url = f"kafka://{kafka_bootstrap}"
+    source, sink, group = f"rbin-{unique}", f"rbout-{unique}", f"rbg-{unique}"
+    await _fill(url, source, sink)
+    first = _Instance(url, group, "first", source, sink)
+    second = _Instance(url, group, "second", source, sink)
+    async with asyncio.timeout(150):
+        running = [asyncio.create_task(first.run(slow_until=second.started))]
+        try:
+            while first.processed < JOIN_AFTER:
+                await asyncio.wait(running, timeout=0.05)
+                assert not running[0].done(), "the first instance ended early"
+            joined_at = first.processed
+            running.append(asyncio.create_task(second.run()))
+            await second.started.wait()
+            after_join = first.processed
+            await _committed_to_end(url, group, source)
+        finally:
+            first.app.request_stop()
+            second.app.request_stop()
+            await asyncio.gather(*running)
+        found = await _derived(url, sink)
+
+    assert joined_at < RECORDS and second.processed > 0, "the second instance got nothing"
+    # The first instance still worked after the rebalance (on the partitions it kept).
+    assert first.processed > after_join
+    assert first.partitions and second.partitions
+    expected = {b"d-%d" % i for i in range(RECORDS)}
+    missing = expected - set(found)
+    duplicated = {v: n for v, n in found.items() if n > 1}
+    assert not missing and not duplicated and set(found) == expected, (
+        f"{len(missing)} missing, {len(duplicated)} duplicated: {sorted(duplicated)[:10]}"
+    )
+
+
+async def test_an_event_taken_while_a_revocation_commits_is_not_handed_out(
+    memory_url: str,
+) -> None:
+    """The event a reader took from its queue while a revocation's commit ran belongs to the
+    new owner once its partition is gone: handing it out would process it twice."""
+    app = App(
+        "revoke-eos",
+        broker=memory_url,
+        processing_guarantee="exactly_once",
+        transaction_commit_interval=3600,  # after the first commit, none falls due by itself
+    )
+    async with app:
+        sender = app.topic("r", partitions=2, value_serializer="raw")
+        await sender.declare()
+        for i in range(6):
+            await sender.send(value=str(i).encode(), partition=i % 2)
+        it = app.topic("r", value_serializer="raw").__aiter__()
+        async with asyncio.timeout(10):
+            await it.__anext__()
+            await it.__anext__()  # the first commit (its interval counts from it)
+            while it.buffered < 4:
+                await asyncio.sleep(0.01)
+            everything = {TP("r", 0), TP("r", 1)}
+            # The revocation's commit waits for the event in hand; the reader then takes the
+            # next one from its queue and waits for that commit before handing it out.
+            revoking = asyncio.create_task(app.conductor.on_partitions_revoked(everything))
+            nxt = asyncio.create_task(it.__anext__())
+            await revoking
+            await app.conductor.on_partitions_assigned(everything)
+            await sender.send(value=b"after", partition=0)
+            event = await nxt
+        assert event.value == b"after", event.value
