@@ -39,6 +39,13 @@ _REPO_TEMPLATES = _GENERATOR.parent / "templates"
 _tool_key_cache: bytes | None = None
 
 
+def _library_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "-"
+
+
 def _tool_key() -> bytes:
     """What of gen-topics itself the output depends on: its code, templates, libraries."""
     global _tool_key_cache
@@ -47,10 +54,7 @@ def _tool_key() -> bytes:
     h = hashlib.sha256()
     h.update(f"python {sys.version_info.major}.{sys.version_info.minor}\n".encode())
     for name in _LIBRARIES:
-        try:
-            h.update(f"{name} {version(name)}\n".encode())
-        except PackageNotFoundError:
-            h.update(f"{name} -\n".encode())
+        h.update(f"{name} {_library_version(name)}\n".encode())
     # The code itself, not only the version: a developer's edit of the generator or of a
     # template changes the output without changing the version.
     for folder in (_GENERATOR, _REPO_TEMPLATES):

@@ -131,9 +131,11 @@ def test_new_gen_topics_version_compiles_again(
 ) -> None:
     root, out = tree
     key = freshness.input_key(root)
-    real_version = freshness.version
+    real_version = freshness._library_version
     monkeypatch.setattr(
-        freshness, "version", lambda name: "99.0" if name == "gen-topics" else real_version(name)
+        freshness,
+        "_library_version",
+        lambda name: "99.0" if name == "gen-topics" else real_version(name),
     )
     freshness._tool_key_cache = None
     assert freshness.input_key(root) != key
