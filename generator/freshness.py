@@ -16,6 +16,7 @@ unchanged ``--check`` pays only for reading and hashing files.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -113,9 +114,11 @@ def up_to_date(root: Path, out: Path) -> int | None:
         return None  # no key, or stale files kept from an earlier run (--check reports them)
     if manifest_text(manifest.inputs, manifest.outputs).encode("utf-8") != text:
         return None  # the manifest itself was edited
+    folder = str(out)
     for name, sha in manifest.outputs.items():
         try:
-            data = (out / name).read_bytes()
+            with open(os.path.join(folder, name), "rb") as fh:
+                data = fh.read()
         except OSError:
             return None
         if digest(data) != sha:

@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,20 +138,28 @@ def previously_generated(out: Path) -> set[str]:
 def marked_files(out: Path, known: frozenset[str] = frozenset()) -> set[str]:
     """The ``.py`` files in ``out`` (other than ``known`` ones) that carry gen-topics' header."""
     found: set[str] = set()
-    if out.is_dir():
-        for path in out.rglob("*.py"):
-            rel = path.relative_to(out)
-            name = rel.as_posix()
-            if name in known or any(part in _IGNORED_DIRS for part in rel.parts):
+    if not out.is_dir():
+        return found
+    mark = _MARK.encode()
+    # os.walk and plain strings: at thousands of files, pathlib's objects cost more than
+    # the reading (this runs on every unchanged --check).
+    for dirpath, dirnames, filenames in os.walk(out):
+        dirnames[:] = [d for d in dirnames if d not in _IGNORED_DIRS]
+        prefix = os.path.relpath(dirpath, out).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
+        for filename in filenames:
+            name = prefix + filename
+            if not filename.endswith(".py") or name in known:
                 continue
-            if not path.is_file():
-                continue
+            path = os.path.join(dirpath, filename)
             try:
-                with path.open("rb") as fh:
+                if not stat.S_ISREG(os.stat(path).st_mode):
+                    continue
+                with open(path, "rb") as fh:
                     head = fh.read(200)
             except OSError:
                 continue
-            if _MARK.encode() in head:
+            if mark in head:
                 found.add(name)
     return found
 
