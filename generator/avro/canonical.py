@@ -8,6 +8,7 @@ on every call: at thousands of topics, rebuilding it took most of the compile ti
 from __future__ import annotations
 
 import json
+import struct
 from typing import Any
 
 from fastavro.schema import to_parsing_canonical_form
@@ -15,25 +16,46 @@ from fastavro.schema import to_parsing_canonical_form
 _EMPTY_64 = 0xC15D213AA4D7A795  # the Avro specification's CRC-64-AVRO "empty" value
 
 
-def _table() -> tuple[int, ...]:
-    table: list[int] = []
+def _tables() -> tuple[tuple[int, ...], ...]:
+    """Tables for eight bytes at a time ("slicing-by-8"): ``tables[k][b]`` is the CRC state
+    contributed by byte ``b`` followed by ``k`` zero bytes."""
+    first: list[int] = []
     for i in range(256):
         fp = i
         for _ in range(8):
             fp = (fp >> 1) ^ (_EMPTY_64 & -(fp & 1))
-        table.append(fp)
-    return tuple(table)
+        first.append(fp)
+    tables = [first]
+    for _ in range(7):
+        last = tables[-1]
+        tables.append([(v >> 8) ^ first[v & 0xFF] for v in last])
+    return tuple(tuple(t) for t in tables)
 
 
-_TABLE = _table()
+_T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = _tables()
 
 
 def crc64_avro(data: bytes) -> int:
     """The unsigned 64-bit CRC-64-AVRO fingerprint of ``data`` (UTF-8 text, like a PCF)."""
-    table = _TABLE
     result = _EMPTY_64
-    for byte in data:
-        result = (result >> 8) ^ table[(result ^ byte) & 0xFF]
+    whole = len(data) - len(data) % 8
+    t0, t1, t2, t3, t4, t5, t6, t7 = _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7
+    # Eight bytes per step, little-endian like the reflected CRC: about three times fewer
+    # Python operations than byte by byte, which matters at thousands of topics.
+    for (word,) in struct.iter_unpack("<Q", data[:whole]):
+        x = result ^ word
+        result = (
+            t7[x & 0xFF]
+            ^ t6[(x >> 8) & 0xFF]
+            ^ t5[(x >> 16) & 0xFF]
+            ^ t4[(x >> 24) & 0xFF]
+            ^ t3[(x >> 32) & 0xFF]
+            ^ t2[(x >> 40) & 0xFF]
+            ^ t1[(x >> 48) & 0xFF]
+            ^ t0[x >> 56]
+        )
+    for byte in data[whole:]:
+        result = (result >> 8) ^ t0[(result ^ byte) & 0xFF]
     return result
 
 
