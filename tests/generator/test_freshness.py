@@ -164,16 +164,23 @@ def test_edited_template_compiles_again(
     assert freshness.input_key(root) != key
 
 
-def test_edited_generator_code_compiles_again(
-    tree: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("package", "module"), [("_GENERATOR", "render.py"), ("_RUNTIME", "errors.py")]
+)
+def test_edited_generator_or_runtime_code_compiles_again(
+    tree: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    package: str,
+    module: str,
 ) -> None:
     root, _ = tree
-    code = tmp_path / "generator"
-    shutil.copytree(freshness._GENERATOR, code, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(freshness, "_GENERATOR", code)
+    code = tmp_path / "code"
+    shutil.copytree(getattr(freshness, package), code, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(freshness, package, code)
     freshness._tool_key_cache = None
     key = freshness.input_key(root)
-    (code / "render.py").write_text((code / "render.py").read_text() + "# changed\n")
+    (code / module).write_text((code / module).read_text() + "# changed\n")
     freshness._tool_key_cache = None
     assert freshness.input_key(root) != key
 
