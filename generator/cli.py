@@ -17,8 +17,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TextIO
 
-from generator.compiler import compile_folder
 from generator.errors import GeneratorError
+from generator.freshness import input_key, up_to_date
 from generator.github import annotation
 from generator.writer import Comparison, OutputError, compare, with_manifest, write
 
@@ -100,22 +100,31 @@ def main(argv: list[str] | None = None) -> int:
         return status
     args = _parser().parse_args(args_list)
     reporter = _Reporter(args.format, sys.stderr)
+    out: Path = args.output
+    fresh = up_to_date(args.schemas, out)
+    if fresh is not None:
+        return _report_fresh(args, out, fresh)
+    # Before compiling: an input edited while the compiler reads it then only costs a
+    # compile next time, never a wrong "up to date".
+    inputs = input_key(args.schemas)
+    # Imported here: an up-to-date folder needs none of the compiler's libraries.
+    from generator.compiler import compile_folder
+
     try:
         files = compile_folder(args.schemas, reporter.progress)
     except GeneratorError as exc:
         return _report_errors(exc, reporter)
-    out: Path = args.output
     if args.check:
-        expected = with_manifest(files)
+        expected = with_manifest(files, inputs=inputs)
         result = compare(out, expected)
         try:
-            _print_check(args, out, result, expected)
+            _print_check(args, out, result, expected, len(expected))
         except BrokenPipeError:
             # `gen-topics --check | head`: the reader left; the verdict still stands.
             _silence_stdout()
         return EXIT_OK if result.clean else EXIT_STALE
     try:
-        written, removed = write(out, files, clean=args.clean)
+        written, removed = write(out, files, clean=args.clean, inputs=inputs)
     except OutputError as exc:
         print(f"gen-topics: {reporter.error_prefix()}: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_INVALID
@@ -126,16 +135,39 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
+    _report_written(args, reporter, out, written, removed, len(files) + 1)
+    return EXIT_OK
+
+
+def _report_written(
+    args: argparse.Namespace,
+    reporter: _Reporter,
+    out: Path,
+    written: list[str],
+    removed: list[str],
+    count: int,
+) -> None:
     if args.format == "json":
         print(
             json.dumps({"ok": True, "written": written, "removed": removed, "errors": []}, indent=2)
         )
     elif reporter.tty:
         print(
-            f"gen-topics: wrote {len(written)} of {len(files) + 1} files to {out}"
+            f"gen-topics: wrote {len(written)} of {count} files to {out}"
             + (f", removed {len(removed)}" if removed else ""),
             file=sys.stderr,
         )
+
+
+def _report_fresh(args: argparse.Namespace, out: Path, count: int) -> int:
+    """Report a folder the manifest proves up to date: what a compile would have found."""
+    if args.check:
+        try:
+            _print_check(args, out, Comparison(), {}, count)
+        except BrokenPipeError:
+            _silence_stdout()
+    else:
+        _report_written(args, _Reporter(args.format, sys.stderr), out, [], [], count)
     return EXIT_OK
 
 
@@ -174,10 +206,13 @@ def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
 
 
 def _print_check(
-    args: argparse.Namespace, out: Path, result: Comparison, expected: dict[str, str]
+    args: argparse.Namespace,
+    out: Path,
+    result: Comparison,
+    expected: dict[str, str],
+    count: int,
 ) -> None:
-    """Print the result of ``--check`` in the chosen format."""
-    count = len(expected)
+    """Print the result of ``--check`` in the chosen format (``count`` files expected)."""
     rerun = f"gen-topics {args.schemas} -o {out}" + (" --clean" if result.extra else "")
     if args.format == "json":
         print(

@@ -47,6 +47,17 @@ def _escape(text: str) -> str:
     return text
 
 
+# textwrap.wrap leaves a text that fits and holds none of these exactly as it is.
+_WRAP_CHANGES = re.compile("[\t\n\x0b\x0c\r]")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    # The common case (a short doc) without textwrap's chunking: thousands of types call this.
+    if len(text) <= width and not _WRAP_CHANGES.search(text) and text.strip() == text:
+        return [text] if text else []
+    return textwrap.wrap(text, width)
+
+
 def docstring(
     summary: str | None,
     indent: str,
@@ -59,13 +70,13 @@ def docstring(
     paragraphs = [p for p in (summary or fallback).strip().splitlines()]
     lines: list[str] = []
     for paragraph in paragraphs:
-        wrapped = textwrap.wrap(paragraph.strip(), width) if paragraph.strip() else [""]
+        wrapped = _wrap(paragraph.strip(), width) if paragraph.strip() else [""]
         lines.extend(wrapped)
     attrs = list(attributes)
     if attrs:
         lines += ["", "Attributes:"]
         for name, doc in attrs:
-            wrapped = textwrap.wrap(f"{name}: {' '.join(doc.split())}", width - 4) or [name]
+            wrapped = _wrap(f"{name}: {' '.join(doc.split())}", width - 4) or [name]
             lines.append(f"    {wrapped[0]}")
             lines.extend(f"        {w}" for w in wrapped[1:])
     lines = [_escape(line).rstrip() for line in lines] or [_escape(fallback)]

@@ -35,18 +35,32 @@ def load_yaml(text: str, file: str) -> Node | None:
     keys, nesting deeper than :data:`~generator.json_input.MAX_DEPTH`, aliases that expand
     beyond :data:`MAX_ALIAS_VALUES` values, and scalars Python cannot hold.
     """
+    if _FAST_LOADER is not None:
+        try:
+            return _load(text, file, _FAST_LOADER)
+        except yaml.YAMLError:
+            pass  # reported below by the pure-Python parser, whose messages users see
     try:
-        _check_shape(text, file)
+        return _load(text, file, yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise _syntax_error(exc, text, file) from None
-    loader = yaml.SafeLoader(text)
+
+
+# libyaml parses a large descriptor about ten times faster than PyYAML's pure-Python parser;
+# both build the same nodes with the same marks, and the same SafeConstructor turns them into
+# values. Syntax errors are re-parsed in pure Python so that their text never depends on
+# whether libyaml is installed.
+_FAST_LOADER: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _load(text: str, file: str, loader_class: type[yaml.SafeLoader]) -> Node | None:
+    _check_shape(text, file, loader_class)
+    loader = loader_class(text)
     try:
         root = loader.get_single_node()
         if root is None:
             return None
         return _convert(loader, root, file)
-    except yaml.YAMLError as exc:
-        raise _syntax_error(exc, text, file) from None
     finally:
         loader.dispose()
 
@@ -68,7 +82,7 @@ def _syntax_error(exc: yaml.YAMLError, text: str, file: str) -> GeneratorError:
     return GeneratorError.single(file, 1, f"invalid YAML: {exc}")
 
 
-def _check_shape(text: str, file: str) -> None:
+def _check_shape(text: str, file: str, loader_class: type[yaml.SafeLoader]) -> None:
     """Refuse deep nesting and alias bombs from the event stream, before composing.
 
     PyYAML's parser keeps its own stack, so this pass is safe on any input; composing and
@@ -77,7 +91,7 @@ def _check_shape(text: str, file: str) -> None:
     sizes: dict[str, int] = {}  # anchor -> number of values it stands for, aliases expanded
     open_nodes: list[tuple[str | None, int]] = []  # (anchor, values so far) per collection
     expanded = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=loader_class):
         line = event.start_mark.line + 1 if event.start_mark is not None else 1
         if isinstance(event, yaml.CollectionStartEvent):
             open_nodes.append((event.anchor, 1))

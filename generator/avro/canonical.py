@@ -1,24 +1,62 @@
 """Avro Parsing Canonical Form and the CRC-64-AVRO (Rabin) fingerprint.
 
-Both come from fastavro, the runtime's Avro library, so the fingerprint a generated module
-embeds is computed by the same code that reads and writes its records.
+The canonical form comes from fastavro, the runtime's Avro library. The fingerprint is
+fastavro's algorithm (and tested against it), with its lookup table built once instead of
+on every call: at thousands of topics, rebuilding it took most of the compile time.
 """
 
 from __future__ import annotations
 
 import json
+import struct
 from typing import Any
 
-from fastavro.schema import fingerprint as _fastavro_fingerprint
 from fastavro.schema import to_parsing_canonical_form
+
+_EMPTY_64 = 0xC15D213AA4D7A795  # the Avro specification's CRC-64-AVRO "empty" value
+
+
+def _tables() -> tuple[tuple[int, ...], ...]:
+    """Tables for eight bytes at a time ("slicing-by-8"): ``tables[k][b]`` is the CRC state
+    contributed by byte ``b`` followed by ``k`` zero bytes."""
+    first: list[int] = []
+    for i in range(256):
+        fp = i
+        for _ in range(8):
+            fp = (fp >> 1) ^ (_EMPTY_64 & -(fp & 1))
+        first.append(fp)
+    tables = [first]
+    for _ in range(7):
+        last = tables[-1]
+        tables.append([(v >> 8) ^ first[v & 0xFF] for v in last])
+    return tuple(tuple(t) for t in tables)
+
+
+_T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = _tables()
 
 
 def crc64_avro(data: bytes) -> int:
     """The unsigned 64-bit CRC-64-AVRO fingerprint of ``data`` (UTF-8 text, like a PCF)."""
-    # fastavro spells the fingerprint as its little-endian bytes, the order Avro's
-    # single-object encoding writes; the number itself is what Avro's test vectors print.
-    digest = _fastavro_fingerprint(data.decode("utf-8"), "CRC-64-AVRO")
-    return int.from_bytes(bytes.fromhex(digest), "little")
+    result = _EMPTY_64
+    whole = len(data) - len(data) % 8
+    t0, t1, t2, t3, t4, t5, t6, t7 = _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7
+    # Eight bytes per step, little-endian like the reflected CRC: about three times fewer
+    # Python operations than byte by byte, which matters at thousands of topics.
+    for (word,) in struct.iter_unpack("<Q", data[:whole]):
+        x = result ^ word
+        result = (
+            t7[x & 0xFF]
+            ^ t6[(x >> 8) & 0xFF]
+            ^ t5[(x >> 16) & 0xFF]
+            ^ t4[(x >> 24) & 0xFF]
+            ^ t3[(x >> 32) & 0xFF]
+            ^ t2[(x >> 40) & 0xFF]
+            ^ t1[(x >> 48) & 0xFF]
+            ^ t0[x >> 56]
+        )
+    for byte in data[whole:]:
+        result = (result >> 8) ^ t0[(result ^ byte) & 0xFF]
+    return result
 
 
 def to_signed(fingerprint: int) -> int:

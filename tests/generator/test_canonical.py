@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import fastavro.schema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator.avro.canonical import canonical_form, crc64_avro, fingerprint, to_signed
 
@@ -41,3 +44,11 @@ def test_crc64_of_empty_input_is_the_seed() -> None:
 def test_corpus_has_enough_vectors() -> None:
     if CASES:
         assert len(CASES) >= 30 and len(FINGERPRINTED) >= 20
+
+
+@given(st.binary(max_size=300))  # every length mod 8, and the tail
+def test_crc64_is_fastavros_fingerprint(data: bytes) -> None:
+    # The table is built once here, and on every call in fastavro: same algorithm, same number.
+    text = data.decode("latin-1")
+    digest = fastavro.schema.fingerprint(text, "CRC-64-AVRO")
+    assert crc64_avro(text.encode("utf-8")) == int.from_bytes(bytes.fromhex(digest), "little")
