@@ -257,6 +257,11 @@ async def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--skip-avro", action="store_true")
+    parser.add_argument(
+        "--only",
+        choices=("async-for", "take", "avro"),
+        help="run one comparison only",
+    )
     args = parser.parse_args()
     n, rounds = args.messages, args.rounds
     bootstrap, stack = _bootstrap()
@@ -270,28 +275,35 @@ async def main() -> int:
                 await app.topic(name, partitions=args.partitions).declare()
         began = time.perf_counter()
         await _produce(bootstrap, raw_topic, n, avro=False)
-        if not args.skip_avro:
+        avro = not args.skip_avro and args.only in (None, "avro")
+        if avro:
             await _produce(bootstrap, avro_topic, n, avro=True)
         print(
             f"{n:,} records per topic, {args.partitions} partitions, produced in "
             f"{time.perf_counter() - began:.1f} s; {rounds} paired rounds",
             flush=True,
         )
-        ours, peer = await _paired(
-            rounds,
-            lambda: aiokafka_async_for(bootstrap, raw_topic, n),
-            lambda: ours_async_for(bootstrap, raw_topic, n),
-        )
-        _report(
-            "raw: async for event in topic  vs  aiokafka async for", ours, peer, "aiokafka", 1.0
-        )
-        ours, peer = await _paired(
-            rounds,
-            lambda: aiokafka_getmany(bootstrap, raw_topic, n),
-            lambda: ours_take(bootstrap, raw_topic, n),
-        )
-        _report("raw: topic.take(500)  vs  aiokafka getmany loop", ours, peer, "getmany", 0.9)
-        if not args.skip_avro:
+        if args.only in (None, "async-for"):
+            ours, peer = await _paired(
+                rounds,
+                lambda: aiokafka_async_for(bootstrap, raw_topic, n),
+                lambda: ours_async_for(bootstrap, raw_topic, n),
+            )
+            _report(
+                "raw: async for event in topic  vs  aiokafka async for",
+                ours,
+                peer,
+                "aiokafka",
+                1.0,
+            )
+        if args.only in (None, "take"):
+            ours, peer = await _paired(
+                rounds,
+                lambda: aiokafka_getmany(bootstrap, raw_topic, n),
+                lambda: ours_take(bootstrap, raw_topic, n),
+            )
+            _report("raw: topic.take(500)  vs  aiokafka getmany loop", ours, peer, "getmany", 0.9)
+        if avro:
             ours, peer = await _paired(
                 rounds,
                 lambda: aiokafka_async_for(bootstrap, avro_topic, n, avro=True),

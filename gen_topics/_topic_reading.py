@@ -71,6 +71,8 @@ class _NeedsAsync(Exception):
 # A builder turns the record at ``index`` of the current segment into an event (or raises
 # _Failed / _NeedsAsync / TransientDecodeError).
 _Builder = Callable[[FetchedRecord, int], Event[Any, Any]]
+# A bulk builder turns records ``start`` .. ``stop - 1`` of a segment into events.
+_BulkBuilder = Callable[[Sequence[FetchedRecord], int, int], list[Any]]
 
 
 def _admits_none(tp: Any) -> bool | None:
@@ -135,7 +137,7 @@ class TopicReading(TopicCore[K, V]):
     _slot = -1
     _src: Source | None = None
     _build: _Builder | None = None
-    _build_many: Callable[[Sequence[FetchedRecord], int, int], list[Any]] | None = None
+    _build_many: _BulkBuilder | None = None
     _waiter: asyncio.Future[None] | None = None
     _room: asyncio.Future[None] | None = None
     _pause: asyncio.Future[None] | None = None
@@ -382,41 +384,7 @@ class TopicReading(TopicCore[K, V]):
             event._index = index
             return event
 
-        if kdec is None and vdec is None:
-            # Raw bytes on both sides (the common fast case): a batch is built in one loop,
-            # without a call per record; the first record that needs more stops it.
-
-            def build_many(msgs: Sequence[FetchedRecord], start: int, stop: int) -> list[Any]:
-                out: list[Any] = []
-                append = out.append
-                for index in range(start, stop):
-                    m = msgs[index]
-                    k = m.key
-                    v = m.value
-                    if (k is None and not key_ok) or (v is None and not value_ok):
-                        break
-                    event: Event[Any, Any] = _new(Event)
-                    event.key = k
-                    event.value = v
-                    event._record = m
-                    event._src = src
-                    event._index = index
-                    append(event)
-                return out
-
-        else:
-
-            def build_many(msgs: Sequence[FetchedRecord], start: int, stop: int) -> list[Any]:
-                out: list[Any] = []
-                append = out.append
-                try:
-                    for index in range(start, stop):
-                        append(build(msgs[index], index))
-                except Exception:
-                    pass  # the failing record starts the next read, which deals with it
-                return out
-
-        self._build_many = build_many
+        self._build_many = _bulk_builder(src, kdec, vdec, kready, vready, key_ok, value_ok)
         return build
 
     def _source(self) -> Source:
@@ -664,7 +632,11 @@ class TopicReading(TopicCore[K, V]):
                 self._pos = stop
                 chunk = self._chunk
                 if chunk is not None and self.acks and stop > pos:
-                    ranges.append((chunk, self._slot, pos, stop))
+                    last = ranges[-1] if ranges else None
+                    if last is not None and last[0] is chunk and last[3] == pos:
+                        ranges[-1] = (chunk, last[1], last[2], stop)  # one ack for the run
+                    else:
+                        ranges.append((chunk, self._slot, pos, stop))
                 if stop < end:
                     break
                 continue
@@ -912,6 +884,98 @@ class TopicReading(TopicCore[K, V]):
         return self.read_stats.dead_lettered
 
 
+def _bulk_builder(
+    src: Source,
+    kdec: Callable[[bytes], Any] | None,
+    vdec: Callable[[bytes], Any] | None,
+    kready: Callable[[bytes], bool] | None,
+    vready: Callable[[bytes], bool] | None,
+    key_ok: bool,
+    value_ok: bool,
+) -> _BulkBuilder:
+    """A function that builds the events of records ``start`` .. ``stop - 1`` of a segment in
+    one loop (``take()``'s path: no Python call per record but the codecs' own). It stops
+    before the first record that does not build at once (a null the type excludes, a codec
+    that must await or fails): the next single read decodes that one and deals with it."""
+    if kdec is None and vdec is None:
+        if key_ok and value_ok:
+            # Raw bytes, nulls admitted (the common fast case): nothing can fail.
+
+            def raw_many(msgs: Sequence[FetchedRecord], start: int, stop: int) -> list[Any]:
+                out: list[Any] = []
+                append = out.append
+                index = start
+                for m in msgs[start:stop]:
+                    event: Event[Any, Any] = _new(Event)
+                    event.key = m.key
+                    event.value = m.value
+                    event._record = m
+                    event._src = src
+                    event._index = index
+                    index += 1
+                    append(event)
+                return out
+
+            return raw_many
+
+        def raw_checked_many(msgs: Sequence[FetchedRecord], start: int, stop: int) -> list[Any]:
+            out: list[Any] = []
+            append = out.append
+            index = start
+            for m in msgs[start:stop]:
+                k = m.key
+                v = m.value
+                if (k is None and not key_ok) or (v is None and not value_ok):
+                    break
+                event: Event[Any, Any] = _new(Event)
+                event.key = k
+                event.value = v
+                event._record = m
+                event._src = src
+                event._index = index
+                index += 1
+                append(event)
+            return out
+
+        return raw_checked_many
+
+    def decoded_many(msgs: Sequence[FetchedRecord], start: int, stop: int) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        index = start
+        try:
+            for m in msgs[start:stop]:
+                k = m.key
+                if k is None:
+                    if not key_ok:
+                        break
+                elif kdec is not None:
+                    if kready is not None and not kready(k):
+                        break
+                    k = kdec(k)
+                v = m.value
+                if v is None:
+                    if not value_ok:
+                        break
+                elif vdec is not None:
+                    if vready is not None and not vready(v):
+                        break
+                    v = vdec(v)
+                event: Event[Any, Any] = _new(Event)
+                event.key = k
+                event.value = v
+                event._record = m
+                event._src = src
+                event._index = index
+                index += 1
+                append(event)
+        except Exception:
+            pass  # the failing record starts the next read, which deals with it
+        return out
+
+    return decoded_many
+
+
 def _identity(record: Any) -> Message:
     return record  # type: ignore[no-any-return]
 
@@ -963,12 +1027,18 @@ class _Batches(AsyncIterator[list[Event[K, V]]]):
 
     def ack(self) -> None:
         """Mark the current batch processed (done anyway when the next batch is read)."""
-        for chunk, slot, start, stop in self._ranges:
+        ranges = self._ranges
+        covered = 0
+        for chunk, slot, start, stop in ranges:
             chunk.ack_range(slot, start, stop)
-        self._ranges.clear()
-        for event in self._batch:
-            if event._src.chunk is None:
-                event.ack()
+            covered += stop - start
+        ranges.clear()
+        batch = self._batch
+        if covered < len(batch):
+            # Some events are not in a range (no chunk: put locally, or acks off).
+            for event in batch:
+                if event._src.chunk is None:
+                    event.ack()
         sensed, self._sensed = self._sensed, []
         if sensed:
             sensors = self.reader.app.sensors

@@ -92,3 +92,39 @@ def test_take_checks_its_bounds(memory_url: str) -> None:
         topic.take(0, within=1)
     with pytest.raises(ValueError, match="within > 0"):
         topic.take(1, within=0)
+
+
+class _RawNoTombstones(Topic[bytes, bytes]):
+    """Raw bytes whose values exclude None: take()'s raw path must check for nulls."""
+
+    default_key_serializer = "raw"
+    default_value_serializer = "raw"
+
+
+async def test_take_stops_a_raw_batch_before_a_null_the_type_excludes(memory_url: str) -> None:
+    async with App("take-null", broker=memory_url, commit_interval=600) as app:
+        raw = app.topic("n", key_serializer="raw", value_serializer="raw", partitions=1)
+        for payload in (b"a", b"b", None, b"d"):
+            await (await raw.send(key=b"k", value=payload))
+        topic = _RawNoTombstones(app, topics="n", on_decode_error="skip")
+        batches = topic.take(10, within=0.2)
+        async with asyncio.timeout(10):
+            assert [e.value for e in await anext(batches)] == [b"a", b"b"]
+            assert [e.value for e in await anext(batches)] == [b"d"]  # the null skipped
+            assert topic.skipped == 1
+            batches.ack()  # type: ignore[attr-defined]
+        assert await app.conductor.commit() == {TP("n", 0): 4}
+
+
+async def test_take_acks_the_events_of_a_topic_without_offset_tracking(memory_url: str) -> None:
+    async with App("take-noacks", broker=memory_url, commit_interval=600) as app:
+        raw = app.topic("q", value_serializer="raw", partitions=1)
+        for payload in (b"1", b"2", b"3"):
+            await (await raw.send(value=payload))
+        batches = app.topic("q", value_serializer="raw", acks=False).take(3, within=5)
+        async with asyncio.timeout(10):
+            batch = await anext(batches)
+            assert [e.value for e in batch] == [b"1", b"2", b"3"]
+            assert not any(e.acked for e in batch)
+            batches.ack()  # type: ignore[attr-defined]
+        assert all(e.acked for e in batch)
