@@ -111,6 +111,20 @@ async def test_acks_false_topics_commit_on_delivery(memory_url: str) -> None:
         assert await app.conductor.commit() == {TP("n", 0): 1}
 
 
+async def _until_assigned(*apps: App, partitions: int) -> None:
+    """Wait until every app's consumer has partitions and together they hold ``partitions``
+    (the group has settled), polling a condition rather than sleeping a guessed time."""
+    async with asyncio.timeout(60):
+        while True:
+            owned = []
+            for app in apps:
+                consumer = app.conductor.consumer
+                owned.append(set() if consumer is None else set(consumer.assignment()))
+            if all(owned) and sum(len(o) for o in owned) == partitions:
+                return
+            await asyncio.sleep(0.01)
+
+
 async def test_two_members_of_a_group_split_partitions(memory_url: str) -> None:
     async with App("g", broker=memory_url) as one, App("g", broker=memory_url) as two:
         topic = one.topic("split", partitions=4, value_serializer="raw")
@@ -123,10 +137,10 @@ async def test_two_members_of_a_group_split_partitions(memory_url: str) -> None:
 
         readers = [asyncio.create_task(read("one", one)), asyncio.create_task(read("two", two))]
         # Both members join (and the group settles) before anything is there to read.
-        await asyncio.sleep(0.3)
+        await _until_assigned(one, two, partitions=4)
         for i in range(40):
             await topic.send(key=str(i).encode(), value=str(i).encode())
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(60):
             while len(seen["one"]) + len(seen["two"]) < 40:
                 await asyncio.sleep(0.02)
         for task in readers:
@@ -146,8 +160,13 @@ async def test_latest_offset_reset_skips_old_records(memory_url: str) -> None:
         await app.topic("l", value_serializer="raw").send(value=b"old")
     async with App("new", broker=memory_url, consumer_auto_offset_reset="latest") as app:
         topic = app.topic("l", value_serializer="raw")
-        reader = asyncio.create_task(_read(topic, 1, timeout=5))
-        await asyncio.sleep(0.3)
+        reader = asyncio.create_task(_read(topic, 1, timeout=60))
+        # The consumer has its partition and its latest position before "fresh" is sent.
+        await _until_assigned(app, partitions=1)
+        consumer = app.conductor.consumer
+        assert consumer is not None
+        for tp in consumer.assignment():
+            await consumer.position(tp)
         await topic.send(value=b"fresh")
         [event] = await reader
         assert event.value == b"fresh"
