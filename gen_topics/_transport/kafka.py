@@ -39,6 +39,7 @@ from aiokafka.protocol.metadata import MetadataRequest
 from gen_topics import _log_throttle
 from gen_topics._messages import TP, Message, RecordMetadata
 from gen_topics._partitioner import partition_for_key
+from gen_topics._transport import kafka_records
 from gen_topics._transport.base import (
     AdminTransport,
     ConsumerSettings,
@@ -512,6 +513,9 @@ class KafkaConsumer(ConsumerTransport):
         self.settings = settings
         self._consumer: AIOKafkaConsumer | None = None
         self._subscribed = False
+        #: Whether this consumer fetches lean :class:`~gen_topics._transport.kafka_records.
+        #: KafkaRecord` objects (else aiokafka's own ``ConsumerRecord``; see that module).
+        self.lean_records = False
 
     async def start(self) -> None:
         """Connect (the group is joined on the first fetch after :meth:`subscribe`)."""
@@ -532,6 +536,8 @@ class KafkaConsumer(ConsumerTransport):
             **kwargs,
         )
         await self._consumer.start()
+        # Before the first fetch (the group is joined after subscribe): every record is lean.
+        self.lean_records = kafka_records.install(self._consumer)
 
     async def stop(self) -> None:
         """Leave the group and disconnect."""
@@ -563,7 +569,8 @@ class KafkaConsumer(ConsumerTransport):
 
     @staticmethod
     def to_message(record: Any) -> Message:
-        """aiokafka's ``ConsumerRecord`` as a :class:`Message` (timestamp in seconds)."""
+        """A fetched record (a ``KafkaRecord``, or aiokafka's ``ConsumerRecord``) as a
+        :class:`Message` (timestamp in seconds)."""
         ts = record.timestamp
         return Message(
             record.topic,
@@ -577,8 +584,10 @@ class KafkaConsumer(ConsumerTransport):
         )
 
     async def getmany(self, timeout_ms: int) -> Mapping[TP, Sequence[Any]]:
-        """Fetch records: aiokafka's own ``ConsumerRecord`` objects (no copy per record; a
-        reader converts one with :meth:`to_message` only when it asks for ``message``)."""
+        """Fetch records: lean ``KafkaRecord`` objects built from aiokafka's fetched batches
+        (aiokafka's own ``ConsumerRecord`` when its internals do not allow it; see
+        :mod:`~gen_topics._transport.kafka_records`). A reader converts one with
+        :meth:`to_message` only when it asks for ``message``."""
         consumer = self._require()
         if not self._subscribed:
             await asyncio.sleep(timeout_ms / 1000.0)
