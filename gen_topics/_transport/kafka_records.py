@@ -161,7 +161,10 @@ class _LeanResults(collections.OrderedDict[Any, Any]):
     def __setitem__(self, tp: Any, result: Any) -> None:
         internals = self._internals
         if type(result) is internals.fetch_result:
-            internals.lean(result)
+            try:
+                internals.lean(result)
+            except Exception as exc:  # never break aiokafka's fetch routine: keep its records
+                _warn_once(f"fitting a fetched result of {tp} failed: {exc!r}")
         super().__setitem__(tp, result)
 
 

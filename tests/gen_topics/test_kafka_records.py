@@ -7,6 +7,7 @@ release moves them; the consumer then falls back to aiokafka's own records (test
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import uuid
 from typing import Any
@@ -113,6 +114,28 @@ def test_the_self_check_notices_records_that_differ(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(kafka_records, "_unpack", without_headers)
     why = kafka_records._self_check(checked)
     assert why is not None and "a record differs" in why
+
+
+def test_a_result_that_cannot_be_fitted_is_kept_as_aiokafka_made_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    checked = kafka_records._checked()
+    assert not isinstance(checked, str)
+    internals = kafka_records._Internals()
+
+    def broken(result: Any) -> None:
+        raise AttributeError("_partition_records")
+
+    internals.lean = broken  # type: ignore[method-assign]
+    results = kafka_records._LeanResults(internals, collections.OrderedDict())
+    pr = _partition_records(kafka_records.sample_batches(), 10, 0)
+    result = object.__new__(FetchResult)
+    result._partition_records = pr
+    with caplog.at_level(logging.WARNING, logger="gen_topics._transport.kafka_records"):
+        results[_TP] = result  # what aiokafka's fetch routine does: it must not raise
+    assert results[_TP] is result
+    assert type(next(pr)) is ConsumerRecord
+    assert any("fitting a fetched result" in r.getMessage() for r in caplog.records)
 
 
 def test_nothing_of_aiokafkas_classes_is_changed() -> None:
