@@ -16,7 +16,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 
 KEY_SCHEMA: Final = '"string"'
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
-KEY_FINGERPRINT: Final = 0x8f014872634503c7
+KEY_FINGERPRINT: Final = 0x8F014872634503C7
 
 VALUE_SCHEMA: Final = (
     '[{"type":"record","name":"OrderPlaced","namespace":"com.acme.orders","do'
@@ -59,7 +59,7 @@ VALUE_SCHEMA: Final = (
     'me":"refund","type":["null","com.acme.common.Money"],"default":null}]}]'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.
-VALUE_FINGERPRINT: Final = 0xfb1968748e3cfe4f
+VALUE_FINGERPRINT: Final = 0xFB1968748E3CFE4F
 
 KeyType: TypeAlias = str
 ValueType: TypeAlias = _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled

@@ -167,7 +167,7 @@ def _side(
         type_name = r.annotation(t)
         if "|" not in type_name and "[" not in type_name and type_name != "None":
             out["class_ref"] = type_name
-        out["fingerprint"] = f"0x{payload.fingerprint:016x}"
+        out["fingerprint"] = f"0x{payload.fingerprint:016X}"  # as ruff format writes hex
         out["schema_assign"] = f"{label}_SCHEMA: Final = {py_string(payload.schema_text)}"
         args = [f"{label}_SCHEMA", f"fingerprint={label}_FINGERPRINT"]
         if isinstance(t, Ref) and model.registry.named(t).kind == "record":
