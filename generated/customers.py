@@ -39,7 +39,7 @@ VALUE_SCHEMA: Final = (
     'ogicalType":"decimal","precision":12,"scale":2},"doc":"Exact amount, two'
     ' decimals."},{"name":"currency","type":{"type":"enum","name":"Currency",'
     '"symbols":["EUR","USD","GBP","CHF"],"default":"EUR","doc":"ISO 4217 curr'
-    'ency code."},"default":"EUR"}]},"default":{"amount":"\\u0013\x88","currency"'
+    'ency code."},"default":"EUR"}]},"default":{"amount":"\\u0013","currency"'
     ':"EUR"},"doc":"Defaults to 50.00 EUR."}]}'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.

@@ -40,7 +40,7 @@ VALUE_SCHEMA: Final = (
     'ry code."}]}},{"name":"channel","type":{"type":"enum","name":"Channel","'
     'symbols":["WEB","APP","STORE","PHONE"],"default":"WEB"},"default":"WEB"}'
     ',{"name":"notes","type":["null","string"],"default":null},{"name":"from"'
-    ",\"type\":[\"null\",\"string\"],\"default\":null,\"doc\":\"Referral source; 'from' "
+    ',"type":["null","string"],"default":null,"doc":"Referral source; \'from\' '
     'is a Python keyword, so the attribute is from_."}]}'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,8 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> FreshVenv:
     site_packages = Path(site_dir)
     deps = dependency_links(work / "deps")
     (site_packages / "_test_dependencies.pth").write_text(f"{deps}\n")
+    # pip puts ruff's program (the formatter gen-topics runs) into the venv's scripts folder.
+    (root / "bin" / "ruff").symlink_to(Path(sysconfig.get_path("scripts")) / "ruff")
     venv = FreshVenv(root, python, site_packages)
     installed = venv.run(
         python,
