@@ -10,7 +10,7 @@ DEMO_INSTALLED := $(VENV)/.installed-demo
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := test
-.PHONY: test demo bootstrap venv lint services services-status services-stop
+.PHONY: test demo bootstrap venv lint bench services services-status services-stop
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -45,6 +45,12 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/mypy examples/demo.py examples/billing_service.py
+
+# Every benchmark in benchmarks/, BENCH_RUNS times, against one Kafka and registry started for
+# them; each run's output goes to benchmarks/results/<script>-<n>.txt and to the terminal.
+BENCH_RUNS ?= 1
+bench: venv
+	$(BIN)/python scripts/services.py run -- sh benchmarks/run_all.sh $(BENCH_RUNS)
 
 # For development: start Kafka and the registry in the background and print their addresses
 # (as `export` lines: eval "$$(make -s services | grep ^export)"); stop them with `make services-stop`.

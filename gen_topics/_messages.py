@@ -39,7 +39,7 @@ class RecordMetadata(NamedTuple):
     """Where the broker stored a produced record.
 
     The fields are those of aiokafka's (and Faust's) ``RecordMetadata``, in the same order,
-    so the Kafka transport takes aiokafka's over with one tuple copy per record. On Kafka
+    so the Kafka transport's batches build it where aiokafka builds its own. On Kafka
     ``topic_partition`` is aiokafka's ``TopicPartition``: a NamedTuple equal to :class:`TP`,
     with the same fields. ``timestamp_ms`` is what the broker reported, CreateTime (0) or
     LogAppendTime (1) per ``timestamp_type``; :attr:`timestamp` is the same in seconds, like

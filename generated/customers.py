@@ -15,7 +15,7 @@ from .avro.com.acme import customers as _avro_com_acme_customers
 
 KEY_SCHEMA: Final = '"string"'
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
-KEY_FINGERPRINT: Final = 0x8f014872634503c7
+KEY_FINGERPRINT: Final = 0x8F014872634503C7
 
 VALUE_SCHEMA: Final = (
     '{"type":"record","name":"Customer","namespace":"com.acme.customers","doc'
@@ -39,11 +39,11 @@ VALUE_SCHEMA: Final = (
     'ogicalType":"decimal","precision":12,"scale":2},"doc":"Exact amount, two'
     ' decimals."},{"name":"currency","type":{"type":"enum","name":"Currency",'
     '"symbols":["EUR","USD","GBP","CHF"],"default":"EUR","doc":"ISO 4217 curr'
-    'ency code."},"default":"EUR"}]},"default":{"amount":"\\u0013\x88","currency"'
+    'ency code."},"default":"EUR"}]},"default":{"amount":"\\u0013","currency"'
     ':"EUR"},"doc":"Defaults to 50.00 EUR."}]}'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.
-VALUE_FINGERPRINT: Final = 0x904d32d38896e5bd
+VALUE_FINGERPRINT: Final = 0x904D32D38896E5BD
 
 KeyType: TypeAlias = str
 ValueType: TypeAlias = _avro_com_acme_customers.Customer

@@ -25,7 +25,7 @@ KEY_SCHEMA: Final = (
     "}\n"
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
-KEY_FINGERPRINT: Final = 0x1d81752536973088
+KEY_FINGERPRINT: Final = 0x1D81752536973088
 
 VALUE_SCHEMA: Final = (
     '{"type":"record","name":"StockLevel","namespace":"com.acme.inventory","d'
@@ -43,7 +43,7 @@ VALUE_SCHEMA: Final = (
     'materials."}]}'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.
-VALUE_FINGERPRINT: Final = 0xcab8219de7ab0395
+VALUE_FINGERPRINT: Final = 0xCAB8219DE7AB0395
 
 KeyType: TypeAlias = _avro_com_acme_inventory.StockKey
 ValueType: TypeAlias = _avro_com_acme_inventory.StockLevel

@@ -2,7 +2,6 @@
 # Sources: avro/common/address.avsc, avro/common/money.avsc,
 # avro/orders/order_events.avsc, avro/orders/order_line.avsc, orders.topic.yaml
 # mypy: disable-error-code="no-any-return"
-# ruff: noqa: E501
 """Kafka topic ``orders``: OrdersTopic."""
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 
 KEY_SCHEMA: Final = '"string"'
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
-KEY_FINGERPRINT: Final = 0x8f014872634503c7
+KEY_FINGERPRINT: Final = 0x8F014872634503C7
 
 VALUE_SCHEMA: Final = (
     '[{"type":"record","name":"OrderPlaced","namespace":"com.acme.orders","do'
@@ -41,7 +40,7 @@ VALUE_SCHEMA: Final = (
     'try code."}]}},{"name":"channel","type":{"type":"enum","name":"Channel",'
     '"symbols":["WEB","APP","STORE","PHONE"],"default":"WEB"},"default":"WEB"'
     '},{"name":"notes","type":["null","string"],"default":null},{"name":"from'
-    "\",\"type\":[\"null\",\"string\"],\"default\":null,\"doc\":\"Referral source; 'from'"
+    '","type":["null","string"],"default":null,"doc":"Referral source; \'from\''
     ' is a Python keyword, so the attribute is from_."}]},{"type":"record","n'
     'ame":"OrderConfirmed","namespace":"com.acme.orders","doc":"The warehouse'
     " accepted the order. Same shape as OrderDelivered: only the type tells t"
@@ -59,13 +58,23 @@ VALUE_SCHEMA: Final = (
     'me":"refund","type":["null","com.acme.common.Money"],"default":null}]}]'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.
-VALUE_FINGERPRINT: Final = 0xfb1968748e3cfe4f
+VALUE_FINGERPRINT: Final = 0xFB1968748E3CFE4F
 
 KeyType: TypeAlias = str
-ValueType: TypeAlias = _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled
+ValueType: TypeAlias = (
+    _avro_com_acme_orders.OrderPlaced
+    | _avro_com_acme_orders.OrderConfirmed
+    | _avro_com_acme_orders.OrderDelivered
+    | _avro_com_acme_orders.OrderCancelled
+)
 
 
-def _enc_union_0(v: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled) -> Any:
+def _enc_union_0(
+    v: _avro_com_acme_orders.OrderPlaced
+    | _avro_com_acme_orders.OrderConfirmed
+    | _avro_com_acme_orders.OrderDelivered
+    | _avro_com_acme_orders.OrderCancelled,
+) -> Any:
     if isinstance(v, _avro_com_acme_orders.OrderPlaced):
         return ("com.acme.orders.OrderPlaced", v.to_avro())
     if isinstance(v, _avro_com_acme_orders.OrderConfirmed):
@@ -75,7 +84,14 @@ def _enc_union_0(v: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.Or
     return ("com.acme.orders.OrderCancelled", v.to_avro())
 
 
-def _dec_union_1(v: Any) -> _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled:
+def _dec_union_1(
+    v: Any,
+) -> (
+    _avro_com_acme_orders.OrderPlaced
+    | _avro_com_acme_orders.OrderConfirmed
+    | _avro_com_acme_orders.OrderDelivered
+    | _avro_com_acme_orders.OrderCancelled
+):
     if type(v) is tuple:
         name, value = cast("tuple[str, Any]", v)
         if name == "com.acme.orders.OrderPlaced":

@@ -15,7 +15,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 
 KEY_SCHEMA: Final = '"string"'
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
-KEY_FINGERPRINT: Final = 0x8f014872634503c7
+KEY_FINGERPRINT: Final = 0x8F014872634503C7
 
 VALUE_SCHEMA: Final = (
     '{"type":"record","name":"OrderPlaced","namespace":"com.acme.orders","doc'
@@ -40,11 +40,11 @@ VALUE_SCHEMA: Final = (
     'ry code."}]}},{"name":"channel","type":{"type":"enum","name":"Channel","'
     'symbols":["WEB","APP","STORE","PHONE"],"default":"WEB"},"default":"WEB"}'
     ',{"name":"notes","type":["null","string"],"default":null},{"name":"from"'
-    ",\"type\":[\"null\",\"string\"],\"default\":null,\"doc\":\"Referral source; 'from' "
+    ',"type":["null","string"],"default":null,"doc":"Referral source; \'from\' '
     'is a Python keyword, so the attribute is from_."}]}'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.
-VALUE_FINGERPRINT: Final = 0xd4f1b0c56a20e706
+VALUE_FINGERPRINT: Final = 0xD4F1B0C56A20E706
 
 KeyType: TypeAlias = str
 ValueType: TypeAlias = _avro_com_acme_orders.OrderPlaced

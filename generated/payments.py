@@ -14,7 +14,7 @@ from .avro.com.acme import payments as _avro_com_acme_payments
 
 KEY_SCHEMA: Final = '"string"'
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
-KEY_FINGERPRINT: Final = 0x8f014872634503c7
+KEY_FINGERPRINT: Final = 0x8F014872634503C7
 
 VALUE_SCHEMA: Final = (
     '{"type":"record","name":"Payment","namespace":"com.acme.payments","doc":'
@@ -53,7 +53,7 @@ VALUE_SCHEMA: Final = (
     ',"default":{}}]}'
 )
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of VALUE_SCHEMA.
-VALUE_FINGERPRINT: Final = 0x15b59784435c6572
+VALUE_FINGERPRINT: Final = 0x15B59784435C6572
 
 KeyType: TypeAlias = str
 ValueType: TypeAlias = _avro_com_acme_payments.Payment

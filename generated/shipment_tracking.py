@@ -18,7 +18,7 @@ from .jsonmodels.shipments import shipment_event as _jsonmodels_shipments_shipme
 
 KEY_SCHEMA: Final = '"long"'
 #: CRC-64-AVRO fingerprint of the Parsing Canonical Form of KEY_SCHEMA.
-KEY_FINGERPRINT: Final = 0xd054e14493f41db7
+KEY_FINGERPRINT: Final = 0xD054E14493F41DB7
 
 VALUE_SCHEMA: Final = _jsonmodels_shipments_shipment_event.SCHEMA_TEXT
 

@@ -13,7 +13,7 @@ _WIDTH = 88
 def py_string(text: str, indent: str = "    ") -> str:
     """A double-quoted Python literal for ``text``; long texts become a parenthesised
     concatenation of one literal per line (and per 72 characters)."""
-    single = _literal(text)
+    single = string_literal(text)
     if len(single) <= 72 and "\n" not in text.rstrip("\n"):
         return single
     chunks: list[str] = []
@@ -23,15 +23,27 @@ def py_string(text: str, indent: str = "    ") -> str:
             line = line[72:]
         if line:
             chunks.append(line)
-    body = "\n".join(f"{indent}{_literal(c)}" for c in chunks)
+    body = "\n".join(f"{indent}{string_literal(c)}" for c in chunks)
     return f"(\n{body}\n{indent[:-4]})"
 
 
-def _literal(text: str) -> str:
-    """A Python string literal: double quotes unless the text holds them (JSON does)."""
-    if '"' in text and "'" not in text:
-        return repr(text)
-    return json.dumps(text, ensure_ascii=False)
+def string_literal(text: str) -> str:
+    """A Python string literal quoted as ruff format quotes it: double quotes, unless the
+    text holds more double than single quotes (JSON does), so the fewest are escaped."""
+    inner = json.dumps(text, ensure_ascii=False)[1:-1]
+    if text.count('"') > text.count("'"):
+        # json.dumps escaped every double quote (and backslash): swap which quote is escaped.
+        return "'" + inner.replace('\\"', '"').replace("'", "\\'") + "'"
+    return f'"{inner}"'
+
+
+def py_bytes(data: bytes) -> str:
+    """A bytes literal quoted as ruff format quotes it (``repr`` prefers single quotes)."""
+    text = repr(data)
+    if text.startswith("b'") and data.count(b'"') <= data.count(b"'"):
+        inner = text[2:-1].replace("\\'", "'").replace('"', '\\"')
+        return f'b"{inner}"'
+    return text
 
 
 # Characters a docstring cannot hold as they are: NUL (no Python source may contain it) and

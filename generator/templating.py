@@ -1,4 +1,4 @@
-"""The jinja2 environment and what every generated module shares: header, line-length waiver."""
+"""The jinja2 environment and what every generated module shares: its header."""
 
 from __future__ import annotations
 
@@ -40,12 +40,3 @@ def module_header(sources: list[str]) -> list[str]:
         *header_lines(sources),
         'mypy: disable-error-code="no-any-return"',
     ]
-
-
-def allow_long_lines(source: str) -> str:
-    """Add a file-level E501 waiver only where a generated line (a long annotation or
-    name) cannot be wrapped."""
-    if all(len(line) <= 100 for line in source.splitlines()):
-        return source
-    head, _, rest = source.partition('# mypy: disable-error-code="no-any-return"\n')
-    return f'{head}# mypy: disable-error-code="no-any-return"\n# ruff: noqa: E501\n{rest}'

@@ -6,9 +6,9 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Collection, Generator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from re import Pattern
-from typing import Any, ClassVar
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
@@ -37,7 +37,7 @@ from aiokafka.errors import (
 from aiokafka.protocol.metadata import MetadataRequest
 
 from gen_topics import _log_throttle
-from gen_topics._messages import TP, Message, RecordMetadata
+from gen_topics._messages import TP, Message
 from gen_topics._partitioner import partition_for_key
 from gen_topics._transport import kafka_records
 from gen_topics._transport.base import (
@@ -55,6 +55,11 @@ from gen_topics._transport.kafka_configs import (
     OP_DELETE,
     OP_SET,
     IncrementalAlterConfigsRequest,
+)
+from gen_topics._transport.kafka_delivery import (
+    ConvertingDelivery,
+    install_batch_hook,
+    passthrough,
 )
 from gen_topics.errors import (
     CommitFailed,
@@ -74,8 +79,6 @@ _WATCHDOG_INTERVAL_S = 1.0
 _monotonic = time.monotonic
 
 
-_new_metadata = tuple.__new__
-
 # What a commit raises when the group is rebalancing or has moved the partitions on.
 _REBALANCE_ERRORS = (
     CommitFailedError,
@@ -84,38 +87,6 @@ _REBALANCE_ERRORS = (
     RebalanceInProgressError,
     UnknownMemberIdError,
 )
-
-
-class _Delivery:
-    """Awaits aiokafka's delivery future and takes its metadata over (no extra Future).
-
-    A failure becomes a :class:`DeliveryError` that says where the record was going, how
-    long it was retried and what to check. ``_owner`` is set on a subclass made per producer
-    (:meth:`KafkaProducer.send_path`), so the per-record object carries no extra reference.
-    """
-
-    __slots__ = ("_fut", "_key", "_partition", "_started", "_topic")
-    _owner: ClassVar[KafkaProducer]
-
-    def __init__(self, fut: Any, topic: str, partition: int | None, key: bytes | None) -> None:
-        self._fut = fut
-        self._topic = topic
-        self._partition = partition
-        self._key = key
-        self._started = _monotonic()
-
-    def __await__(self) -> Generator[Any, None, RecordMetadata]:
-        try:
-            md = yield from self._fut
-        except KafkaError as exc:
-            raise self._owner.delivery_error(
-                exc, self._topic, self._partition, self._key, _monotonic() - self._started
-            ) from exc
-        if md is None:
-            # acks=0: aiokafka resolves without metadata (the broker sends none).
-            return RecordMetadata(self._topic, -1, TP(self._topic, -1), -1)
-        # aiokafka's RecordMetadata has our field order: one tuple copy (runs per record).
-        return _new_metadata(RecordMetadata, md)
 
 
 def _reason(exc: BaseException) -> str:
@@ -180,12 +151,13 @@ class KafkaProducer(ProducerTransport):
         self.settings = settings
         self._producer: AIOKafkaProducer | None = None
         self._watchdog: asyncio.Task[None] | None = None
+        self._hooked = False
         self.restarts = 0
 
     def _build(self) -> AIOKafkaProducer:
         s = self.settings
         acks: int | str = "all" if s.acks in (-1, "all") else s.acks
-        return AIOKafkaProducer(
+        producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=s.client_id or "gen-topics",
             acks=acks,
@@ -203,6 +175,8 @@ class KafkaProducer(ProducerTransport):
                 else {}
             ),
         )
+        self._hooked = install_batch_hook(producer, self.delivery_error)
+        return producer
 
     async def start(self) -> None:
         """Connect to the cluster."""
@@ -236,10 +210,17 @@ class KafkaProducer(ProducerTransport):
             await producer.stop()
 
     def send_path(self) -> SendPath:
-        """aiokafka's own bound ``send`` (same argument order) and :class:`_Delivery`."""
+        """aiokafka's own bound ``send`` (same argument order), and its delivery future as
+        it is: this producer's batches resolve it with our types (see kafka_delivery)."""
         if self._producer is None:
             raise RuntimeError("kafka producer is not started: call start() first")
-        delivery = type("_Delivery", (_Delivery,), {"__slots__": (), "_owner": self})
+        if self._hooked:
+            return SendPath(self._producer.send, passthrough)
+        delivery = type(
+            "ConvertingDelivery",
+            (ConvertingDelivery,),
+            {"__slots__": (), "_error": staticmethod(self.delivery_error)},
+        )
         return SendPath(self._producer.send, delivery)
 
     async def flush(self) -> None:
@@ -331,7 +312,7 @@ class KafkaProducer(ProducerTransport):
 
     def delivery_error(
         self,
-        exc: KafkaError,
+        exc: BaseException,
         topic: str,
         partition: int | None,
         key: bytes | None,
@@ -782,7 +763,6 @@ class KafkaAdmin(AdminTransport):
                         config[entry[0]] = entry[1]
         return TopicDescription(name, len(partitions), replicas, config)
 
-
     async def list_topics(self) -> list[str]:
         """The names of the cluster's topics, without Kafka's internal ones, sorted."""
         try:
@@ -795,9 +775,7 @@ class KafkaAdmin(AdminTransport):
         """Raise the partition count of ``name`` to ``total`` (Kafka cannot lower it)."""
         admin = self._require()
         try:
-            await admin.create_partitions(
-                {name: NewPartitions(total)}, timeout_ms=self._timeout_ms
-            )
+            await admin.create_partitions({name: NewPartitions(total)}, timeout_ms=self._timeout_ms)
         except KafkaError as exc:
             raise DeclareError(
                 f"cannot raise the partitions of {name!r} to {total}: {exc}"

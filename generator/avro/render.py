@@ -22,7 +22,7 @@ from generator.naming import (
     relative_import,
 )
 from generator.source_text import docstring, import_block
-from generator.templating import allow_long_lines, module_header
+from generator.templating import module_header
 
 STDLIB_IMPORTS = {
     "dt": "import datetime as _dt",
@@ -129,19 +129,38 @@ def _namespace_module(
     ns = ".".join(parts[1:]) or "(null namespace)"
     kinds = ", ".join(f"``{model.names[t.fullname].name}``" for t in types)
     doc = f"Avro types of namespace ``{ns}``" + (f": {kinds}." if kinds else ".")
-    return allow_long_lines(
-        env.get_template("namespace_module.py.j2").render(
-            header_lines=module_header(sorted({t.file for t in types})),
-            docstring=docstring(doc, "", fallback="")[3:-3],
-            has_code=bool(enums or fixeds or records),
-            stdlib_imports=std_lines,
-            relative_imports=rel_lines,
-            enums=enums,
-            fixeds=fixeds,
-            records=records,
-            helpers=r.helpers,
-        )
+    return env.get_template("namespace_module.py.j2").render(
+        header_lines=module_header(sorted({t.file for t in types})),
+        docstring=docstring(doc, "", fallback="")[3:-3],
+        has_code=bool(enums or fixeds or records),
+        stdlib_imports=std_lines,
+        relative_imports=rel_lines,
+        enums=enums,
+        fixeds=fixeds,
+        records=records,
+        helpers=r.helpers,
     )
+
+
+def _without_outer_parentheses(expr: str) -> str:
+    """``expr`` without parentheses around all of it, which ruff format drops from the
+    right-hand side of an assignment."""
+    if not (expr.startswith("(") and expr.endswith(")")):
+        return expr
+    depth = 0
+    quote = ""
+    for i, ch in enumerate(expr):
+        if quote:
+            quote = "" if ch == quote and expr[i - 1] != "\\" else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and i != len(expr) - 1:
+                return expr  # the first parenthesis closes before the end: (a) + (b)
+    return expr[1:-1]
 
 
 def _field_doc(t: AvroType, doc: str | None) -> str | None:
@@ -163,8 +182,9 @@ def _record(
         default = None
         if f.has_default:
             dv = convert_default(f.type, f.default, model.registry)
-            literal = r.literal(dv, names.members)
-            if r.needs_factory(dv):
+            factory = r.needs_factory(dv)
+            literal = r.literal(dv, names.members, field=not factory)
+            if factory:
                 # Always a lambda: the bare `list` / `dict` factories would type the field as
                 # list[Unknown] under pyright strict; the lambda takes the field's type.
                 default = f"dataclasses.field(default_factory=lambda: {literal})"
@@ -172,7 +192,8 @@ def _record(
                 default = literal
         fields.append({"name": name, "annotation": r.annotation(f.type), "default": default})
         encode_items.append((f'"{f.name}"', r.encode(f.type, f"self.{name}") or f"self.{name}"))
-        decode_items.append((name, r.decode(f.type, f'd["{f.name}"]') or f'd["{f.name}"]'))
+        decoded = r.decode(f.type, f'd["{f.name}"]') or f'd["{f.name}"]'
+        decode_items.append((name, _without_outer_parentheses(decoded)))
         fdoc = _field_doc(f.type, f.doc)
         if fdoc:
             attrs.append((name, fdoc))

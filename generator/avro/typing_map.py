@@ -25,7 +25,7 @@ from generator.avro.model import (
 )
 from generator.avro.type_names import PyName
 from generator.naming import SUPPORT_MODULE, enum_lookup, module_alias
-from generator.source_text import py_string
+from generator.source_text import py_bytes, py_string, string_literal
 
 _PRIMITIVE_ANNOTATIONS = {
     "null": "None",
@@ -282,11 +282,19 @@ class TypeRenderer:
 
     # -- defaults ----------------------------------------------------------------------
 
-    def literal(self, dv: DefaultValue, field_names: dict[str, dict[str, str]]) -> str:
-        """Python source for a default value; ``field_names[fullname][avro] = python``."""
+    def literal(
+        self, dv: DefaultValue, field_names: dict[str, dict[str, str]], *, field: bool = False
+    ) -> str:
+        """Python source for a default value; ``field_names[fullname][avro] = python``.
+
+        ``field``: the default of a dataclass field, where a long string may be written as
+        an indented concatenation; anywhere else it stays one literal (a long line, which the
+        formatter wraps)."""
         kind = dv.kind
         if kind == "plain":
-            return py_string(dv.value) if isinstance(dv.value, str) else repr(dv.value)
+            if isinstance(dv.value, str):
+                return py_string(dv.value, "        ") if field else string_literal(dv.value)
+            return py_bytes(dv.value) if isinstance(dv.value, bytes) else repr(dv.value)
         if kind == "decimal":
             return f'{self._logical("_decimal.Decimal")}("{dv.value}")'
         if kind == "uuid":
@@ -307,7 +315,7 @@ class TypeRenderer:
         if kind == "enum":
             return f"{self.class_ref(dv.name)}.{field_names[dv.name][dv.value]}"
         if kind == "fixed":
-            return f"{self.class_ref(dv.name)}({dv.value!r})"
+            return f"{self.class_ref(dv.name)}({py_bytes(dv.value)})"
         if kind == "duration":
             months, days, millis = dv.value
             return f"{self.support()}.Duration({months}, {days}, {millis})"
@@ -315,7 +323,11 @@ class TypeRenderer:
             return "[" + ", ".join(self.literal(v, field_names) for _, v in dv.items) + "]"
         if kind == "dict":
             return (
-                "{" + ", ".join(f"{k!r}: {self.literal(v, field_names)}" for k, v in dv.items) + "}"
+                "{"
+                + ", ".join(
+                    f"{string_literal(k)}: {self.literal(v, field_names)}" for k, v in dv.items
+                )
+                + "}"
             )
         args = ", ".join(
             f"{field_names[dv.name][k]}={self.literal(v, field_names)}" for k, v in dv.items

@@ -46,6 +46,8 @@ def dm_options() -> dict[str, Any]:
         "custom_file_header": HEADER_PLACEHOLDER,
         "formatters": [Formatter.BUILTIN],
         "builtin_format_line_length": 100,
+        # Double quotes, as ruff format (the project's formatter) writes strings.
+        "use_double_quotes": True,
         "use_exact_imports": True,
         # Root models become type aliases, so a nested constrained type (array items with
         # minLength, ...) is written ["a"] rather than [Tag("a")], and a file whose root is

@@ -21,6 +21,7 @@ from generator.errors import GeneratorError
 from generator.model import CompileModel
 from generator.render import render
 from generator.writer import write
+from tests.generator.formatting_check import ruff_format_check
 from tests.generator.roundtrip import check_round_trip, record_codecs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,6 +120,14 @@ def test_corpus_output_passes_mypy_strict(batches: Path) -> None:
     args += [str(batches / name) for name in sorted(packages)]
     stdout, stderr, status = api.run([*args, "--cache-dir", str(batches / ".mypy_cache")])
     assert status == 0, stdout[-5000:] + stderr
+
+
+def test_corpus_output_is_formatted_as_ruff_formats_it(batches: Path) -> None:
+    packages = [p.name for p in batches.iterdir() if p.name.startswith("corpus_")]
+    if len(packages) < len(FOLDERS):
+        pytest.skip("run together with the per-folder tests")
+    unformatted = ruff_format_check(*(batches / name for name in sorted(packages)))
+    assert not unformatted, unformatted
 
 
 def _rejected() -> list[str]:

@@ -77,13 +77,13 @@ def test_generated_types_follow_the_schema(example_render: dict[str, str]) -> No
     assert "    expected_on: date | MISSING = MISSING\n" in event
     assert "    signed_by: Annotated[str | None, Field(max_length=120)]\n" in event
     # The discriminated union, enums and formats.
-    assert "Field(discriminator='kind')" in event
-    assert "class Carrier(StrEnum):" in event and "ROYAL_MAIL = 'royal-mail'" in event
+    assert 'Field(discriminator="kind")' in event
+    assert "class Carrier(StrEnum):" in event and 'ROYAL_MAIL = "royal-mail"' in event
     assert "occurred_at: AwareDatetime" in event and "event_id: UUID" in event
     assert "tracking_url: AnyUrl" in event
     contact = example_render["jsonmodels/common/contact.py"]
     assert "email: Annotated[str, Field(max_length=254)]" in contact
-    assert "locale: Annotated[str, Field(pattern='^[a-z]{2}-[A-Z]{2}$')] = 'en-GB'" in contact
+    assert 'locale: Annotated[str, Field(pattern="^[a-z]{2}-[A-Z]{2}$")] = "en-GB"' in contact
     # Meaningful names only: from titles, $defs keys and property names.
     for source in example_render.values():
         for bad in ("Model1", "Item1", "Model(", "Detail1"):

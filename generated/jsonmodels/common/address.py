@@ -16,7 +16,7 @@ class Address(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
     name: Annotated[str, Field(max_length=120, min_length=1)]
     """
@@ -24,8 +24,8 @@ class Address(JsonModel):
     """
     street: Annotated[str, Field(max_length=200, min_length=1)]
     city: Annotated[str, Field(max_length=100, min_length=1)]
-    postal_code: Annotated[str, Field(pattern='^[A-Z0-9 -]{3,10}$')]
-    country: Annotated[str, Field(pattern='^[A-Z]{2}$')]
+    postal_code: Annotated[str, Field(pattern="^[A-Z0-9 -]{3,10}$")]
+    country: Annotated[str, Field(pattern="^[A-Z]{2}$")]
     """
     ISO 3166-1 alpha-2 country code.
     """

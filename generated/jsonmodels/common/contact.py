@@ -16,11 +16,11 @@ class Contact(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
     email: Annotated[str, Field(max_length=254)]
     website: AnyUrl | MISSING = MISSING
-    locale: Annotated[str, Field(pattern='^[a-z]{2}-[A-Z]{2}$')] = 'en-GB'
+    locale: Annotated[str, Field(pattern="^[a-z]{2}-[A-Z]{2}$")] = "en-GB"
 
 
 #: The JSON Schema this module was generated from, exactly as registered.

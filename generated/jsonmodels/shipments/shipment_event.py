@@ -18,9 +18,9 @@ from ..common.contact import Contact
 
 
 class Source(StrEnum):
-    WAREHOUSE = 'warehouse'
-    CARRIER = 'carrier'
-    CUSTOMER_SERVICE = 'customer-service'
+    WAREHOUSE = "warehouse"
+    CARRIER = "carrier"
+    CUSTOMER_SERVICE = "customer-service"
 
 
 Tag = TypeAliasType("Tag", Annotated[str, Field(min_length=1)])
@@ -32,9 +32,9 @@ class Parcel(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
-    sku: Annotated[str, Field(pattern='^[A-Z0-9-]{4,20}$')]
+    sku: Annotated[str, Field(pattern="^[A-Z0-9-]{4,20}$")]
     quantity: Annotated[int, Field(ge=1)]
     weight_kg: Annotated[float, Field(gt=0.0, le=1000.0)]
 
@@ -44,11 +44,11 @@ class Carrier(StrEnum):
     Who carries the shipment.
     """
 
-    DHL = 'dhl'
-    UPS = 'ups'
-    FEDEX = 'fedex'
-    ROYAL_MAIL = 'royal-mail'
-    POSTNL = 'postnl'
+    DHL = "dhl"
+    UPS = "ups"
+    FEDEX = "fedex"
+    ROYAL_MAIL = "royal-mail"
+    POSTNL = "postnl"
 
 
 class ShipmentCreated(JsonModel):
@@ -57,9 +57,9 @@ class ShipmentCreated(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
-    kind: Literal['created']
+    kind: Literal["created"]
     order_id: Annotated[str, Field(min_length=1)]
     ship_to: Address
     contact: Contact
@@ -72,9 +72,9 @@ class ShipmentDispatched(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
-    kind: Literal['dispatched']
+    kind: Literal["dispatched"]
     carrier: Carrier
     tracking_url: AnyUrl
     expected_on: date | MISSING = MISSING
@@ -86,18 +86,18 @@ class ShipmentDelivered(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
-    kind: Literal['delivered']
+    kind: Literal["delivered"]
     signed_by: Annotated[str | None, Field(max_length=120)]
     delivered_to: Address | MISSING = MISSING
 
 
 class Reason(StrEnum):
-    CUSTOMER_REQUEST = 'customer-request'
-    OUT_OF_STOCK = 'out-of-stock'
-    ADDRESS_INVALID = 'address-invalid'
-    OTHER = 'other'
+    CUSTOMER_REQUEST = "customer-request"
+    OUT_OF_STOCK = "out-of-stock"
+    ADDRESS_INVALID = "address-invalid"
+    OTHER = "other"
 
 
 class ShipmentCancelled(JsonModel):
@@ -106,9 +106,9 @@ class ShipmentCancelled(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
-    kind: Literal['cancelled']
+    kind: Literal["cancelled"]
     reason: Reason
     refund_cents: Annotated[int, Field(ge=0)] = 0
 
@@ -119,7 +119,7 @@ class ShipmentEvent(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
     event_id: UUID
     shipment_id: UUID
@@ -133,7 +133,7 @@ class ShipmentEvent(JsonModel):
     tags: Annotated[list[Tag] | MISSING, Field(max_length=10)] = MISSING
     detail: Annotated[
         ShipmentCreated | ShipmentDispatched | ShipmentDelivered | ShipmentCancelled,
-        Field(discriminator='kind'),
+        Field(discriminator="kind"),
     ]
     """
     What happened, by kind.

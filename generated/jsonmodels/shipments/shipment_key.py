@@ -17,10 +17,10 @@ class ShipmentKey(JsonModel):
     """
 
     model_config = ConfigDict(
-        extra='forbid',
+        extra="forbid",
     )
     shipment_id: UUID
-    warehouse: Annotated[str, Field(pattern='^[A-Z]{3}[0-9]{2}$')]
+    warehouse: Annotated[str, Field(pattern="^[A-Z]{3}[0-9]{2}$")]
 
 
 #: The JSON Schema this module was generated from, exactly as registered.

@@ -64,7 +64,7 @@ def test_schemas_survive_export_and_import(tmp_path: Path, suffix: str) -> None:
     _compare(original, again)
     # The same topics, the same classes, the same schema texts: not a vacuous comparison.
     assert {"orders.py", "shipment_status.py", "payments.py"} <= set(again)
-    assert "VALUE_FINGERPRINT: Final = 0xfb1968748e3cfe4f" in again["orders.py"]
+    assert "VALUE_FINGERPRINT: Final = 0xFB1968748E3CFE4F" in again["orders.py"]
     assert "class PlacedOrdersTopic(" in again["orders_placed.py"]
     assert "jsonmodels/shipments/shipment_event.py" in again
 

@@ -2,7 +2,6 @@
 # Sources: avro/inventory/component.avsc, avro/inventory/stock.avsc,
 # avro/inventory/stock_key.avsc
 # mypy: disable-error-code="no-any-return"
-# ruff: noqa: E501
 """Avro types of namespace ``com.acme.inventory``: ``Component``, ``Location``,
 ``StockKey``, ``StockLevel``.
 """
@@ -118,7 +117,9 @@ class StockLevel:
             "reserved": self.reserved,
             "updated_at": self.updated_at,
             "location": self.location.to_avro(),
-            "kit": (None if self.kit is None else ("com.acme.inventory.Component", self.kit.to_avro())),
+            "kit": (
+                None if self.kit is None else ("com.acme.inventory.Component", self.kit.to_avro())
+            ),
         }
 
     @classmethod
@@ -132,5 +133,5 @@ class StockLevel:
         obj.reserved = d["reserved"]
         obj.updated_at = d["updated_at"]
         obj.location = Location.from_avro(d["location"])
-        obj.kit = (None if d["kit"] is None else Component.from_avro(d["kit"][1]))
+        obj.kit = None if d["kit"] is None else Component.from_avro(d["kit"][1])
         return obj
