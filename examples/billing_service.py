@@ -118,13 +118,11 @@ class Billing:
         app = self.orders.app
         while not await app.wait_stopping(timeout=every):
             try:
-                positions = await self.orders.positions()
-                ends = await self.orders.end_offsets()
+                lags = await self.orders.lag()
             except Exception as exc:  # a report must not stop the service
                 log.warning("lag unknown: %s", exc)
                 continue
-            lag = sum(ends[tp] - positions.get(tp, ends[tp]) for tp in ends)
-            log.info("orders lag: %d records", lag)
+            log.info("orders lag: %d records", sum(lags.values()))
 
     async def seed(self, count: int) -> None:
         """Publish ``count`` sample customers and orders (to try the service out)."""

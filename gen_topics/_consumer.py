@@ -438,6 +438,18 @@ class Conductor:
         consumer, parts = await self._consumer_for(topic, None)
         return await consumer.end_offsets(parts)
 
+    async def unprocessed(self, topic: TopicReading[Any, Any]) -> dict[TP, int]:
+        """Per assigned partition of ``topic``, the end offset minus the lowest offset this
+        app has not processed: records fetched and queued in readers count as unprocessed."""
+        consumer, parts = await self._consumer_for(topic, None)
+        ends = await consumer.end_offsets(parts)
+        out: dict[TP, int] = {}
+        for tp in parts:
+            lane = self.tracker.lanes.get(tp)
+            base = lane.committable() if lane is not None else await consumer.position(tp)
+            out[tp] = max(0, ends[tp] - base)
+        return out
+
     # -- stopping -----------------------------------------------------------------------
 
     def stop_reading(self) -> None:

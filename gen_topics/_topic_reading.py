@@ -869,9 +869,18 @@ class TopicReading(TopicCore[K, V]):
         return await self.app.conductor.positions(self)
 
     async def end_offsets(self) -> dict[TP, int]:
-        """Per assigned partition of this topic, the offset the next record written will get
-        (lag = end offset - position)."""
+        """Per assigned partition of this topic, the offset the next record written will get."""
         return await self.app.conductor.end_offsets(self)
+
+    async def lag(self) -> dict[TP, int]:
+        """Per assigned partition of this topic, how many records this app has still to
+        process: the end offset minus the lowest offset not processed yet.
+
+        Unlike ``end_offsets() - positions()``, records already fetched and waiting in a
+        reader count; unlike the group's lag (end minus committed), records processed since
+        the last commit do not. Offsets removed by compaction count too (it is an offset
+        distance)."""
+        return await self.app.conductor.unprocessed(self)
 
     @property
     def skipped(self) -> int:

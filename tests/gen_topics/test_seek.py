@@ -71,6 +71,24 @@ async def test_seek_replays_exactly_the_records_from_an_offset(
         assert [e.message.offset for e in await _read(stream, 2)] == [2, 3]
 
 
+async def test_lag_counts_fetched_records_not_processed_yet(broker_url: str, unique: str) -> None:
+    name = f"lag-{unique}"
+    async with App(f"lag-g-{unique}", broker=broker_url, commit_interval=600) as app:
+        await _produce(app, name)
+        stream = aiter(app.topic(name, value_serializer="raw"))
+        tp = TP(name, 0)
+        [first] = await _read(stream, 1)
+        # The consumer fetches ahead: its position may be past records no reader has seen.
+        assert 1 <= (await stream.positions())[tp] <= COUNT
+        assert await stream.lag() == {tp: COUNT}  # the event in hand is not processed yet
+        first.ack()
+        assert await stream.lag() == {tp: COUNT - 1}
+        await _read(stream, 3)  # reading the next event acks the one before
+        assert await stream.lag() == {tp: COUNT - 3}
+        await stream.seek(tp, 8)
+        assert await stream.lag() == {tp: 2}
+
+
 async def test_seek_to_timestamp_beginning_and_end(broker_url: str, unique: str) -> None:
     name = f"seekts-{unique}"
     async with App(f"seekts-g-{unique}", broker=broker_url) as app:
