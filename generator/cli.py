@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TextIO
@@ -86,6 +87,9 @@ class _Reporter:
     def error_prefix(self) -> str:
         return "\033[31merror\033[0m" if self.color else "error"
 
+    def warning_prefix(self) -> str:
+        return "\033[33mwarning\033[0m" if self.color else "warning"
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gen-topics`` console script; returns the exit status."""
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             _silence_stdout()
         return EXIT_OK if result.clean else EXIT_STALE
     try:
-        written, removed = write(out, files, clean=args.clean, inputs=inputs)
+        written, removed, kept = write(out, files, clean=args.clean, inputs=inputs)
     except OutputError as exc:
         print(f"gen-topics: {reporter.error_prefix()}: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_INVALID
@@ -135,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    _report_written(args, reporter, out, written, removed, len(files) + 1)
+    _report_written(args, reporter, out, written, removed, len(files) + 1, kept)
     return EXIT_OK
 
 
@@ -146,12 +150,30 @@ def _report_written(
     written: list[str],
     removed: list[str],
     count: int,
+    kept: Sequence[str] = (),
 ) -> None:
     if args.format == "json":
-        print(
-            json.dumps({"ok": True, "written": written, "removed": removed, "errors": []}, indent=2)
+        report = {
+            "ok": True,
+            "written": written,
+            "removed": removed,
+            "kept": list(kept),
+            "errors": [],
+        }
+        print(json.dumps(report, indent=2))
+        return
+    if kept:
+        # Always said, on a terminal or not: --check fails on these until they are removed.
+        names = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+        message = (
+            f"{len(kept)} {'file' if len(kept) == 1 else 'files'} in {out} no longer generated "
+            f"(a topic or type was renamed or removed) kept: {names}; remove them with "
+            f"`gen-topics {args.schemas} -o {out} --clean` (--check reports them until then)"
         )
-    elif reporter.tty:
+        if args.format == "github":
+            print(f"::warning title=gen-topics::{message}")
+        print(f"gen-topics: {reporter.warning_prefix()}: {message}", file=sys.stderr)
+    if reporter.tty:
         print(
             f"gen-topics: wrote {len(written)} of {count} files to {out}"
             + (f", removed {len(removed)}" if removed else ""),

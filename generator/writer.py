@@ -94,10 +94,16 @@ def with_manifest(
     return {**files, MANIFEST: manifest_text(inputs, outputs)}
 
 
-def _without_inputs_key(data: bytes) -> bytes:
+def _manifest_core(data: bytes) -> bytes:
     # The inputs key only lets a later run skip compiling; it changes with every edit of the
-    # generator's own code, which alone does not make the generated files stale.
-    return b"".join(line for line in data.splitlines(True) if not line.startswith(_INPUTS.encode()))
+    # generator's own code, which alone does not make the generated files stale. Lines of kept
+    # files (no digest: no longer generated, not cleaned yet) are reported as extra files
+    # themselves, not as a stale manifest.
+    return b"".join(
+        line
+        for line in data.splitlines(True)
+        if not line.startswith(_INPUTS.encode()) and (line.startswith(b"#") or b"\t" in line)
+    )
 
 
 class OutputError(GenTopicsError):
@@ -177,7 +183,7 @@ def compare(out: Path, files: dict[str, str]) -> Comparison:
             continue
         wanted = content.encode("utf-8")
         if current != wanted and (
-            name != MANIFEST or _without_inputs_key(current) != _without_inputs_key(wanted)
+            name != MANIFEST or _manifest_core(current) != _manifest_core(wanted)
         ):
             result.stale.append(name)
             old = current.decode("utf-8", errors="replace")
@@ -216,14 +222,15 @@ def _check_room(out: Path, names: list[str]) -> None:
 
 def write(
     out: Path, files: dict[str, str], *, clean: bool, inputs: str | None = None
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[str], list[str], list[str]]:
     """Write changed files (each replaced atomically) and, with ``clean``, remove stale ones.
 
     Everything is first written to a staging folder beside ``out`` and every target is
     checked; if replacing a file still fails, the files already replaced get their old
     bytes back, so a failed run leaves the old generation in place. Raises
-    :class:`OutputError` (nothing changed) or ``OSError``. Returns (written, removed)
-    relative paths. ``inputs`` goes into the manifest (see :func:`with_manifest`).
+    :class:`OutputError` (nothing changed) or ``OSError``. Returns (written, removed, kept)
+    relative paths: kept files were generated before and are no longer (without ``clean``).
+    ``inputs`` goes into the manifest (see :func:`with_manifest`).
     """
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file, but the output must be a folder; choose another -o")
@@ -254,7 +261,7 @@ def write(
             (out / name).unlink(missing_ok=True)
             removed.append(name)
             _prune_empty_dirs(out, (out / name).parent)
-    return changed, removed
+    return changed, removed, [] if clean else stale
 
 
 def _replace_all(

@@ -114,6 +114,26 @@ def test_clean_removes_only_files_it_generated(schemas: Path, tmp_path: Path) ->
     assert main([str(schemas), "-o", str(out), "--check"]) == 0
 
 
+def test_a_renamed_topic_warns_that_its_old_module_was_kept(
+    schemas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "gen"
+    main([str(schemas), "-o", str(out)])
+    (schemas / "shop.topic.yaml").write_text(TOPICS.replace("orders:", "sales:"))
+    capsys.readouterr()
+    assert main([str(schemas), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: 1 file" in err and "orders.py" in err and "--clean" in err
+    assert main([str(schemas), "-o", str(out), "--check", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    # Only the leftover is reported: the manifest that run wrote is not stale.
+    assert (report["extra"], report["stale"], report["missing"]) == (["orders.py"], [], [])
+    assert main([str(schemas), "-o", str(out), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kept"] == ["orders.py"]
+    assert main([str(schemas), "-o", str(out), "--clean"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_invalid_input_writes_nothing_and_exits_2(
     schemas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
