@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from generator.errors import GeneratorError
+from generator.extras import missing_codegen_message, reports_missing_codegen
 from generator.freshness import input_key, up_to_date
 from generator.github import annotation
 from generator.writer import Comparison, OutputError, compare, with_manifest, write
@@ -87,6 +88,7 @@ class _Reporter:
         return "\033[31merror\033[0m" if self.color else "error"
 
 
+@reports_missing_codegen
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gen-topics`` console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -94,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             module = importlib.import_module(f"generator.commands.{args_list[0]}")
         except ImportError as exc:
-            print(f"gen-topics {args_list[0]}: not available: {exc}", file=sys.stderr)
+            message = missing_codegen_message(exc) or f"gen-topics: error: not available: {exc}"
+            print(message.replace("gen-topics:", f"gen-topics {args_list[0]}:", 1), file=sys.stderr)
             return EXIT_INVALID
         status: int = module.main(args_list[1:])
         return status
