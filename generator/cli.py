@@ -84,6 +84,12 @@ class _Reporter:
                 f"gen-topics: {message} ({time.monotonic() - self.started:.1f}s)", file=self.stderr
             )
 
+    def warning(self, message: str) -> None:
+        if self.fmt == "github":
+            sys.stdout.write(annotation("warning", message, title="gen-topics"))
+        prefix = "\033[33mwarning\033[0m" if self.color else "warning"
+        print(f"gen-topics: {prefix}: {message}", file=self.stderr)
+
     def error_prefix(self) -> str:
         return "\033[31merror\033[0m" if self.color else "error"
 
@@ -113,10 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here: an up-to-date folder needs none of the compiler's libraries.
     from generator.compiler import compile_folder
 
+    warnings: list[str] = []
     try:
-        files = compile_folder(args.schemas, reporter.progress)
+        files = compile_folder(args.schemas, reporter.progress, warn=warnings.append)
     except GeneratorError as exc:
         return _report_errors(exc, reporter)
+    for warning in warnings:
+        reporter.warning(warning)
+        inputs = None  # never "up to date": every run compiles again and warns again
     if args.check:
         expected = with_manifest(files, inputs=inputs)
         result = compare(out, expected)
@@ -198,11 +208,12 @@ def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
                     title="gen-topics",
                 )
             )
-        print(f"gen-topics: {len(exc.problems)} input errors", file=sys.stderr)
+        count = len(exc.problems)
+        print(f"gen-topics: {count} input error{'s' * (count != 1)}", file=sys.stderr)
     else:
         for problem in exc.problems:
             print(
-                f"{problem.file}:{problem.line}: {reporter.error_prefix()}: {problem.message}",
+                f"{problem.location or 'gen-topics'}: {reporter.error_prefix()}: {problem.message}",
                 file=sys.stderr,
             )
     return EXIT_INVALID
