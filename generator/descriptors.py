@@ -282,6 +282,8 @@ def _check_config(desc: TopicDescriptor, problems: ProblemCollector) -> None:
             _check_cleanup_policy(desc, value, line, where, problems)
         elif key == "retention.ms":
             _check_retention_ms(desc, value, line, where, problems)
+        elif key == "min.insync.replicas":
+            _check_min_insync(desc, value, line, where, problems)
 
 
 def _check_cleanup_policy(
@@ -326,6 +328,20 @@ def _check_retention_ms(
             f"{where} is {value} ms, which contradicts 'retention' "
             f"({int(desc.retention * 1000)} ms, line {desc.lines['retention']}); "
             "say the retention once: with 'retention' or with retention.ms",
+        )
+
+
+def _check_min_insync(
+    desc: TopicDescriptor, value: str, line: int, where: str, problems: ProblemCollector
+) -> None:
+    # More in-sync replicas required than exist: every acks=all send would fail.
+    if desc.replicas is not None and _INTEGER.match(value.strip()) and int(value) > desc.replicas:
+        problems.add(
+            desc.file,
+            line,
+            f"{where} is {value}, more than the topic's {desc.replicas} replicas "
+            f"(line {desc.lines['replicas']}); every send that waits for all in-sync "
+            "replicas would fail: expected at most 'replicas'",
         )
 
 
