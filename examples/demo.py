@@ -87,7 +87,12 @@ async def run(timeout: float = 30.0) -> int:
         customer_values: list[Customer | None] = []
         async with asyncio.timeout(timeout):
             async for customer_event in customers:
-                customer_values.append(customer_event.value)
+                # Customers is compacted: its value type is Customer | None, and the tombstone
+                # comes back as None (mypy makes this branch handle it).
+                value = customer_event.value
+                shown = "None (the tombstone)" if value is None else f"Customer {value.name!r}"
+                print(f"received {shown} at offset {customer_event.message.offset}")
+                customer_values.append(value)
                 if len(customer_values) == 2:
                     break
     ok = received == events and customer_values == [customer, None]

@@ -432,6 +432,22 @@ class TopicReading(TopicCore[K, V]):
                 raise _Failed(field, exc) from exc
         return new_event(values[0], values[1], m, self._source(), index)
 
+    def _tombstone_hint(self, label: str) -> str:
+        """Why this topic's value type refuses None, and what to change if tombstones belong."""
+        policy = str(self.config.get("cleanup.policy", ""))
+        if self.compacting or "compact" in policy:
+            # Generated classes of compacted topics admit None; this one was typed by hand.
+            return (
+                f" (the topic is declared compacted, yet the class types its values {label}: "
+                f"type them `{label} | None` to receive tombstones as None)"
+            )
+        return (
+            " (a value type admits None only where the topic is compacted, since there a "
+            "tombstone deletes its key; this topic is not declared compacted, so a tombstone "
+            "breaks its contract: check the producer, or, if tombstones belong here, declare "
+            "the topic compacted ('compacting: true' in its descriptor) and regenerate)"
+        )
+
     def _decode_error(self, m: FetchedRecord, failed: _Failed) -> DecodeError:
         """The :class:`DecodeError` for ``failed``, naming topic, partition, offset, field."""
         field = failed.field
@@ -443,12 +459,7 @@ class TopicReading(TopicCore[K, V]):
             text = (
                 f"cannot decode the {field} of {where}: a {what}, but the {field}s of "
                 f"{type(self).__name__} are {label}, which does not admit None"
-                + (
-                    " (declare the topic compacted, or type its values `| None`, to receive "
-                    "tombstones)"
-                    if field == "value"
-                    else ""
-                )
+                + (self._tombstone_hint(label) if field == "value" else "")
             )
         else:
             text = f"cannot decode the {field} of {where}: {failed.cause}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
@@ -181,8 +182,11 @@ class AvroCodec(SchemaCodec[T]):
             datum = value if self._to_avro is None else self._to_avro(value)
             fastavro.schemaless_writer(buf, self._schema, datum)
         except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            detail, path = _field_path(str(exc))
+            where = f" at field {path}" if path else ""
             raise EncodeError(
-                f"avro codec {self.name!r}: {self._mismatch(value)}: {type(exc).__name__}: {exc}"
+                f"avro codec {self.name!r}: {self._mismatch(value)}{where}: "
+                f"{type(exc).__name__}: {detail}"
             ) from exc
         return buf.getvalue()
 
@@ -212,6 +216,22 @@ class AvroCodec(SchemaCodec[T]):
             raise DecodeError(
                 f"avro codec {self.name!r}: {type(exc).__name__}: {exc}", data=data
             ) from exc
+
+
+# fastavro appends " on field NAME" to a write error at every record it unwinds through,
+# innermost first: "must be string on field street on field address".
+_ON_FIELDS = re.compile(r"((?:\s+on field [A-Za-z_][A-Za-z0-9_]*)+)\s*\Z")
+_ON_FIELD = re.compile(r"on field ([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _field_path(message: str) -> tuple[str, str]:
+    """fastavro's error text without its field suffixes, and the dotted path they spell
+    (outermost first: ``address.street``); the path is empty when there is none."""
+    match = _ON_FIELDS.search(message)
+    if match is None:
+        return message, ""
+    names = _ON_FIELD.findall(match.group(1))
+    return message[: match.start()], ".".join(reversed(names))
 
 
 class _AvroByName(Codec[Any]):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from generator.errors import GeneratorError
+from generator.extras import missing_codegen_message, reports_missing_codegen
 from generator.freshness import input_key, up_to_date
 from generator.github import annotation
 from generator.writer import Comparison, OutputError, compare, with_manifest, write
@@ -84,6 +85,12 @@ class _Reporter:
                 f"gen-topics: {message} ({time.monotonic() - self.started:.1f}s)", file=self.stderr
             )
 
+    def warning(self, message: str) -> None:
+        if self.fmt == "github":
+            sys.stdout.write(annotation("warning", message, title="gen-topics"))
+        prefix = "\033[33mwarning\033[0m" if self.color else "warning"
+        print(f"gen-topics: {prefix}: {message}", file=self.stderr)
+
     def error_prefix(self) -> str:
         return "\033[31merror\033[0m" if self.color else "error"
 
@@ -91,6 +98,7 @@ class _Reporter:
         return "\033[33mwarning\033[0m" if self.color else "warning"
 
 
+@reports_missing_codegen
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``gen-topics`` console script; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -98,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             module = importlib.import_module(f"generator.commands.{args_list[0]}")
         except ImportError as exc:
-            print(f"gen-topics {args_list[0]}: not available: {exc}", file=sys.stderr)
+            message = missing_codegen_message(exc) or f"gen-topics: error: not available: {exc}"
+            print(message.replace("gen-topics:", f"gen-topics {args_list[0]}:", 1), file=sys.stderr)
             return EXIT_INVALID
         status: int = module.main(args_list[1:])
         return status
@@ -114,10 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here: an up-to-date folder needs none of the compiler's libraries.
     from generator.compiler import compile_folder
 
+    warnings: list[str] = []
     try:
-        files = compile_folder(args.schemas, reporter.progress)
+        files = compile_folder(args.schemas, reporter.progress, warn=warnings.append)
     except GeneratorError as exc:
         return _report_errors(exc, reporter)
+    for warning in warnings:
+        reporter.warning(warning)
+        inputs = None  # never "up to date": every run compiles again and warns again
     if args.check:
         expected = with_manifest(files, inputs=inputs)
         result = compare(out, expected)
@@ -217,11 +230,12 @@ def _report_errors(exc: GeneratorError, reporter: _Reporter) -> int:
                     title="gen-topics",
                 )
             )
-        print(f"gen-topics: {len(exc.problems)} input errors", file=sys.stderr)
+        count = len(exc.problems)
+        print(f"gen-topics: {count} input error{'s' * (count != 1)}", file=sys.stderr)
     else:
         for problem in exc.problems:
             print(
-                f"{problem.file}:{problem.line}: {reporter.error_prefix()}: {problem.message}",
+                f"{problem.location or 'gen-topics'}: {reporter.error_prefix()}: {problem.message}",
                 file=sys.stderr,
             )
     return EXIT_INVALID

@@ -83,7 +83,12 @@ def _located(root: Path, file: str) -> str:
 
 def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     if not root.is_dir():
-        raise GeneratorError.single(str(root), 1, "not a directory; expected the schemas folder")
+        # No line: the problem is the path given on the command line, not a file's content.
+        if root.exists():
+            raise GeneratorError.single(
+                str(root), 0, f"{str(root)!r} is a file; expected the schemas folder"
+            )
+        raise GeneratorError.single("", 0, f"schemas folder {str(root)!r} does not exist")
     # One collector for every phase: a run reports all input problems, not those of the
     # first phase that has any. Later phases skip what an earlier problem makes unreliable.
     problems = ProblemCollector()
@@ -172,9 +177,19 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     )
 
 
-def compile_folder(root: Path, progress: Progress | None = None) -> dict[str, str]:
-    """Relative output path -> file content for everything generated from ``root``."""
+def compile_folder(
+    root: Path, progress: Progress | None = None, *, warn: Progress | None = None
+) -> dict[str, str]:
+    """Relative output path -> file content for everything generated from ``root``.
+
+    ``warn`` receives what is valid but likely a mistake (a folder with no inputs at all).
+    """
     model = build_model(root, progress)
+    if warn is not None and not model.sources:
+        warn(
+            f"no schemas or topics found in {root} (no .avsc, *.topic.yaml or *.asyncapi.yaml "
+            "files); the generated package is empty"
+        )
     if progress:
         progress(f"rendering {len(model.registry.types)} types and {len(model.topics)} topics")
     return render(model)

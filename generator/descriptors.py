@@ -11,6 +11,7 @@ from typing import Any
 
 from generator.errors import GeneratorError, ProblemCollector
 from generator.input_files import read_input
+from generator.kafka_config import CLEANUP_POLICIES, KNOWN_TOPIC_CONFIGS, SETTING_INSTEAD
 from generator.suggest import did_you_mean
 from generator.yaml_lines import Node, load_yaml
 
@@ -49,6 +50,7 @@ COMPATIBILITY = (
 )
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_INTEGER = re.compile(r"-?\d+\Z")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\Z")
 _KAFKA_MAX = {"partitions": 2**31 - 1, "replicas": 2**15 - 1}  # int32, int16 on the wire
 _MAX_RETENTION = (2**63 - 1) / 1000  # seconds in retention.ms
@@ -95,6 +97,8 @@ class TopicDescriptor:
     on_decode_error: str | None = None
     dead_letter_topic: str | None = None
     lines: dict[str, int] = field(default_factory=dict)
+    #: The line of each ``config`` entry.
+    config_lines: dict[str, int] = field(default_factory=dict)
 
 
 def load_descriptor(path: Path, rel: str) -> list[TopicDescriptor]:
@@ -164,6 +168,7 @@ def _topic(name: str, node: Node, rel: str, problems: ProblemCollector) -> Topic
             _apply(desc, key, value)
         except ValueError as exc:
             problems.add(rel, value.line, f"topic {name!r}: {key}: {exc}")
+    _check_config(desc, problems)
     if desc.dead_letter_topic is not None:
         line = desc.lines.get("dead_letter_topic", node.line)
         if desc.on_decode_error != "dead_letter":
@@ -179,7 +184,12 @@ def _topic(name: str, node: Node, rel: str, problems: ProblemCollector) -> Topic
             )
     # An invalid 'value' setting was reported above; do not report it missing as well.
     if desc.value is None and desc.value_serializer is None and "value" not in settings:
-        problems.add(rel, node.line, f"topic {name!r} has no 'value' type")
+        problems.add(
+            rel,
+            node.line,
+            f"topic {name!r} has no 'value' type; expected 'value: <type>' (an Avro type name "
+            "or a JSON Schema), or 'value_serializer: raw' for values that are raw bytes",
+        )
     return desc
 
 
@@ -201,6 +211,7 @@ def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
         setattr(desc, key, v)
     elif key == "config":
         desc.config = _config(v)
+        desc.config_lines = {name: item.line for name, item in v.items()}
     elif key in ("key_serializer", "value_serializer"):
         if v not in SERIALIZERS:
             raise ValueError(
@@ -244,6 +255,94 @@ def _apply(desc: TopicDescriptor, key: str, node: Node) -> None:
         if not isinstance(v, str) or not _TOPIC_NAME.match(v) or v in (".", ".."):
             raise ValueError(f"expected a Kafka topic name (1-249 of [A-Za-z0-9._-]), got {v!r}")
         desc.dead_letter_topic = v
+
+
+def _check_config(desc: TopicDescriptor, problems: ProblemCollector) -> None:
+    """Report config entries the broker would refuse, and entries that contradict the
+    topic's own settings: the broker keeps one value, and the generated types follow it
+    (a compacted topic's values admit None), so a descriptor must say each thing once."""
+    for key, value in desc.config.items():
+        line = desc.config_lines.get(key, desc.lines.get("config", desc.line))
+        where = f"topic {desc.topic!r}: config {key!r}"
+        if key not in KNOWN_TOPIC_CONFIGS:
+            instead = SETTING_INSTEAD.get(key)
+            if instead is not None:
+                message = (
+                    f"{where} is not a Kafka topic config; set '{instead}:' in the topic's "
+                    "settings, beside 'config'"
+                )
+            else:
+                message = f"{where} is not a Kafka topic config" + (
+                    did_you_mean(key, KNOWN_TOPIC_CONFIGS)
+                    or "; expected a topic-level config name "
+                    "(https://kafka.apache.org/documentation/#topicconfigs)"
+                )
+            problems.add(desc.file, line, message)
+        elif key == "cleanup.policy":
+            _check_cleanup_policy(desc, value, line, where, problems)
+        elif key == "retention.ms":
+            _check_retention_ms(desc, value, line, where, problems)
+        elif key == "min.insync.replicas":
+            _check_min_insync(desc, value, line, where, problems)
+
+
+def _check_cleanup_policy(
+    desc: TopicDescriptor, value: str, line: int, where: str, problems: ProblemCollector
+) -> None:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in CLEANUP_POLICIES]
+    if unknown:
+        problems.add(
+            desc.file,
+            line,
+            f"{where}: expected 'compact', 'delete' or 'compact,delete', got {value!r}"
+            + did_you_mean(unknown[0], CLEANUP_POLICIES),
+        )
+        return
+    for setting, policy in (("compacting", "compact"), ("deleting", "delete")):
+        said = getattr(desc, setting)
+        if said is not None and said != (policy in parts):
+            problems.add(
+                desc.file,
+                line,
+                f"{where} is {value!r}, which contradicts '{setting}: "
+                f"{'true' if said else 'false'}' (line {desc.lines[setting]}); "
+                f"say the cleanup policy once: with '{setting}' or with cleanup.policy",
+            )
+
+
+def _check_retention_ms(
+    desc: TopicDescriptor, value: str, line: int, where: str, problems: ProblemCollector
+) -> None:
+    if not _INTEGER.match(value.strip()) or int(value) < -1:
+        problems.add(
+            desc.file,
+            line,
+            f"{where}: expected a whole number of milliseconds (-1 keeps records forever), "
+            f"got {value!r}",
+        )
+    elif desc.retention is not None and int(value) != int(desc.retention * 1000):
+        problems.add(
+            desc.file,
+            line,
+            f"{where} is {value} ms, which contradicts 'retention' "
+            f"({int(desc.retention * 1000)} ms, line {desc.lines['retention']}); "
+            "say the retention once: with 'retention' or with retention.ms",
+        )
+
+
+def _check_min_insync(
+    desc: TopicDescriptor, value: str, line: int, where: str, problems: ProblemCollector
+) -> None:
+    # More in-sync replicas required than exist: every acks=all send would fail.
+    if desc.replicas is not None and _INTEGER.match(value.strip()) and int(value) > desc.replicas:
+        problems.add(
+            desc.file,
+            line,
+            f"{where} is {value}, more than the topic's {desc.replicas} replicas "
+            f"(line {desc.lines['replicas']}); every send that waits for all in-sync "
+            "replicas would fail: expected at most 'replicas'",
+        )
 
 
 def _type_ref(v: Any, node: Node) -> TypeRef:

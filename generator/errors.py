@@ -16,8 +16,14 @@ class Problem:
     line: int
     message: str
 
+    @property
+    def location(self) -> str:
+        """``file:line``; ``file`` for a problem with a whole file or folder (line 0); empty
+        for one that is in no file (such as a schemas folder that does not exist)."""
+        return f"{self.file}:{self.line}" if self.file and self.line else self.file
+
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.location}: {self.message}" if self.location else self.message
 
 
 class GeneratorError(GenTopicsError):

@@ -6,7 +6,7 @@ file and line it names.
 
 from __future__ import annotations
 
-__all__ = ["annotation", "escape"]
+__all__ = ["annotation", "escape", "first_difference"]
 
 
 def escape(value: str, *, prop: bool = False) -> str:
@@ -30,3 +30,13 @@ def annotation(
         props.append(f"title={escape(title, prop=True)}")
     head = f"::{severity} {','.join(props)}" if props else f"::{severity}"
     return f"{head}::{escape(message)}\n"
+
+
+def first_difference(old: str, new: str) -> int:
+    """The 1-based line where ``old`` and ``new`` first differ (where a stale file's
+    annotation points)."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    for number, (a, b) in enumerate(zip(old_lines, new_lines, strict=False), start=1):
+        if a != b:
+            return number
+    return min(len(old_lines), len(new_lines)) + 1

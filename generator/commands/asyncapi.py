@@ -17,6 +17,7 @@ from pathlib import Path
 from generator.asyncapi.export import Server, dump_document, export_document
 from generator.compiler import build_model
 from generator.errors import GeneratorError
+from generator.github import annotation, first_difference
 
 __all__ = ["main"]
 
@@ -58,7 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 with a unified diff if the output file is stale or missing",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="report format (github: workflow annotations on the files, for GitHub Actions)",
+    )
     return parser
 
 
@@ -67,13 +73,18 @@ def _error(fmt: str, file: str, line: int, message: str) -> None:
         print(
             json.dumps({"ok": False, "errors": [{"file": file, "line": line, "message": message}]})
         )
+    elif fmt == "github":
+        sys.stdout.write(
+            annotation("error", message, file=file, line=line, title="gen-topics asyncapi")
+        )
     else:
         prefix = (
             "error"
             if os.environ.get("NO_COLOR") or not sys.stderr.isatty()
             else ("\033[31merror\033[0m")
         )
-        print(f"{file}:{line}: {prefix}: {message}", file=sys.stderr)
+        where = f"{file}:{line}" if file and line else (file or "gen-topics asyncapi")
+        print(f"{where}: {prefix}: {message}", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
@@ -115,6 +126,17 @@ def main(argv: list[str]) -> int:
             print(f"gen-topics asyncapi: {out} is up to date", file=sys.stderr)
         else:
             state = "missing" if current is None else "stale"
+            if args.format == "github":
+                line = first_difference(current or "", text)
+                sys.stdout.write(
+                    annotation(
+                        "error",
+                        f"{out} is {state}; run: gen-topics asyncapi {args.schemas} -o {out}",
+                        file=str(out) if current is not None else "",
+                        line=line,
+                        title="gen-topics asyncapi --check",
+                    )
+                )
             print(
                 f"gen-topics asyncapi: {state}: {out}; run: gen-topics asyncapi {args.schemas} "
                 f"-o {out}",

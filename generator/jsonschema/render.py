@@ -50,15 +50,10 @@ def _check_layout(plans: dict[str, ModulePlan], files: dict[str, SchemaFile]) ->
 
 
 def _call_datamodel_codegen(staging: Path, files: list[SchemaFile]) -> dict[tuple[str, ...], str]:
-    try:
-        # Imported on first use: only folders with JSON Schema topics pay for it.
-        from datamodel_code_generator import generate
-    except ImportError as exc:
-        raise JsonSchemaError(
-            f"JSON Schema topics need datamodel-code-generator ({exc}); "
-            "install gen-topics[codegen]",
-            path=files[0].path,
-        ) from exc
+    # Imported on first use: only folders with JSON Schema topics pay for it. Without it
+    # the command says which extra to install (generator/extras.py).
+    from datamodel_code_generator import generate
+
     try:
         with warnings.catch_warnings():
             # Its FutureWarnings are about option defaults, which we pin explicitly.

@@ -134,6 +134,35 @@ def test_avro_encode_error_names_expected_and_given_types() -> None:
         AvroCodec(ORDER, expected="dict").encode({"id": "a", "qty": "x"})
 
 
+def test_avro_encode_error_names_the_field_path_outermost_first() -> None:
+    person = json.dumps(
+        {
+            "type": "record",
+            "name": "Person",
+            "fields": [
+                {"name": "name", "type": "string"},
+                {
+                    "name": "address",
+                    "type": {
+                        "type": "record",
+                        "name": "Address",
+                        "fields": [{"name": "street", "type": "string"}],
+                    },
+                },
+            ],
+        }
+    )
+    codec: AvroCodec[Any] = AvroCodec(person, name="person", expected="dict")
+    with pytest.raises(EncodeError) as nested:
+        codec.encode({"name": "Ada", "address": {"street": 5}})
+    text = str(nested.value)
+    assert "does not fit the schema at field address.street: TypeError: " in text, text
+    assert "on field" not in text
+    with pytest.raises(EncodeError) as top:
+        codec.encode({"name": 5, "address": {"street": "Main St"}})
+    assert "at field name: TypeError: " in str(top.value), str(top.value)
+
+
 def test_avro_named_unions_read_the_branch_name() -> None:
     union = json.dumps(
         [

@@ -122,3 +122,22 @@ async def test_a_refused_tombstone_follows_the_decode_policy(memory_url: str, po
         assert (refuses.skipped, refuses.dead_lettered) == (
             (1, 0) if policy == "skip" else (0, 1)
         )
+
+
+@pytest.mark.parametrize("compacted", [False, True])
+async def test_a_refused_tombstone_says_why_the_type_refuses_it(
+    memory_url: str, compacted: bool
+) -> None:
+    async with App("tomb-hint", broker=memory_url) as app:
+        # A hand-typed class may be declared compacted yet refuse None (generated ones admit it).
+        refuses = Refuses(app, compacting=True) if compacted else Refuses(app)
+        await refuses.send(key="k", value=None)
+        [error] = await _read(refuses, 1)
+        assert isinstance(error, DecodeError) and error.field == "value"
+        text = str(error)
+        if compacted:
+            assert "the topic is declared compacted, yet" in text
+            assert "`bytes | None`" in text and "declare the topic compacted" not in text
+        else:
+            assert "this topic is not declared compacted" in text
+            assert "'compacting: true' in its descriptor" in text

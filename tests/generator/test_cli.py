@@ -94,9 +94,14 @@ def test_github_format_reports_input_errors_at_file_and_line(
 ) -> None:
     (schemas / "shop.topic.yaml").write_text(TOPICS.replace("shop.Order", "shop.Ordr"))
     assert main([str(schemas), "--check", "--format", "github", "-o", "unused"]) == 2
-    [line] = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    [line] = captured.out.splitlines()
     assert line.startswith(f"::error file={schemas / 'shop.topic.yaml'},line=4,title=gen-topics::")
     assert "did you mean 'shop.Order'" in line
+    assert captured.err.splitlines()[-1] == "gen-topics: 1 input error"
+    (schemas / "more.topic.yaml").write_text("topics:\n  t:\n    value: shop.Nope\n")
+    assert main([str(schemas), "--format", "github", "-o", "unused"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "gen-topics: 2 input errors"
 
 
 def test_clean_removes_only_files_it_generated(schemas: Path, tmp_path: Path) -> None:
@@ -180,11 +185,41 @@ def test_output_package_imports_only_runtime_absolutely(schemas: Path, tmp_path:
     assert "('orders',)" in done.stdout
 
 
-def test_usage_errors_exit_2(tmp_path: Path) -> None:
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["--no-such-flag"])
     assert info.value.code == 2
-    assert main([str(tmp_path / "missing")]) == 2
+    capsys.readouterr()
+    missing = tmp_path / "missing"
+    assert main([str(missing)]) == 2
+    # The path given is the problem: no line number, and it says what is wrong with it.
+    assert capsys.readouterr().err == (
+        f"gen-topics: error: schemas folder {str(missing)!r} does not exist\n"
+    )
+    (tmp_path / "file.avsc").write_text(ORDER)
+    assert main([str(tmp_path / "file.avsc")]) == 2
+    assert capsys.readouterr().err == (
+        f"{tmp_path / 'file.avsc'}: error: {str(tmp_path / 'file.avsc')!r} is a file; "
+        "expected the schemas folder\n"
+    )
+
+
+def test_an_empty_schemas_folder_compiles_with_a_warning_every_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty, out = tmp_path / "empty", tmp_path / "out"
+    empty.mkdir()
+    for args in ([], [], ["--check"]):
+        assert main([str(empty), "-o", str(out), *args]) == 0
+        assert f"gen-topics: warning: no schemas or topics found in {empty}" in (
+            capsys.readouterr().err
+        )
+    assert main([str(empty), "-o", str(out), "--format", "github"]) == 0
+    assert capsys.readouterr().out.startswith("::warning title=gen-topics::no schemas or topics")
+    # A folder with inputs is not warned about.
+    (empty / "order.avsc").write_text(ORDER)
+    assert main([str(empty), "-o", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
 
 
 def test_version_and_help() -> None:

@@ -31,6 +31,9 @@ def test_demo_runs_on_memory_broker() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "received OrderDelivered" in done.stdout and "typed round trip ok" in done.stdout
+    # What README.md says the demo shows: the customer, then its tombstone back as None.
+    assert "received Customer 'Ada' at offset 0" in done.stdout, done.stdout
+    assert "received None (the tombstone) at offset 1" in done.stdout, done.stdout
 
 
 @pytest.mark.kafka

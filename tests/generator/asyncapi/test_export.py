@@ -174,6 +174,30 @@ def test_export_is_deterministic_and_check_finds_stale(
     assert _export(tmp_path / "missing.yaml", "--check", *args) == 1
 
 
+def test_github_format_annotates_stale_documents_and_input_errors(
+    documents: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = tmp_path / "doc.asyncapi.yaml"
+    args = ["--server", "local=kafka://127.0.0.1:9092", "--registry", REGISTRY]
+    shutil.copy(documents["yaml"], doc)
+    lines = doc.read_text().splitlines(True)
+    changed = next(i for i, line in enumerate(lines) if "partitions: 6" in line)
+    lines[changed] = lines[changed].replace("partitions: 6", "partitions: 5")
+    doc.write_text("".join(lines))
+    capsys.readouterr()
+    assert _export(doc, "--check", "--format", "github", *args) == 1
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(
+        f"::error file={doc},line={changed + 1},title=gen-topics asyncapi --check::"
+    ), first
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.topic.yaml").write_text("topics:\n  t:\n    value: com.nope.Missing\n")
+    assert main(["asyncapi", str(bad), "--format", "github"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith(f"::error file={bad / 'x.topic.yaml'},line=3,title=gen-topics asyncapi::")
+
+
 def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for args in (
         ["--server", "nourl"],
