@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gen_topics._messages import TP, Message
 from gen_topics._offsets import OffsetTracker
 from gen_topics._transport.base import ConsumerTransport
-from gen_topics.errors import CommitFailed, SeekError
+from gen_topics.errors import CommitFailed, MemberFencedError, SeekError
 
 if TYPE_CHECKING:
     from gen_topics._app import App
@@ -203,6 +203,10 @@ class Conductor:
                     except CommitFailed as exc:
                         # A rebalance is under way: the revocation commits what it can.
                         log.warning("app %r: periodic commit skipped: %s", self.app.id, exc)
+                    except MemberFencedError as exc:
+                        txns = self.app.transactions
+                        assert txns is not None  # only transactions are fenced so
+                        txns.fenced(exc)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -479,7 +483,10 @@ class Conductor:
                 )
                 await txns.abort()
             else:
-                await txns.commit()
+                try:
+                    await txns.commit()
+                except MemberFencedError as exc:
+                    txns.fenced(exc)  # the partitions' owner processes them
         finally:
             await consumer.stop()
 

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from gen_topics.errors import TransactionError
+from gen_topics.errors import MemberFencedError, TransactionError
 
 if TYPE_CHECKING:
     from gen_topics._app import App
@@ -63,7 +63,18 @@ class Transactions:
         interval = self.app.conf.transaction_commit_interval
         if interval is not None and asyncio.get_running_loop().time() - self._last < interval:
             return
-        await self.commit()
+        try:
+            await self.commit()
+        except MemberFencedError as exc:
+            self.fenced(exc)
+
+    def fenced(self, exc: MemberFencedError) -> None:
+        """A commit the group refused because it fenced this member: not the service's
+        error. The transaction is aborted and its partitions rewound; the consumer rejoins
+        the group and reads what it is assigned (the partitions' owner processes the rest)."""
+        log.warning(
+            "app %r: transaction aborted, the group fenced this member: %s", self.app.id, exc
+        )
 
     # -- commit and abort ---------------------------------------------------------------
 
@@ -110,7 +121,11 @@ class Transactions:
             producer = await app.maybe_start_producer()
         # send_soon's buffered records belong to this transaction: they go out first.
         await app.flush()
-        await producer.commit_transaction(offsets, app.conf.consumer_group_id)
+        consumer = app.conductor.consumer
+        # The member's generation now: the group refuses these offsets if it has moved the
+        # partitions to another member meanwhile (MemberFencedError; the abort follows).
+        member = consumer.group_metadata() if consumer is not None else None
+        await producer.commit_transaction(offsets, app.conf.consumer_group_id, member)
         tracker.mark_committed(offsets)
 
     async def abort(self) -> None:

@@ -16,6 +16,7 @@ clause catches them all::
     ├── CommitFailed
     ├── TransactionError                     (exactly-once processing)
     │   └── TransactionFencedError
+    │       └── MemberFencedError            (the group fenced this member: KIP-447)
     ├── DeclareError
     ├── DeliveryError
     ├── UndeliveredRecordsError
@@ -50,6 +51,7 @@ __all__ = [
     "DeliveryError",
     "EncodeError",
     "GenTopicsError",
+    "MemberFencedError",
     "SeekError",
     "TopicConfigMismatch",
     "TransactionError",
@@ -256,5 +258,35 @@ class TransactionError(GenTopicsError):
 
 
 class TransactionFencedError(TransactionError):
-    """A newer instance with the same transactional id started: this one may not commit any
-    more (it is a zombie). Stop it; the newer instance processes the records again."""
+    """Another instance took this one's work over, so it may not commit (it is a zombie): a
+    newer producer with the same transactional id started, or (:class:`MemberFencedError`)
+    the consumer group gave this member's partitions to another member. The transaction is
+    aborted; the records are processed again by whoever owns their partitions now."""
+
+
+class MemberFencedError(TransactionFencedError):
+    """The consumer group refused this member's transaction offsets (KIP-447): its generation
+    is stale or its member id unknown (the group rebalanced without it, e.g. it took longer
+    than the session timeout to give its partitions up), or its static group instance id was
+    taken over. The transaction is aborted and its events are not acked; the partitions' new
+    owner processes them. The member itself rejoins the group and goes on.
+
+    ``reason`` is the coordinator's error (``ILLEGAL_GENERATION``, ``UNKNOWN_MEMBER_ID``,
+    ``FENCED_INSTANCE_ID``, or ``NOT_A_MEMBER`` when the consumer had already lost its
+    membership and the commit was refused before it was sent).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        group_id: str,
+        generation_id: int,
+        member_id: str,
+        reason: str,
+    ) -> None:
+        super().__init__(message)
+        self.group_id = group_id
+        self.generation_id = generation_id
+        self.member_id = member_id
+        self.reason = reason

@@ -43,6 +43,7 @@ from gen_topics._transport.base import (
     AdminTransport,
     ConsumerSettings,
     ConsumerTransport,
+    GroupMetadata,
     ProducerSettings,
     ProducerTransport,
     RebalanceListener,
@@ -55,10 +56,16 @@ from gen_topics._transport.kafka_configs import (
     OP_SET,
     IncrementalAlterConfigsRequest,
 )
+from gen_topics._transport.kafka_kip447 import (
+    StaleMemberError,
+    install_group_fencing,
+    install_stable_offset_fetch,
+)
 from gen_topics.errors import (
     CommitFailed,
     DeclareError,
     DeliveryError,
+    MemberFencedError,
     TransactionError,
     TransactionFencedError,
 )
@@ -180,11 +187,13 @@ class KafkaProducer(ProducerTransport):
         self._producer: AIOKafkaProducer | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self.restarts = 0
+        # The consuming member's group metadata for the commit under way (KIP-447).
+        self._member: GroupMetadata | None = None
 
     def _build(self) -> AIOKafkaProducer:
         s = self.settings
         acks: int | str = "all" if s.acks in (-1, "all") else s.acks
-        return AIOKafkaProducer(
+        producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
             client_id=s.client_id or "gen-topics",
             acks=acks,
@@ -202,6 +211,9 @@ class KafkaProducer(ProducerTransport):
                 else {}
             ),
         )
+        if s.transactional_id is not None:
+            install_group_fencing(producer, lambda: self._member)
+        return producer
 
     async def start(self) -> None:
         """Connect to the cluster."""
@@ -269,6 +281,16 @@ class KafkaProducer(ProducerTransport):
 
     def _transaction_error(self, exc: BaseException, doing: str) -> TransactionError:
         tid = self.settings.transactional_id
+        if isinstance(exc, StaleMemberError):
+            md = exc.metadata
+            return _member_fenced(
+                f"{doing} transaction of transactional id {tid!r} failed: group "
+                f"{md.group_id!r} fenced member {md.member_id!r} of generation "
+                f"{md.generation_id} ({exc.error_name}: the group rebalanced without it, or "
+                "another member took its group instance id)",
+                md,
+                exc.error_name,
+            )
         if isinstance(exc, ProducerFenced | InvalidProducerEpoch):
             return TransactionFencedError(
                 f"{doing} transaction of transactional id {tid!r} failed: a newer producer with "
@@ -302,14 +324,32 @@ class KafkaProducer(ProducerTransport):
         producer = self._transactional()
         await self._txn_call("beginning a", producer.begin_transaction())
 
-    async def commit_transaction(self, offsets: Mapping[TP, int], group_id: str) -> None:
-        """``send_offsets_to_transaction`` for ``group_id``, commit, and begin the next one."""
+    async def commit_transaction(
+        self, offsets: Mapping[TP, int], group_id: str, member: GroupMetadata | None = None
+    ) -> None:
+        """``send_offsets_to_transaction`` for ``group_id`` (TxnOffsetCommit v3 with
+        ``member``'s generation, KIP-447), commit, and begin the next one."""
         producer = self._transactional()
         if offsets:
+            if member is not None and not member.is_member:
+                # A consumer that lost its membership (aiokafka reset its generation) would
+                # send generation -1, which the coordinator takes unchecked (as from a client
+                # without KIP-447): its partitions may belong to another member already.
+                raise _member_fenced(
+                    f"adding offsets to the transaction of transactional id "
+                    f"{self.settings.transactional_id!r} refused: group {group_id!r} fenced "
+                    "this member (NOT_A_MEMBER: the group removed it, it rejoins)",
+                    member,
+                    "NOT_A_MEMBER",
+                )
             todo = {TopicPartition(tp.topic, tp.partition): o for tp, o in offsets.items()}
-            await self._txn_call(
-                "adding offsets to the", producer.send_offsets_to_transaction(todo, group_id)
-            )
+            self._member = member
+            try:
+                await self._txn_call(
+                    "adding offsets to the", producer.send_offsets_to_transaction(todo, group_id)
+                )
+            finally:
+                self._member = None
         await self._txn_call("committing the", producer.commit_transaction())
         await self.begin_transaction()
 
@@ -427,6 +467,18 @@ class KafkaProducer(ProducerTransport):
             self.on_send_path_change(self.send_path())
 
 
+def _member_fenced(message: str, md: GroupMetadata, reason: str) -> MemberFencedError:
+    return MemberFencedError(
+        f"{message}; the transaction is aborted and its events are processed again by the "
+        "partitions' owner (a member that takes longer than the consumer's session timeout "
+        "to give its partitions up in a rebalance is removed from the group)",
+        group_id=md.group_id,
+        generation_id=md.generation_id,
+        member_id=md.member_id,
+        reason=reason,
+    )
+
+
 _ABANDON_GRACE_S = 5.0
 
 
@@ -532,6 +584,10 @@ class KafkaConsumer(ConsumerTransport):
             **kwargs,
         )
         await self._consumer.start()
+        if s.isolation_level == "read_committed":
+            # Offsets a transaction added but has not completed yet are not read as the
+            # previous offset (KIP-447's require_stable; exactly-once implies read_committed).
+            install_stable_offset_fetch(self._consumer)
 
     async def stop(self) -> None:
         """Leave the group and disconnect."""
@@ -610,6 +666,18 @@ class KafkaConsumer(ConsumerTransport):
         """The group's committed offset for ``tp``."""
         result: int | None = await self._require().committed(TopicPartition(tp.topic, tp.partition))
         return result
+
+    def group_metadata(self) -> GroupMetadata | None:
+        """This member's generation and member id now (aiokafka's group coordinator)."""
+        coordinator = self._require()._coordinator
+        if coordinator is None:
+            return None
+        return GroupMetadata(
+            self.settings.group_id,
+            int(coordinator.generation),
+            str(coordinator.member_id or ""),
+            coordinator._group_instance_id,
+        )
 
     def assignment(self) -> frozenset[TP]:
         """The partitions the group assigned to this member."""

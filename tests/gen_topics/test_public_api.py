@@ -43,6 +43,7 @@ EXPORTED = {
     "TopicConfigMismatch",
     "TransactionError",
     "TransactionFencedError",
+    "MemberFencedError",
     "TopicOptions",
     "UndeliveredRecordsError",
     "TransientDecodeError",
