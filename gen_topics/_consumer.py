@@ -326,7 +326,9 @@ class Conductor:
             return
         assigned = consumer.assignment()
         for tp, lane in list(self.tracker.lanes.items()):
-            if tp in assigned and lane.committed >= 0 and lane.committable() > lane.committed:
+            # Anything delivered past the committed offset, processed, queued or still in a
+            # reader's hand (an abort while an event is being processed): read it again.
+            if tp in assigned and lane.committed >= 0 and lane.next > lane.committed:
                 await consumer.seek(tp, lane.committed)
                 self._moved(tp, lane.committed)
             elif tp in assigned and lane.committed < 0:

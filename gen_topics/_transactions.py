@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from gen_topics.errors import MemberFencedError, TransactionError
+from gen_topics.errors import MemberFencedError, TransactionTimeoutError
 
 if TYPE_CHECKING:
     from gen_topics._app import App
@@ -32,6 +32,9 @@ class Transactions:
         self._idle: asyncio.Event | None = None
         self._committing: asyncio.Future[None] | None = None
         self._last = 0.0
+        # An abort happened while events were in readers' hands: what they still send goes
+        # into the next transaction, which must therefore abort too, not commit.
+        self._poisoned = False
 
     # -- readers -------------------------------------------------------------------------
 
@@ -96,11 +99,28 @@ class Transactions:
                     async with asyncio.timeout(timeout):
                         await self._idle.wait()
                 except TimeoutError:
-                    raise TransactionError(
+                    ms = self.app.conf.producer_transaction_timeout_ms
+                    raise TransactionTimeoutError(
                         f"app {self.app.id!r}: {self.held} event(s) were still being processed "
-                        f"after {timeout:g} s (producer_transaction_timeout_ms): the "
-                        "transaction cannot commit; it is aborted and they are read again"
+                        f"after {timeout:g} s, the transaction's timeout "
+                        f"(producer_transaction_timeout_ms={ms}): the transaction cannot commit "
+                        "(the broker aborts it); it is aborted and its events are processed "
+                        "again: process an event (or batch) faster, commit more often "
+                        "(transaction_commit_interval), or raise producer_transaction_timeout_ms "
+                        "(the broker caps it at transaction.max.timeout.ms)",
+                        elapsed=timeout,
+                        timeout=timeout,
                     ) from None
+            if self._poisoned:
+                # The events of the aborted transaction have been left now (held == 0).
+                self._poisoned = False
+                log.warning(
+                    "app %r: aborting the transaction that holds what events of an aborted "
+                    "one sent after it was aborted (they are processed again)",
+                    self.app.id,
+                )
+                await self.abort()
+                return
             await self._commit_now()
         except BaseException:
             await self.abort()
@@ -131,6 +151,8 @@ class Transactions:
     async def abort(self) -> None:
         """Abort the open transaction; every partition read since the last commit is read
         again from its committed offset (the service sees those events again)."""
+        if self.held > 0:
+            self._poisoned = True
         producer = self.app.producer_or_none
         if producer is not None:
             try:

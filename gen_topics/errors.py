@@ -15,8 +15,9 @@ clause catches them all::
     ├── SeekError (also ValueError)
     ├── CommitFailed
     ├── TransactionError                     (exactly-once processing)
-    │   └── TransactionFencedError
-    │       └── MemberFencedError            (the group fenced this member: KIP-447)
+    │   ├── TransactionFencedError
+    │   │   └── MemberFencedError            (the group fenced this member: KIP-447)
+    │   └── TransactionTimeoutError
     ├── DeclareError
     ├── DeliveryError
     ├── UndeliveredRecordsError
@@ -56,6 +57,7 @@ __all__ = [
     "TopicConfigMismatch",
     "TransactionError",
     "TransactionFencedError",
+    "TransactionTimeoutError",
     "TransientDecodeError",
     "UndeliveredRecordsError",
     "UnknownCodecError",
@@ -290,3 +292,16 @@ class MemberFencedError(TransactionFencedError):
         self.generation_id = generation_id
         self.member_id = member_id
         self.reason = reason
+
+
+class TransactionTimeoutError(TransactionError):
+    """The transaction was open longer than ``producer_transaction_timeout_ms`` (processing
+    took too long, or ``transaction_commit_interval`` is too long for it), so the broker
+    aborted it. None of it is visible to ``read_committed`` readers and its input offsets are
+    not committed: the events are processed again. ``elapsed`` is how long it was open, in
+    seconds; ``timeout`` the setting, in seconds."""
+
+    def __init__(self, message: str, *, elapsed: float, timeout: float) -> None:
+        super().__init__(message)
+        self.elapsed = elapsed
+        self.timeout = timeout

@@ -68,6 +68,7 @@ from gen_topics.errors import (
     MemberFencedError,
     TransactionError,
     TransactionFencedError,
+    TransactionTimeoutError,
 )
 
 __all__ = ["KafkaAdmin", "KafkaConsumer", "KafkaProducer", "KafkaTransport"]
@@ -189,6 +190,9 @@ class KafkaProducer(ProducerTransport):
         self.restarts = 0
         # The consuming member's group metadata for the commit under way (KIP-447).
         self._member: GroupMetadata | None = None
+        # When the open transaction began (monotonic), to tell the broker's timeout abort
+        # from a fencing by another producer: both make it answer with a newer epoch.
+        self._txn_began: float | None = None
 
     def _build(self) -> AIOKafkaProducer:
         s = self.settings
@@ -219,7 +223,10 @@ class KafkaProducer(ProducerTransport):
         """Connect to the cluster."""
         producer = self._build()
         try:
-            await producer.start()
+            if self.settings.transactional_id is None:
+                await producer.start()
+            else:
+                await self._start_transactional(producer)
         except BaseException:
             # Unreachable brokers, or cancelled (the app stops): leave no client behind.
             await asyncio.gather(asyncio.shield(producer.stop()), return_exceptions=True)
@@ -235,6 +242,27 @@ class KafkaProducer(ProducerTransport):
             return
         if self.settings.enable_idempotence and self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="gen-topics-producer-watchdog")
+
+    async def _start_transactional(self, producer: AIOKafkaProducer) -> None:
+        # aiokafka's start waits for the producer id (FindCoordinator, InitProducerId) with
+        # no bound: where no transaction coordinator can exist it would wait forever.
+        timeout = self.settings.request_timeout_ms / 1000.0
+        try:
+            async with asyncio.timeout(timeout):
+                await producer.start()
+        except TimeoutError as exc:
+            brokers = len(producer.client.cluster.brokers())
+            raise TransactionError(
+                f"no transaction coordinator answered for transactional id "
+                f"{self.settings.transactional_id!r} within {timeout:g} s "
+                f"(producer_request_timeout_ms): the cluster at {self._bootstrap} has "
+                f"{brokers} broker(s) up, and its transaction state topic (__transaction_state) "
+                "needs transaction.state.log.replication.factor brokers (default 3) with "
+                "transaction.state.log.min.isr of its replicas in sync (default 2): set both "
+                "in the brokers' config to at most the number of brokers (1 on a single "
+                "broker), or start more brokers; see the broker's log for the transaction "
+                "state topic"
+            ) from exc
 
     async def stop(self) -> None:
         """Flush and disconnect."""
@@ -291,6 +319,24 @@ class KafkaProducer(ProducerTransport):
                 md,
                 exc.error_name,
             )
+        timeout_s = self.settings.transaction_timeout_ms / 1000.0
+        elapsed = None if self._txn_began is None else _monotonic() - self._txn_began
+        if (
+            isinstance(exc, ProducerFenced | InvalidProducerEpoch)
+            and elapsed is not None
+            and elapsed >= timeout_s
+        ):
+            return TransactionTimeoutError(
+                f"{doing} transaction of transactional id {tid!r} failed: it was open for "
+                f"{elapsed:.1f} s, longer than producer_transaction_timeout_ms="
+                f"{self.settings.transaction_timeout_ms}, and the broker aborted it "
+                f"({_reason(exc)}); nothing of it is visible and its events are processed "
+                "again: process an event (or batch) faster, commit more often "
+                "(transaction_commit_interval), or raise producer_transaction_timeout_ms (the "
+                "broker caps it at transaction.max.timeout.ms)",
+                elapsed=elapsed,
+                timeout=timeout_s,
+            )
         if isinstance(exc, ProducerFenced | InvalidProducerEpoch):
             return TransactionFencedError(
                 f"{doing} transaction of transactional id {tid!r} failed: a newer producer with "
@@ -323,6 +369,7 @@ class KafkaProducer(ProducerTransport):
         """Open a transaction (the first one waits for the producer id: InitProducerId)."""
         producer = self._transactional()
         await self._txn_call("beginning a", producer.begin_transaction())
+        self._txn_began = _monotonic()
 
     async def commit_transaction(
         self, offsets: Mapping[TP, int], group_id: str, member: GroupMetadata | None = None

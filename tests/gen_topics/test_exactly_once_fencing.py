@@ -1,5 +1,6 @@
 """KIP-447 on real Kafka: a transaction's offsets carry the consuming member's generation, so a
-member the group has fenced (a zombie) cannot commit them, nor its transaction's records."""
+member the group has fenced (a zombie) cannot commit them, nor its transaction's records; and a
+read_committed member reads a partition's committed offset only once no transaction holds it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 
 from gen_topics import TP, App
 from gen_topics._transport.base import ConsumerSettings, ConsumerTransport, ProducerSettings
+from gen_topics._transport.kafka_kip447 import UnstableOffsetCommitError
 from gen_topics.errors import MemberFencedError
 
 pytestmark = pytest.mark.kafka
@@ -218,3 +220,35 @@ async def test_a_zombie_app_that_missed_the_rebalance_cannot_commit(
     fenced = [r.getMessage() for r in caplog.records if fenced_text in r.getMessage()]
     reasons = ("UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "NOT_A_MEMBER")
     assert any(reason in m for m in fenced for reason in reasons), fenced
+
+
+async def test_a_read_committed_member_reads_a_transactions_offsets_only_once_completed(
+    kafka_bootstrap: str, unique: str
+) -> None:
+    """require_stable (OffsetFetch v7): while a transaction holds offsets of a partition, the
+    coordinator answers UNSTABLE_OFFSET_COMMIT instead of the previous offset; once it is
+    committed, ``committed()`` returns the transaction's offset straight away."""
+    url = f"kafka://{kafka_bootstrap}"
+    source, group = f"sin-{unique}", f"sg-{unique}"
+    async with App(f"setup-{unique}", broker=url) as app:
+        await app.topic(source, partitions=1).declare()
+        consumer = app.transport.consumer(
+            ConsumerSettings(group_id=group, isolation_level="read_committed")
+        )
+        producer = app.transport.producer(ProducerSettings(transactional_id=f"tid-{unique}"))
+        await consumer.start()
+        await producer.start()
+        try:
+            tp = TP(source, 0)
+            assert await consumer.committed(tp) is None
+            aio = producer._transactional()  # type: ignore[attr-defined]
+            await aio.send_offsets_to_transaction({TopicPartition(source, 0): 5}, group)
+            # The offsets are pending in the open transaction: not stable.
+            fetch = consumer._require()._coordinator._do_fetch_commit_offsets  # type: ignore[attr-defined]
+            with pytest.raises(UnstableOffsetCommitError):
+                await fetch([TopicPartition(source, 0)])
+            await aio.commit_transaction()
+            assert await consumer.committed(tp) == 5
+        finally:
+            await producer.stop()
+            await consumer.stop()

@@ -44,6 +44,7 @@ EXPORTED = {
     "TransactionError",
     "TransactionFencedError",
     "MemberFencedError",
+    "TransactionTimeoutError",
     "TopicOptions",
     "UndeliveredRecordsError",
     "TransientDecodeError",
