@@ -233,11 +233,17 @@ class Conductor:
     # -- rebalancing (RebalanceListener) -------------------------------------------------
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
-        """Commit what was processed on ``revoked``, then drop their unprocessed records so
-        the new owner reads them from the committed offset (at-least-once, no loss)."""
+        """Drop the unprocessed records of ``revoked`` and commit what was processed on them,
+        so the new owner reads the rest from the committed offset (no loss; under exactly-once
+        no duplicate either)."""
         if not revoked:
             return  # aiokafka's first join revokes nothing
         self._interrupted |= revoked
+        # Drop the queued records first: an event a reader took from its queue and that waits
+        # for a commit under way (the interval's, which this revocation may only join) is
+        # then skipped when that commit ends, not handed out after it and before the drop.
+        for topic in list(self._topics):
+            topic._drop(revoked)
         offsets = self.tracker.committable(revoked)
         txns = self.app.transactions
         if txns is not None:
