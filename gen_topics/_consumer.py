@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from gen_topics._messages import TP, Message
 from gen_topics._offsets import OffsetTracker
 from gen_topics._transport.base import ConsumerTransport
-from gen_topics.errors import CommitFailed, SeekError
+from gen_topics.errors import CommitFailed, MemberFencedError, SeekError
 
 if TYPE_CHECKING:
     from gen_topics._app import App
@@ -203,6 +203,10 @@ class Conductor:
                     except CommitFailed as exc:
                         # A rebalance is under way: the revocation commits what it can.
                         log.warning("app %r: periodic commit skipped: %s", self.app.id, exc)
+                    except MemberFencedError as exc:
+                        txns = self.app.transactions
+                        assert txns is not None  # only transactions are fenced so
+                        txns.fenced(exc)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -229,11 +233,17 @@ class Conductor:
     # -- rebalancing (RebalanceListener) -------------------------------------------------
 
     async def on_partitions_revoked(self, revoked: set[TP]) -> None:
-        """Commit what was processed on ``revoked``, then drop their unprocessed records so
-        the new owner reads them from the committed offset (at-least-once, no loss)."""
+        """Drop the unprocessed records of ``revoked`` and commit what was processed on them,
+        so the new owner reads the rest from the committed offset (no loss; under exactly-once
+        no duplicate either)."""
         if not revoked:
             return  # aiokafka's first join revokes nothing
         self._interrupted |= revoked
+        # Drop the queued records first: an event a reader took from its queue and that waits
+        # for a commit under way (the interval's, which this revocation may only join) is
+        # then skipped when that commit ends, not handed out after it and before the drop.
+        for topic in list(self._topics):
+            topic._drop(revoked)
         offsets = self.tracker.committable(revoked)
         txns = self.app.transactions
         if txns is not None:
@@ -322,7 +332,9 @@ class Conductor:
             return
         assigned = consumer.assignment()
         for tp, lane in list(self.tracker.lanes.items()):
-            if tp in assigned and lane.committed >= 0 and lane.committable() > lane.committed:
+            # Anything delivered past the committed offset, processed, queued or still in a
+            # reader's hand (an abort while an event is being processed): read it again.
+            if tp in assigned and lane.committed >= 0 and lane.next > lane.committed:
                 await consumer.seek(tp, lane.committed)
                 self._moved(tp, lane.committed)
             elif tp in assigned and lane.committed < 0:
@@ -491,7 +503,10 @@ class Conductor:
                 )
                 await txns.abort()
             else:
-                await txns.commit()
+                try:
+                    await txns.commit()
+                except MemberFencedError as exc:
+                    txns.fenced(exc)  # the partitions' owner processes them
         finally:
             await consumer.stop()
 

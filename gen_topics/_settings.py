@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, TypeVar
 
@@ -102,8 +103,11 @@ class Settings:
             )
         if self.exactly_once:
             if self.producer_transactional_id is None:
-                # Stable across restarts, so a restarted instance fences the one it replaces.
-                tid = f"{self.consumer_group_id}-{self.client_id or self.id}"
+                # Unique per instance (like Kafka Streams' exactly-once v2): two replicas of a
+                # service must not fence each other's producer. A zombie instance is fenced by
+                # the consumer group's generation instead (KIP-447, TxnOffsetCommit v3).
+                name = self.client_id or self.id
+                tid = f"{self.consumer_group_id}-{name}-{uuid.uuid4().hex[:12]}"
                 object.__setattr__(self, "producer_transactional_id", tid)
             object.__setattr__(self, "consumer_isolation_level", "read_committed")
         if self.producer_acks not in (0, 1, -1, "all"):

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from gen_topics.errors import TransactionError
+from gen_topics.errors import MemberFencedError, TransactionTimeoutError
 
 if TYPE_CHECKING:
     from gen_topics._app import App
@@ -32,6 +32,9 @@ class Transactions:
         self._idle: asyncio.Event | None = None
         self._committing: asyncio.Future[None] | None = None
         self._last = 0.0
+        # An abort happened while events were in readers' hands: what they still send goes
+        # into the next transaction, which must therefore abort too, not commit.
+        self._poisoned = False
 
     # -- readers -------------------------------------------------------------------------
 
@@ -63,7 +66,18 @@ class Transactions:
         interval = self.app.conf.transaction_commit_interval
         if interval is not None and asyncio.get_running_loop().time() - self._last < interval:
             return
-        await self.commit()
+        try:
+            await self.commit()
+        except MemberFencedError as exc:
+            self.fenced(exc)
+
+    def fenced(self, exc: MemberFencedError) -> None:
+        """A commit the group refused because it fenced this member: not the service's
+        error. The transaction is aborted and its partitions rewound; the consumer rejoins
+        the group and reads what it is assigned (the partitions' owner processes the rest)."""
+        log.warning(
+            "app %r: transaction aborted, the group fenced this member: %s", self.app.id, exc
+        )
 
     # -- commit and abort ---------------------------------------------------------------
 
@@ -85,11 +99,28 @@ class Transactions:
                     async with asyncio.timeout(timeout):
                         await self._idle.wait()
                 except TimeoutError:
-                    raise TransactionError(
+                    ms = self.app.conf.producer_transaction_timeout_ms
+                    raise TransactionTimeoutError(
                         f"app {self.app.id!r}: {self.held} event(s) were still being processed "
-                        f"after {timeout:g} s (producer_transaction_timeout_ms): the "
-                        "transaction cannot commit; it is aborted and they are read again"
+                        f"after {timeout:g} s, the transaction's timeout "
+                        f"(producer_transaction_timeout_ms={ms}): the transaction cannot commit "
+                        "(the broker aborts it); it is aborted and its events are processed "
+                        "again: process an event (or batch) faster, commit more often "
+                        "(transaction_commit_interval), or raise producer_transaction_timeout_ms "
+                        "(the broker caps it at transaction.max.timeout.ms)",
+                        elapsed=timeout,
+                        timeout=timeout,
                     ) from None
+            if self._poisoned:
+                # The events of the aborted transaction have been left now (held == 0).
+                self._poisoned = False
+                log.warning(
+                    "app %r: aborting the transaction that holds what events of an aborted "
+                    "one sent after it was aborted (they are processed again)",
+                    self.app.id,
+                )
+                await self.abort()
+                return
             await self._commit_now()
         except BaseException:
             await self.abort()
@@ -110,12 +141,18 @@ class Transactions:
             producer = await app.maybe_start_producer()
         # send_soon's buffered records belong to this transaction: they go out first.
         await app.flush()
-        await producer.commit_transaction(offsets, app.conf.consumer_group_id)
+        consumer = app.conductor.consumer
+        # The member's generation now: the group refuses these offsets if it has moved the
+        # partitions to another member meanwhile (MemberFencedError; the abort follows).
+        member = consumer.group_metadata() if consumer is not None else None
+        await producer.commit_transaction(offsets, app.conf.consumer_group_id, member)
         tracker.mark_committed(offsets)
 
     async def abort(self) -> None:
         """Abort the open transaction; every partition read since the last commit is read
         again from its committed offset (the service sees those events again)."""
+        if self.held > 0:
+            self._poisoned = True
         producer = self.app.producer_or_none
         if producer is not None:
             try:

@@ -15,7 +15,9 @@ clause catches them all::
     ├── SeekError (also ValueError)
     ├── CommitFailed
     ├── TransactionError                     (exactly-once processing)
-    │   └── TransactionFencedError
+    │   ├── TransactionFencedError
+    │   │   └── MemberFencedError            (the group fenced this member: KIP-447)
+    │   └── TransactionTimeoutError
     ├── DeclareError
     ├── DeliveryError
     ├── UndeliveredRecordsError
@@ -50,10 +52,12 @@ __all__ = [
     "DeliveryError",
     "EncodeError",
     "GenTopicsError",
+    "MemberFencedError",
     "SeekError",
     "TopicConfigMismatch",
     "TransactionError",
     "TransactionFencedError",
+    "TransactionTimeoutError",
     "TransientDecodeError",
     "UndeliveredRecordsError",
     "UnknownCodecError",
@@ -256,5 +260,48 @@ class TransactionError(GenTopicsError):
 
 
 class TransactionFencedError(TransactionError):
-    """A newer instance with the same transactional id started: this one may not commit any
-    more (it is a zombie). Stop it; the newer instance processes the records again."""
+    """Another instance took this one's work over, so it may not commit (it is a zombie): a
+    newer producer with the same transactional id started, or (:class:`MemberFencedError`)
+    the consumer group gave this member's partitions to another member. The transaction is
+    aborted; the records are processed again by whoever owns their partitions now."""
+
+
+class MemberFencedError(TransactionFencedError):
+    """The consumer group refused this member's transaction offsets (KIP-447): its generation
+    is stale or its member id unknown (the group rebalanced without it, e.g. it took longer
+    than the session timeout to give its partitions up), or its static group instance id was
+    taken over. The transaction is aborted and its events are not acked; the partitions' new
+    owner processes them. The member itself rejoins the group and goes on.
+
+    ``reason`` is the coordinator's error (``ILLEGAL_GENERATION``, ``UNKNOWN_MEMBER_ID``,
+    ``FENCED_INSTANCE_ID``, or ``NOT_A_MEMBER`` when the consumer had already lost its
+    membership and the commit was refused before it was sent).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        group_id: str,
+        generation_id: int,
+        member_id: str,
+        reason: str,
+    ) -> None:
+        super().__init__(message)
+        self.group_id = group_id
+        self.generation_id = generation_id
+        self.member_id = member_id
+        self.reason = reason
+
+
+class TransactionTimeoutError(TransactionError):
+    """The transaction was open longer than ``producer_transaction_timeout_ms`` (processing
+    took too long, or ``transaction_commit_interval`` is too long for it), so the broker
+    aborted it. None of it is visible to ``read_committed`` readers and its input offsets are
+    not committed: the events are processed again. ``elapsed`` is how long it was open, in
+    seconds; ``timeout`` the setting, in seconds."""
+
+    def __init__(self, message: str, *, elapsed: float, timeout: float) -> None:
+        super().__init__(message)
+        self.elapsed = elapsed
+        self.timeout = timeout

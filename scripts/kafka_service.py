@@ -7,6 +7,7 @@ import functools
 import os
 import subprocess
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from scripts.artifacts import kafka_libs
@@ -63,13 +64,15 @@ def server_properties(
     voters: str | None = None,
     replication: int = 1,
     min_isr: int = 1,
+    overrides: Mapping[str, str] | None = None,
 ) -> str:
     """``server.properties`` of one combined broker+controller node on 127.0.0.1.
 
     Without *voters* the node is a standalone quorum of one (the single-node service); with
     ``voters`` (``"1@host:port,2@host:port,..."``) it is one voter of a static controller quorum,
     and *replication* / *min_isr* set the cluster's default replication factor and
-    ``min.insync.replicas`` (internal topics too).
+    ``min.insync.replicas`` (internal topics too). *overrides* replace or add settings (a test's
+    private broker, e.g. one that cannot host the transaction state topic).
     """
     quorum = (
         {"controller.quorum.voters": voters}
@@ -101,6 +104,7 @@ def server_properties(
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "true",
         "delete.topic.enable": "true",
+        **(overrides or {}),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
@@ -191,8 +195,15 @@ def two_free_ports() -> tuple[int, int]:
     return first, second
 
 
-def start_kafka(*, version: str | None = None, tie_to_parent: bool = True) -> RunningService:
+def start_kafka(
+    *,
+    version: str | None = None,
+    tie_to_parent: bool = True,
+    overrides: Mapping[str, str] | None = None,
+) -> RunningService:
     """Fetch (once) and start a Kafka broker on free 127.0.0.1 ports; return when it answers.
+
+    *overrides*: broker settings that replace or add to :func:`server_properties`' own.
 
     The address is the bootstrap string ``127.0.0.1:PORT``. Retries with new ports when another
     process grabbed a port between picking and binding it.
@@ -206,7 +217,7 @@ def start_kafka(*, version: str | None = None, tie_to_parent: bool = True) -> Ru
         (workdir / "tmp").mkdir()
         (workdir / "log4j2.yaml").write_text(LOG4J2)
         (workdir / "server.properties").write_text(
-            server_properties(workdir / "data", broker_port, controller_port)
+            server_properties(workdir / "data", broker_port, controller_port, overrides=overrides)
         )
         log_path = workdir / "kafka.log"
         _format_storage(java, classpath, workdir, log_path)

@@ -17,6 +17,7 @@ __all__ = [
     "ConsumerTransport",
     "DeliveryFn",
     "FetchedRecord",
+    "GroupMetadata",
     "ProducerSettings",
     "ProducerTransport",
     "RebalanceListener",
@@ -61,6 +62,23 @@ class ConsumerSettings:
     session_timeout_ms: int = 10000
     heartbeat_interval_ms: int = 3000
     isolation_level: str = "read_uncommitted"
+
+
+@dataclass(frozen=True)
+class GroupMetadata:
+    """What the group coordinator checks before it takes a transaction's offsets (KIP-447,
+    Java's ``ConsumerGroupMetadata``): the consumer's group, generation, member id and static
+    instance id. Generation -1 with an empty member id: the consumer is not a member now."""
+
+    group_id: str
+    generation_id: int = -1
+    member_id: str = ""
+    group_instance_id: str | None = None
+
+    @property
+    def is_member(self) -> bool:
+        """Whether the consumer holds a generation of the group now."""
+        return self.generation_id >= 0 and bool(self.member_id)
 
 
 @dataclass(frozen=True)
@@ -134,9 +152,15 @@ class ProducerTransport(ABC):
         readers only once :meth:`commit_transaction` returns."""
         raise TransactionError(f"{type(self).__name__} does not support transactions")
 
-    async def commit_transaction(self, offsets: Mapping[TP, int], group_id: str) -> None:
+    async def commit_transaction(
+        self, offsets: Mapping[TP, int], group_id: str, member: GroupMetadata | None = None
+    ) -> None:
         """Add the consumed ``offsets`` of ``group_id`` to the open transaction and commit it
-        (sends and offsets together, or neither); a new transaction is then open."""
+        (sends and offsets together, or neither); a new transaction is then open.
+
+        ``member``: the consuming member's group metadata, taken when the commit starts; the
+        group refuses the offsets of a member it has fenced (a stale generation) and the
+        commit raises :class:`~gen_topics.errors.MemberFencedError`."""
         raise TransactionError(f"{type(self).__name__} does not support transactions")
 
     async def abort_transaction(self) -> None:
@@ -234,6 +258,11 @@ class ConsumerTransport(ABC):
     @abstractmethod
     async def committed(self, tp: TP) -> int | None:
         """The group's committed offset for ``tp``, or None."""
+
+    def group_metadata(self) -> GroupMetadata | None:
+        """This member's group metadata now (generation, member id), for a transaction's
+        offsets; None where the transport's groups have no generations (memory://)."""
+        return None
 
     # -- positions (seek, replay, lag) -----------------------------------------------------
 

@@ -44,6 +44,7 @@ from gen_topics._transport.base import (
     AdminTransport,
     ConsumerSettings,
     ConsumerTransport,
+    GroupMetadata,
     ProducerSettings,
     ProducerTransport,
     RebalanceListener,
@@ -61,12 +62,19 @@ from gen_topics._transport.kafka_delivery import (
     install_batch_hook,
     passthrough,
 )
+from gen_topics._transport.kafka_kip447 import (
+    StaleMemberError,
+    install_group_fencing,
+    install_stable_offset_fetch,
+)
 from gen_topics.errors import (
     CommitFailed,
     DeclareError,
     DeliveryError,
+    MemberFencedError,
     TransactionError,
     TransactionFencedError,
+    TransactionTimeoutError,
 )
 
 __all__ = ["KafkaAdmin", "KafkaConsumer", "KafkaProducer", "KafkaTransport"]
@@ -153,6 +161,11 @@ class KafkaProducer(ProducerTransport):
         self._watchdog: asyncio.Task[None] | None = None
         self._hooked = False
         self.restarts = 0
+        # The consuming member's group metadata for the commit under way (KIP-447).
+        self._member: GroupMetadata | None = None
+        # When the open transaction began (monotonic), to tell the broker's timeout abort
+        # from a fencing by another producer: both make it answer with a newer epoch.
+        self._txn_began: float | None = None
 
     def _build(self) -> AIOKafkaProducer:
         s = self.settings
@@ -176,13 +189,18 @@ class KafkaProducer(ProducerTransport):
             ),
         )
         self._hooked = install_batch_hook(producer, self.delivery_error)
+        if s.transactional_id is not None:
+            install_group_fencing(producer, lambda: self._member)
         return producer
 
     async def start(self) -> None:
         """Connect to the cluster."""
         producer = self._build()
         try:
-            await producer.start()
+            if self.settings.transactional_id is None:
+                await producer.start()
+            else:
+                await self._start_transactional(producer)
         except BaseException:
             # Unreachable brokers, or cancelled (the app stops): leave no client behind.
             await asyncio.gather(asyncio.shield(producer.stop()), return_exceptions=True)
@@ -198,6 +216,27 @@ class KafkaProducer(ProducerTransport):
             return
         if self.settings.enable_idempotence and self._watchdog is None:
             self._watchdog = asyncio.create_task(self._watch(), name="gen-topics-producer-watchdog")
+
+    async def _start_transactional(self, producer: AIOKafkaProducer) -> None:
+        # aiokafka's start waits for the producer id (FindCoordinator, InitProducerId) with
+        # no bound: where no transaction coordinator can exist it would wait forever.
+        timeout = self.settings.request_timeout_ms / 1000.0
+        try:
+            async with asyncio.timeout(timeout):
+                await producer.start()
+        except TimeoutError as exc:
+            brokers = len(producer.client.cluster.brokers())
+            raise TransactionError(
+                f"no transaction coordinator answered for transactional id "
+                f"{self.settings.transactional_id!r} within {timeout:g} s "
+                f"(producer_request_timeout_ms): the cluster at {self._bootstrap} has "
+                f"{brokers} broker(s) up, and its transaction state topic (__transaction_state) "
+                "needs transaction.state.log.replication.factor brokers (default 3) with "
+                "transaction.state.log.min.isr of its replicas in sync (default 2): set both "
+                "in the brokers' config to at most the number of brokers (1 on a single "
+                "broker), or start more brokers; see the broker's log for the transaction "
+                "state topic"
+            ) from exc
 
     async def stop(self) -> None:
         """Flush and disconnect."""
@@ -251,6 +290,34 @@ class KafkaProducer(ProducerTransport):
 
     def _transaction_error(self, exc: BaseException, doing: str) -> TransactionError:
         tid = self.settings.transactional_id
+        if isinstance(exc, StaleMemberError):
+            md = exc.metadata
+            return _member_fenced(
+                f"{doing} transaction of transactional id {tid!r} failed: group "
+                f"{md.group_id!r} fenced member {md.member_id!r} of generation "
+                f"{md.generation_id} ({exc.error_name}: the group rebalanced without it, or "
+                "another member took its group instance id)",
+                md,
+                exc.error_name,
+            )
+        timeout_s = self.settings.transaction_timeout_ms / 1000.0
+        elapsed = None if self._txn_began is None else _monotonic() - self._txn_began
+        if (
+            isinstance(exc, ProducerFenced | InvalidProducerEpoch)
+            and elapsed is not None
+            and elapsed >= timeout_s
+        ):
+            return TransactionTimeoutError(
+                f"{doing} transaction of transactional id {tid!r} failed: it was open for "
+                f"{elapsed:.1f} s, longer than producer_transaction_timeout_ms="
+                f"{self.settings.transaction_timeout_ms}, and the broker aborted it "
+                f"({_reason(exc)}); nothing of it is visible and its events are processed "
+                "again: process an event (or batch) faster, commit more often "
+                "(transaction_commit_interval), or raise producer_transaction_timeout_ms (the "
+                "broker caps it at transaction.max.timeout.ms)",
+                elapsed=elapsed,
+                timeout=timeout_s,
+            )
         if isinstance(exc, ProducerFenced | InvalidProducerEpoch):
             return TransactionFencedError(
                 f"{doing} transaction of transactional id {tid!r} failed: a newer producer with "
@@ -283,15 +350,34 @@ class KafkaProducer(ProducerTransport):
         """Open a transaction (the first one waits for the producer id: InitProducerId)."""
         producer = self._transactional()
         await self._txn_call("beginning a", producer.begin_transaction())
+        self._txn_began = _monotonic()
 
-    async def commit_transaction(self, offsets: Mapping[TP, int], group_id: str) -> None:
-        """``send_offsets_to_transaction`` for ``group_id``, commit, and begin the next one."""
+    async def commit_transaction(
+        self, offsets: Mapping[TP, int], group_id: str, member: GroupMetadata | None = None
+    ) -> None:
+        """``send_offsets_to_transaction`` for ``group_id`` (TxnOffsetCommit v3 with
+        ``member``'s generation, KIP-447), commit, and begin the next one."""
         producer = self._transactional()
         if offsets:
+            if member is not None and not member.is_member:
+                # A consumer that lost its membership (aiokafka reset its generation) would
+                # send generation -1, which the coordinator takes unchecked (as from a client
+                # without KIP-447): its partitions may belong to another member already.
+                raise _member_fenced(
+                    f"adding offsets to the transaction of transactional id "
+                    f"{self.settings.transactional_id!r} refused: group {group_id!r} fenced "
+                    "this member (NOT_A_MEMBER: the group removed it, it rejoins)",
+                    member,
+                    "NOT_A_MEMBER",
+                )
             todo = {TopicPartition(tp.topic, tp.partition): o for tp, o in offsets.items()}
-            await self._txn_call(
-                "adding offsets to the", producer.send_offsets_to_transaction(todo, group_id)
-            )
+            self._member = member
+            try:
+                await self._txn_call(
+                    "adding offsets to the", producer.send_offsets_to_transaction(todo, group_id)
+                )
+            finally:
+                self._member = None
         await self._txn_call("committing the", producer.commit_transaction())
         await self.begin_transaction()
 
@@ -409,6 +495,18 @@ class KafkaProducer(ProducerTransport):
             self.on_send_path_change(self.send_path())
 
 
+def _member_fenced(message: str, md: GroupMetadata, reason: str) -> MemberFencedError:
+    return MemberFencedError(
+        f"{message}; the transaction is aborted and its events are processed again by the "
+        "partitions' owner (a member that takes longer than the consumer's session timeout "
+        "to give its partitions up in a rebalance is removed from the group)",
+        group_id=md.group_id,
+        generation_id=md.generation_id,
+        member_id=md.member_id,
+        reason=reason,
+    )
+
+
 _ABANDON_GRACE_S = 5.0
 
 
@@ -519,6 +617,10 @@ class KafkaConsumer(ConsumerTransport):
         await self._consumer.start()
         # Before the first fetch (the group is joined after subscribe): every record is lean.
         self.lean_records = kafka_records.install(self._consumer)
+        if s.isolation_level == "read_committed":
+            # Offsets a transaction added but has not completed yet are not read as the
+            # previous offset (KIP-447's require_stable; exactly-once implies read_committed).
+            install_stable_offset_fetch(self._consumer)
 
     async def stop(self) -> None:
         """Leave the group and disconnect."""
@@ -600,6 +702,18 @@ class KafkaConsumer(ConsumerTransport):
         """The group's committed offset for ``tp``."""
         result: int | None = await self._require().committed(TopicPartition(tp.topic, tp.partition))
         return result
+
+    def group_metadata(self) -> GroupMetadata | None:
+        """This member's generation and member id now (aiokafka's group coordinator)."""
+        coordinator = self._require()._coordinator
+        if coordinator is None:
+            return None
+        return GroupMetadata(
+            self.settings.group_id,
+            int(coordinator.generation),
+            str(coordinator.member_id or ""),
+            coordinator._group_instance_id,
+        )
 
     def assignment(self) -> frozenset[TP]:
         """The partitions the group assigned to this member."""

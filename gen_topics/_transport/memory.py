@@ -12,6 +12,7 @@ from gen_topics._transport.base import (
     AdminTransport,
     ConsumerSettings,
     ConsumerTransport,
+    GroupMetadata,
     ProducerSettings,
     ProducerTransport,
     RebalanceListener,
@@ -70,10 +71,13 @@ class MemoryProducer(ProducerTransport):
         if self._transaction is None:
             await super().begin_transaction()
 
-    async def commit_transaction(self, offsets: Mapping[TP, int], group_id: str) -> None:
-        """Commit the records sent since the last commit or abort, with ``offsets``."""
+    async def commit_transaction(
+        self, offsets: Mapping[TP, int], group_id: str, member: GroupMetadata | None = None
+    ) -> None:
+        """Commit the records sent since the last commit or abort, with ``offsets`` (the
+        memory broker's groups have no generations: ``member`` is not checked)."""
         if self._transaction is None:
-            await super().commit_transaction(offsets, group_id)
+            await super().commit_transaction(offsets, group_id, member)
             return
         self.broker.end_transaction(
             *self._transaction, commit=True, group_id=group_id, offsets=offsets

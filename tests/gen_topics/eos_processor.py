@@ -19,6 +19,10 @@ def main() -> int:
         broker=broker,
         processing_guarantee=cast(Literal["at_least_once", "exactly_once"], guarantee),
         transaction_commit_interval=0.2,
+        # One process at a time plays this role (a restart replaces it, like a pod of a
+        # stateful set): a stable transactional id lets the restart abort the killed one's
+        # open transaction at once, instead of after producer_transaction_timeout_ms.
+        producer_transactional_id=f"{group}-processor" if guarantee == "exactly_once" else None,
         commit_interval=0.5,
     )
     source = app.topic(source_name, key_serializer="raw", value_serializer="raw")

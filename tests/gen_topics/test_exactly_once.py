@@ -196,3 +196,19 @@ async def test_a_newer_producer_with_the_same_transactional_id_fences_the_older(
             await asyncio.gather(old.stop(), return_exceptions=True)
     sentinel = await _write_sentinel(broker_url, name)
     assert await _read_all(broker_url, name, sentinel, committed=True) == []
+
+
+def test_the_default_transactional_id_is_unique_per_instance_and_an_explicit_one_is_kept() -> None:
+    # Two replicas of one service, no client id: their producers must not fence each other.
+    first = App("svc", processing_guarantee="exactly_once").conf.producer_transactional_id
+    second = App("svc", processing_guarantee="exactly_once").conf.producer_transactional_id
+    assert first is not None and second is not None and first != second
+    assert first.startswith("svc-svc-") and second.startswith("svc-svc-")
+    named = App("svc", client_id="pod-1", processing_guarantee="exactly_once").conf
+    assert named.producer_transactional_id is not None
+    assert named.producer_transactional_id.startswith("svc-pod-1-")
+    stable = App(
+        "svc", processing_guarantee="exactly_once", producer_transactional_id="svc-pod-1"
+    ).conf
+    assert stable.producer_transactional_id == "svc-pod-1"
+    assert App("svc").conf.producer_transactional_id is None

@@ -43,6 +43,8 @@ EXPORTED = {
     "TopicConfigMismatch",
     "TransactionError",
     "TransactionFencedError",
+    "MemberFencedError",
+    "TransactionTimeoutError",
     "TopicOptions",
     "UndeliveredRecordsError",
     "TransientDecodeError",
