@@ -12,6 +12,7 @@ from typing import Final, TypeAlias
 
 from gen_topics import Topic
 
+from . import _avro_codec as _avro_codec
 from . import _avro_support as _support
 from .avro.com.acme import customers as _avro_com_acme_customers
 
@@ -54,6 +55,8 @@ ValueType: TypeAlias = _avro_com_acme_customers.Customer
 KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
+    encoder=_avro_codec.encode_customers_key,
+    decoder=_avro_codec.decode_customers_key,
     name="customers-key",
     expected="str",
 )
@@ -62,6 +65,8 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_customers.Customer.to_avro,
     from_avro=_avro_com_acme_customers.Customer.from_avro,
+    encoder=_avro_codec.encode_com_acme_customers_Customer,
+    decoder=_avro_codec.decode_com_acme_customers_Customer,
     name="customers-value",
     expected="Customer",
 )
