@@ -10,11 +10,12 @@ import io
 import json
 import struct
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import fastavro
 
+from gen_topics._avro_resolve import SchemaResolutionError, resolving_decoder, same_schema
 from gen_topics.errors import DecodeError, EncodeError, UnknownCodecError
 
 __all__ = [
@@ -167,6 +168,8 @@ class AvroCodec(SchemaCodec[T]):
         from_avro: Callable[[Any], T] | None = None,
         encoder: Callable[[T], bytes] | None = None,
         decoder: Callable[[bytes], T] | None = None,
+        classes: Mapping[str, type[Any]] | None = None,
+        readers: Mapping[str, Callable[[bytes, int], tuple[Any, int]]] | None = None,
         name: str = "avro",
         named_unions: bool = False,
         expected: str | None = None,
@@ -174,14 +177,17 @@ class AvroCodec(SchemaCodec[T]):
         self.schema_text = schema_text
         self.name = name
         self.expected = expected
+        self._named: dict[str, Any] = {}
         try:
-            self._schema = fastavro.parse_schema(json.loads(schema_text))
+            self._schema = fastavro.parse_schema(json.loads(schema_text), named_schemas=self._named)
         except Exception as exc:  # fastavro raises UnknownType, SchemaParseException, ...
             raise ValueError(f"avro codec {name!r}: invalid schema: {exc}") from exc
+        self._classes = classes
+        self._readers = readers if readers is not None else {}
+        self._resolvers: dict[str, Callable[[bytes], T]] = {}
         self._to_avro = to_avro
         self._from_avro = from_avro
         self._named_unions = named_unions
-        self._writer_schemas: dict[str, Any] = {}
         self._encoder = encoder if encoder is not None else self._fastavro_encode
         self._decoder = decoder if decoder is not None else self._fastavro_decode
 
@@ -220,19 +226,45 @@ class AvroCodec(SchemaCodec[T]):
         return raw if self._from_avro is None else self._from_avro(raw)
 
     def decode_with_writer_schema(self, data: bytes, writer_schema_text: str) -> T:
-        writer = self._writer_schemas.get(writer_schema_text)
-        if writer is None:
-            writer = fastavro.parse_schema(json.loads(writer_schema_text))
-            self._writer_schemas[writer_schema_text] = writer
+        decoder = self._resolvers.get(writer_schema_text)
+        if decoder is None:
+            decoder = self._resolver(writer_schema_text)
+            self._resolvers[writer_schema_text] = decoder
         try:
-            raw: Any = fastavro.schemaless_reader(
-                io.BytesIO(data), writer, self._schema, return_named_type=self._named_unions
-            )
-            return raw if self._from_avro is None else self._from_avro(raw)
-        except Exception as exc:  # fastavro raises EOFError, ValueError, SchemaResolutionError...
+            return decoder(data)
+        except Exception as exc:  # EOFError, ValueError, SchemaResolutionError...
             raise DecodeError(
                 f"avro codec {self.name!r}: {type(exc).__name__}: {exc}", data=data
             ) from exc
+
+    def _resolver(self, writer_schema_text: str) -> Callable[[bytes], T]:
+        """How to read data of ``writer_schema_text``: built once per writer schema."""
+        named: dict[str, Any] = {}
+        writer = fastavro.parse_schema(json.loads(writer_schema_text), named_schemas=named)
+        if self._classes is None:
+            # No generated classes to fill: fastavro resolves, from_avro converts.
+            def fastavro_resolve(data: bytes) -> T:
+                raw: Any = fastavro.schemaless_reader(
+                    io.BytesIO(data), writer, self._schema, return_named_type=self._named_unions
+                )
+                return raw if self._from_avro is None else self._from_avro(raw)
+
+            return fastavro_resolve
+        if same_schema(writer, named, self._schema, self._named):
+            return self._decoder
+        try:
+            resolve: Callable[[bytes], T] = resolving_decoder(
+                writer, named, self._schema, self._named, self._classes, self._readers
+            )
+        except SchemaResolutionError as exc:
+            failure = exc
+
+            # Every record of this writer schema fails alike: report it at each decode.
+            def unresolvable(data: bytes) -> T:
+                raise failure
+
+            return unresolvable
+        return resolve
 
 
 # What encoding a value that does not fit its schema raises (fastavro or generated code).

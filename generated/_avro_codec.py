@@ -32,7 +32,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 from .avro.com.acme import payments as _avro_com_acme_payments
 
 #: Digest of this module's code: a compiled copy is used only when it matches.
-CODE_DIGEST: Final = "81a38ba0f295c8564737be87b48f4fb8"
+CODE_DIGEST: Final = "607feab13382f25d3f527470b9b265d8"
 
 
 #: One-byte zigzag varints: byte -> value.
@@ -75,6 +75,10 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
     if n < 0:
         raise ValueError(f"negative length {n} at byte {pos}")
     return n, end
+
+
+def _truncated(pos: int, data: bytes) -> EOFError:
+    return EOFError(f"the data ends at byte {len(data)}, the value needs {pos} bytes")
 
 
 def _wrong_size(name: str, size: int, value: bytes) -> ValueError:
@@ -175,8 +179,7 @@ _unpack_bytes_III: Final = _struct.Struct("<III").unpack
 _unpack_d: Final = _struct.Struct("<d").unpack_from
 
 
-def encode_com_acme_common_Address(v: _avro_com_acme_common.Address) -> bytes:
-    out = bytearray()
+def _write_com_acme_common_Address(out: bytearray, v: _avro_com_acme_common.Address) -> None:
     b1 = v.street.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -205,55 +208,50 @@ def encode_com_acme_common_Address(v: _avro_com_acme_common.Address) -> bytes:
     else:
         _write_long(out, z8)
     out += b7
-    return bytes(out)
 
 
-def decode_com_acme_common_Address(data: bytes) -> _avro_com_acme_common.Address:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_common.Address)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_common_Address(data: bytes, pos: int) -> tuple[_avro_com_acme_common.Address, int]:
+    o = object.__new__(_avro_com_acme_common.Address)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.street = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
-        e4 = pos + 1 + _LENGTH[b5]
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.street = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
+        e3 = pos + 1 + _LENGTH[b4]
         pos += 1
     else:
-        e4, pos = _read_length(data, pos)
-        e4 += pos
-    x1.city = data[pos:e4].decode()
-    pos = e4
-    b7 = data[pos]
-    if b7 < 128:
-        e6 = pos + 1 + _LENGTH[b7]
+        e3, pos = _read_length(data, pos)
+        e3 += pos
+    o.city = data[pos:e3].decode()
+    pos = e3
+    b6 = data[pos]
+    if b6 < 128:
+        e5 = pos + 1 + _LENGTH[b6]
         pos += 1
     else:
-        e6, pos = _read_length(data, pos)
-        e6 += pos
-    x1.postal_code = data[pos:e6].decode()
-    pos = e6
-    b9 = data[pos]
-    if b9 < 128:
-        e8 = pos + 1 + _LENGTH[b9]
+        e5, pos = _read_length(data, pos)
+        e5 += pos
+    o.postal_code = data[pos:e5].decode()
+    pos = e5
+    b8 = data[pos]
+    if b8 < 128:
+        e7 = pos + 1 + _LENGTH[b8]
         pos += 1
     else:
-        e8, pos = _read_length(data, pos)
-        e8 += pos
-    x1.country = data[pos:e8].decode()
-    pos = e8
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        e7, pos = _read_length(data, pos)
+        e7 += pos
+    o.country = data[pos:e7].decode()
+    pos = e7
+    return o, pos
 
 
-def encode_com_acme_common_Money(v: _avro_com_acme_common.Money) -> bytes:
-    out = bytearray()
+def _write_com_acme_common_Money(out: bytearray, v: _avro_com_acme_common.Money) -> None:
     b1 = _decimal_bytes(v.amount, 12, 2)
     z2 = len(b1) << 1
     if z2 < 128:
@@ -262,35 +260,30 @@ def encode_com_acme_common_Money(v: _avro_com_acme_common.Money) -> bytes:
         _write_long(out, z2)
     out += b1
     out += _ENUM_INDEX_com_acme_common_Currency[v.currency]
-    return bytes(out)
 
 
-def decode_com_acme_common_Money(data: bytes) -> _avro_com_acme_common.Money:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_common.Money)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_common_Money(data: bytes, pos: int) -> tuple[_avro_com_acme_common.Money, int]:
+    o = object.__new__(_avro_com_acme_common.Money)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e2], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e1], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.currency = _ENUM_MEMBER_com_acme_common_Currency[n4]
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        n3, pos = _read_long(data, pos)
+    o.currency = _ENUM_MEMBER_com_acme_common_Currency[n3]
+    return o, pos
 
 
-def encode_com_acme_customers_Customer(v: _avro_com_acme_customers.Customer) -> bytes:
-    out = bytearray()
+def _write_com_acme_customers_Customer(out: bytearray, v: _avro_com_acme_customers.Customer) -> None:
     out.append(72)
     out += _uuid_str(v.id).encode()
     b1 = v.name.encode()
@@ -426,200 +419,195 @@ def encode_com_acme_customers_Customer(v: _avro_com_acme_customers.Customer) -> 
         _write_long(out, z38)
     out += b37
     out += _ENUM_INDEX_com_acme_common_Currency[r36.currency]
-    return bytes(out)
 
 
-def decode_com_acme_customers_Customer(data: bytes) -> _avro_com_acme_customers.Customer:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_customers.Customer)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_customers_Customer(data: bytes, pos: int) -> tuple[_avro_com_acme_customers.Customer, int]:
+    o = object.__new__(_avro_com_acme_customers.Customer)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.id = _uuid_from_str(data[pos:e2].decode())
-    pos = e2
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.id = _uuid_from_str(data[pos:e1].decode())
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
+        e3 = pos + 1 + _LENGTH[b4]
+        pos += 1
+    else:
+        e3, pos = _read_length(data, pos)
+        e3 += pos
+    o.name = data[pos:e3].decode()
+    pos = e3
+    u6: str | None
     b5 = data[pos]
-    if b5 < 128:
-        e4 = pos + 1 + _LENGTH[b5]
-        pos += 1
-    else:
-        e4, pos = _read_length(data, pos)
-        e4 += pos
-    x1.name = data[pos:e4].decode()
-    pos = e4
-    u7: str | None
-    b6 = data[pos]
     pos += 1
-    if b6 == 0:
-        u7 = None
-    elif b6 == 2:
-        b9 = data[pos]
-        if b9 < 128:
-            e8 = pos + 1 + _LENGTH[b9]
+    if b5 == 0:
+        u6 = None
+    elif b5 == 2:
+        b8 = data[pos]
+        if b8 < 128:
+            e7 = pos + 1 + _LENGTH[b8]
             pos += 1
         else:
-            e8, pos = _read_length(data, pos)
-            e8 += pos
-        u7 = data[pos:e8].decode()
-        pos = e8
+            e7, pos = _read_length(data, pos)
+            e7 += pos
+        u6 = data[pos:e7].decode()
+        pos = e7
     else:
-        raise _bad_branch(b6, pos - 1, 2)
-    x1.email = u7
-    o10 = object.__new__(_avro_com_acme_common.Address)
-    b12 = data[pos]
-    if b12 < 128:
-        e11 = pos + 1 + _LENGTH[b12]
+        raise _bad_branch(b5, pos - 1, 2)
+    o.email = u6
+    o9 = object.__new__(_avro_com_acme_common.Address)
+    b11 = data[pos]
+    if b11 < 128:
+        e10 = pos + 1 + _LENGTH[b11]
         pos += 1
     else:
-        e11, pos = _read_length(data, pos)
-        e11 += pos
-    o10.street = data[pos:e11].decode()
-    pos = e11
-    b14 = data[pos]
-    if b14 < 128:
-        e13 = pos + 1 + _LENGTH[b14]
+        e10, pos = _read_length(data, pos)
+        e10 += pos
+    o9.street = data[pos:e10].decode()
+    pos = e10
+    b13 = data[pos]
+    if b13 < 128:
+        e12 = pos + 1 + _LENGTH[b13]
         pos += 1
     else:
-        e13, pos = _read_length(data, pos)
-        e13 += pos
-    o10.city = data[pos:e13].decode()
-    pos = e13
-    b16 = data[pos]
-    if b16 < 128:
-        e15 = pos + 1 + _LENGTH[b16]
+        e12, pos = _read_length(data, pos)
+        e12 += pos
+    o9.city = data[pos:e12].decode()
+    pos = e12
+    b15 = data[pos]
+    if b15 < 128:
+        e14 = pos + 1 + _LENGTH[b15]
         pos += 1
     else:
-        e15, pos = _read_length(data, pos)
-        e15 += pos
-    o10.postal_code = data[pos:e15].decode()
-    pos = e15
-    b18 = data[pos]
-    if b18 < 128:
-        e17 = pos + 1 + _LENGTH[b18]
+        e14, pos = _read_length(data, pos)
+        e14 += pos
+    o9.postal_code = data[pos:e14].decode()
+    pos = e14
+    b17 = data[pos]
+    if b17 < 128:
+        e16 = pos + 1 + _LENGTH[b17]
         pos += 1
     else:
-        e17, pos = _read_length(data, pos)
-        e17 += pos
-    o10.country = data[pos:e17].decode()
-    pos = e17
-    x1.address = o10
-    b20 = data[pos]
-    if b20 < 128:
+        e16, pos = _read_length(data, pos)
+        e16 += pos
+    o9.country = data[pos:e16].decode()
+    pos = e16
+    o.address = o9
+    b19 = data[pos]
+    if b19 < 128:
         pos += 1
-        n19 = _ZIGZAG[b20]
+        n18 = _ZIGZAG[b19]
     else:
-        n19, pos = _read_long(data, pos)
-    x1.tier = _ENUM_MEMBER_com_acme_customers_Tier[n19]
+        n18, pos = _read_long(data, pos)
+    o.tier = _ENUM_MEMBER_com_acme_customers_Tier[n18]
+    b21 = data[pos]
+    if b21 < 128:
+        pos += 1
+        n20 = _ZIGZAG[b21]
+    else:
+        n20, pos = _read_long(data, pos)
+    o.created_at = _EPOCH + n20 * _MILLISECOND
+    u23: _dt.date | None
     b22 = data[pos]
-    if b22 < 128:
-        pos += 1
-        n21 = _ZIGZAG[b22]
-    else:
-        n21, pos = _read_long(data, pos)
-    x1.created_at = _EPOCH + n21 * _MILLISECOND
-    u24: _dt.date | None
-    b23 = data[pos]
     pos += 1
-    if b23 == 0:
-        u24 = None
-    elif b23 == 2:
-        b26 = data[pos]
-        if b26 < 128:
+    if b22 == 0:
+        u23 = None
+    elif b22 == 2:
+        b25 = data[pos]
+        if b25 < 128:
             pos += 1
-            n25 = _ZIGZAG[b26]
+            n24 = _ZIGZAG[b25]
         else:
-            n25, pos = _read_long(data, pos)
-        u24 = _date_fromordinal(n25 + 719163)
+            n24, pos = _read_long(data, pos)
+        u23 = _date_fromordinal(n24 + 719163)
     else:
-        raise _bad_branch(b23, pos - 1, 2)
-    x1.birthday = u24
-    a27: list[str] = []
+        raise _bad_branch(b22, pos - 1, 2)
+    o.birthday = u23
+    a26: list[str] = []
     while True:
-        b31 = data[pos]
-        if b31 < 128:
+        b30 = data[pos]
+        if b30 < 128:
             pos += 1
-            n30 = _ZIGZAG[b31]
+            n29 = _ZIGZAG[b30]
         else:
-            n30, pos = _read_long(data, pos)
-        if n30 == 0:
+            n29, pos = _read_long(data, pos)
+        if n29 == 0:
             break
-        if n30 < 0:
+        if n29 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n30 = -n30
+            n29 = -n29
             _, pos = _read_long(data, pos)
-        for _ in range(n30):
-            b29 = data[pos]
-            if b29 < 128:
-                e28 = pos + 1 + _LENGTH[b29]
+        for _ in range(n29):
+            b28 = data[pos]
+            if b28 < 128:
+                e27 = pos + 1 + _LENGTH[b28]
                 pos += 1
             else:
-                e28, pos = _read_length(data, pos)
-                e28 += pos
-            a27.append(data[pos:e28].decode())
-            pos = e28
-    x1.tags = a27
-    m32: dict[str, str] = {}
+                e27, pos = _read_length(data, pos)
+                e27 += pos
+            a26.append(data[pos:e27].decode())
+            pos = e27
+    o.tags = a26
+    m31: dict[str, str] = {}
     while True:
-        b39 = data[pos]
-        if b39 < 128:
+        b38 = data[pos]
+        if b38 < 128:
             pos += 1
-            n38 = _ZIGZAG[b39]
+            n37 = _ZIGZAG[b38]
         else:
-            n38, pos = _read_long(data, pos)
-        if n38 == 0:
+            n37, pos = _read_long(data, pos)
+        if n37 == 0:
             break
-        if n38 < 0:
+        if n37 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n38 = -n38
+            n37 = -n37
             _, pos = _read_long(data, pos)
-        for _ in range(n38):
-            b35 = data[pos]
-            if b35 < 128:
-                e34 = pos + 1 + _LENGTH[b35]
+        for _ in range(n37):
+            b34 = data[pos]
+            if b34 < 128:
+                e33 = pos + 1 + _LENGTH[b34]
                 pos += 1
             else:
-                e34, pos = _read_length(data, pos)
-                e34 += pos
-            k33 = data[pos:e34].decode()
-            pos = e34
-            b37 = data[pos]
-            if b37 < 128:
-                e36 = pos + 1 + _LENGTH[b37]
+                e33, pos = _read_length(data, pos)
+                e33 += pos
+            k32 = data[pos:e33].decode()
+            pos = e33
+            b36 = data[pos]
+            if b36 < 128:
+                e35 = pos + 1 + _LENGTH[b36]
                 pos += 1
             else:
-                e36, pos = _read_length(data, pos)
-                e36 += pos
-            m32[k33] = data[pos:e36].decode()
-            pos = e36
-    x1.attributes = m32
-    o40 = object.__new__(_avro_com_acme_common.Money)
-    b42 = data[pos]
-    if b42 < 128:
-        e41 = pos + 1 + _LENGTH[b42]
+                e35, pos = _read_length(data, pos)
+                e35 += pos
+            m31[k32] = data[pos:e35].decode()
+            pos = e35
+    o.attributes = m31
+    o39 = object.__new__(_avro_com_acme_common.Money)
+    b41 = data[pos]
+    if b41 < 128:
+        e40 = pos + 1 + _LENGTH[b41]
         pos += 1
     else:
-        e41, pos = _read_length(data, pos)
-        e41 += pos
-    o40.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e41], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-    pos = e41
-    b44 = data[pos]
-    if b44 < 128:
+        e40, pos = _read_length(data, pos)
+        e40 += pos
+    o39.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e40], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+    pos = e40
+    b43 = data[pos]
+    if b43 < 128:
         pos += 1
-        n43 = _ZIGZAG[b44]
+        n42 = _ZIGZAG[b43]
     else:
-        n43, pos = _read_long(data, pos)
-    o40.currency = _ENUM_MEMBER_com_acme_common_Currency[n43]
-    x1.credit_limit = o40
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        n42, pos = _read_long(data, pos)
+    o39.currency = _ENUM_MEMBER_com_acme_common_Currency[n42]
+    o.credit_limit = o39
+    return o, pos
 
 
-def encode_com_acme_inventory_Component(v: _avro_com_acme_inventory.Component) -> bytes:
-    out = bytearray()
+def _write_com_acme_inventory_Component(out: bytearray, v: _avro_com_acme_inventory.Component) -> None:
     b1 = v.sku.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -643,53 +631,48 @@ def encode_com_acme_inventory_Component(v: _avro_com_acme_inventory.Component) -
         for i6 in a5:
             _write_com_acme_inventory_Component(out, i6)
     out.append(0)
-    return bytes(out)
 
 
-def decode_com_acme_inventory_Component(data: bytes) -> _avro_com_acme_inventory.Component:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_inventory.Component)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_inventory_Component(data: bytes, pos: int) -> tuple[_avro_com_acme_inventory.Component, int]:
+    o = object.__new__(_avro_com_acme_inventory.Component)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.sku = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.sku = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.quantity = n4
-    a6: list[_avro_com_acme_inventory.Component] = []
+        n3, pos = _read_long(data, pos)
+    o.quantity = n3
+    a5: list[_avro_com_acme_inventory.Component] = []
     while True:
-        b9 = data[pos]
-        if b9 < 128:
+        b8 = data[pos]
+        if b8 < 128:
             pos += 1
-            n8 = _ZIGZAG[b9]
+            n7 = _ZIGZAG[b8]
         else:
-            n8, pos = _read_long(data, pos)
-        if n8 == 0:
+            n7, pos = _read_long(data, pos)
+        if n7 == 0:
             break
-        if n8 < 0:
+        if n7 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n8 = -n8
+            n7 = -n7
             _, pos = _read_long(data, pos)
-        for _ in range(n8):
-            o7, pos = _read_com_acme_inventory_Component(data, pos)
-            a6.append(o7)
-    x1.parts = a6
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        for _ in range(n7):
+            o6, pos = _read_com_acme_inventory_Component(data, pos)
+            a5.append(o6)
+    o.parts = a5
+    return o, pos
 
 
-def encode_com_acme_inventory_Location(v: _avro_com_acme_inventory.Location) -> bytes:
-    out = bytearray()
+def _write_com_acme_inventory_Location(out: bytearray, v: _avro_com_acme_inventory.Location) -> None:
     b1 = v.aisle.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -703,35 +686,30 @@ def encode_com_acme_inventory_Location(v: _avro_com_acme_inventory.Location) -> 
         out.append(z3)
     else:
         _write_long(out, z3)
-    return bytes(out)
 
 
-def decode_com_acme_inventory_Location(data: bytes) -> _avro_com_acme_inventory.Location:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_inventory.Location)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_inventory_Location(data: bytes, pos: int) -> tuple[_avro_com_acme_inventory.Location, int]:
+    o = object.__new__(_avro_com_acme_inventory.Location)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.aisle = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.aisle = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.shelf = n4
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        n3, pos = _read_long(data, pos)
+    o.shelf = n3
+    return o, pos
 
 
-def encode_com_acme_inventory_StockKey(v: _avro_com_acme_inventory.StockKey) -> bytes:
-    out = bytearray()
+def _write_com_acme_inventory_StockKey(out: bytearray, v: _avro_com_acme_inventory.StockKey) -> None:
     b1 = v.sku.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -746,37 +724,32 @@ def encode_com_acme_inventory_StockKey(v: _avro_com_acme_inventory.StockKey) -> 
     else:
         _write_long(out, z4)
     out += b3
-    return bytes(out)
 
 
-def decode_com_acme_inventory_StockKey(data: bytes) -> _avro_com_acme_inventory.StockKey:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_inventory.StockKey)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_inventory_StockKey(data: bytes, pos: int) -> tuple[_avro_com_acme_inventory.StockKey, int]:
+    o = object.__new__(_avro_com_acme_inventory.StockKey)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.sku = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
-        e4 = pos + 1 + _LENGTH[b5]
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.sku = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
+        e3 = pos + 1 + _LENGTH[b4]
         pos += 1
     else:
-        e4, pos = _read_length(data, pos)
-        e4 += pos
-    x1.warehouse = data[pos:e4].decode()
-    pos = e4
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        e3, pos = _read_length(data, pos)
+        e3 += pos
+    o.warehouse = data[pos:e3].decode()
+    pos = e3
+    return o, pos
 
 
-def encode_com_acme_inventory_StockLevel(v: _avro_com_acme_inventory.StockLevel) -> bytes:
-    out = bytearray()
+def _write_com_acme_inventory_StockLevel(out: bytearray, v: _avro_com_acme_inventory.StockLevel) -> None:
     b1 = v.sku.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -835,87 +808,82 @@ def encode_com_acme_inventory_StockLevel(v: _avro_com_acme_inventory.StockLevel)
         out.append(0)
     else:
         raise _not_in_union(u17, "None | Component")
-    return bytes(out)
 
 
-def decode_com_acme_inventory_StockLevel(data: bytes) -> _avro_com_acme_inventory.StockLevel:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_inventory.StockLevel)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_inventory_StockLevel(data: bytes, pos: int) -> tuple[_avro_com_acme_inventory.StockLevel, int]:
+    o = object.__new__(_avro_com_acme_inventory.StockLevel)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.sku = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
-        e4 = pos + 1 + _LENGTH[b5]
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.sku = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
+        e3 = pos + 1 + _LENGTH[b4]
         pos += 1
     else:
-        e4, pos = _read_length(data, pos)
-        e4 += pos
-    x1.warehouse = data[pos:e4].decode()
-    pos = e4
-    b7 = data[pos]
-    if b7 < 128:
+        e3, pos = _read_length(data, pos)
+        e3 += pos
+    o.warehouse = data[pos:e3].decode()
+    pos = e3
+    b6 = data[pos]
+    if b6 < 128:
         pos += 1
-        n6 = _ZIGZAG[b7]
+        n5 = _ZIGZAG[b6]
     else:
-        n6, pos = _read_long(data, pos)
-    x1.on_hand = n6
-    b9 = data[pos]
-    if b9 < 128:
+        n5, pos = _read_long(data, pos)
+    o.on_hand = n5
+    b8 = data[pos]
+    if b8 < 128:
         pos += 1
-        n8 = _ZIGZAG[b9]
+        n7 = _ZIGZAG[b8]
     else:
-        n8, pos = _read_long(data, pos)
-    x1.reserved = n8
-    b11 = data[pos]
-    if b11 < 128:
+        n7, pos = _read_long(data, pos)
+    o.reserved = n7
+    b10 = data[pos]
+    if b10 < 128:
         pos += 1
-        n10 = _ZIGZAG[b11]
+        n9 = _ZIGZAG[b10]
     else:
-        n10, pos = _read_long(data, pos)
-    x1.updated_at = _EPOCH_NAIVE + n10 * _MICROSECOND
-    o12 = object.__new__(_avro_com_acme_inventory.Location)
-    b14 = data[pos]
-    if b14 < 128:
-        e13 = pos + 1 + _LENGTH[b14]
+        n9, pos = _read_long(data, pos)
+    o.updated_at = _EPOCH_NAIVE + n9 * _MICROSECOND
+    o11 = object.__new__(_avro_com_acme_inventory.Location)
+    b13 = data[pos]
+    if b13 < 128:
+        e12 = pos + 1 + _LENGTH[b13]
         pos += 1
     else:
-        e13, pos = _read_length(data, pos)
-        e13 += pos
-    o12.aisle = data[pos:e13].decode()
-    pos = e13
+        e12, pos = _read_length(data, pos)
+        e12 += pos
+    o11.aisle = data[pos:e12].decode()
+    pos = e12
+    b15 = data[pos]
+    if b15 < 128:
+        pos += 1
+        n14 = _ZIGZAG[b15]
+    else:
+        n14, pos = _read_long(data, pos)
+    o11.shelf = n14
+    o.location = o11
+    u17: _avro_com_acme_inventory.Component | None
     b16 = data[pos]
-    if b16 < 128:
-        pos += 1
-        n15 = _ZIGZAG[b16]
-    else:
-        n15, pos = _read_long(data, pos)
-    o12.shelf = n15
-    x1.location = o12
-    u18: _avro_com_acme_inventory.Component | None
-    b17 = data[pos]
     pos += 1
-    if b17 == 0:
-        u18 = None
-    elif b17 == 2:
-        o19, pos = _read_com_acme_inventory_Component(data, pos)
-        u18 = o19
+    if b16 == 0:
+        u17 = None
+    elif b16 == 2:
+        o18, pos = _read_com_acme_inventory_Component(data, pos)
+        u17 = o18
     else:
-        raise _bad_branch(b17, pos - 1, 2)
-    x1.kit = u18
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        raise _bad_branch(b16, pos - 1, 2)
+    o.kit = u17
+    return o, pos
 
 
-def encode_com_acme_orders_OrderCancelled(v: _avro_com_acme_orders.OrderCancelled) -> bytes:
-    out = bytearray()
+def _write_com_acme_orders_OrderCancelled(out: bytearray, v: _avro_com_acme_orders.OrderCancelled) -> None:
     out.append(72)
     out += _uuid_str(v.order_id).encode()
     out += _ENUM_INDEX_com_acme_orders_CancelReason[v.reason]
@@ -945,69 +913,64 @@ def encode_com_acme_orders_OrderCancelled(v: _avro_com_acme_orders.OrderCancelle
         out.append(0)
     else:
         raise _not_in_union(u4, "None | Money")
-    return bytes(out)
 
 
-def decode_com_acme_orders_OrderCancelled(data: bytes) -> _avro_com_acme_orders.OrderCancelled:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_orders.OrderCancelled)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_orders_OrderCancelled(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderCancelled, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderCancelled)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.order_id = _uuid_from_str(data[pos:e2].decode())
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.order_id = _uuid_from_str(data[pos:e1].decode())
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.reason = _ENUM_MEMBER_com_acme_orders_CancelReason[n4]
+        n3, pos = _read_long(data, pos)
+    o.reason = _ENUM_MEMBER_com_acme_orders_CancelReason[n3]
+    b6 = data[pos]
+    if b6 < 128:
+        pos += 1
+        n5 = _ZIGZAG[b6]
+    else:
+        n5, pos = _read_long(data, pos)
+    o.at = _EPOCH + n5 * _MILLISECOND
+    u8: _avro_com_acme_common.Money | None
     b7 = data[pos]
-    if b7 < 128:
-        pos += 1
-        n6 = _ZIGZAG[b7]
-    else:
-        n6, pos = _read_long(data, pos)
-    x1.at = _EPOCH + n6 * _MILLISECOND
-    u9: _avro_com_acme_common.Money | None
-    b8 = data[pos]
     pos += 1
-    if b8 == 0:
-        u9 = None
-    elif b8 == 2:
-        o10 = object.__new__(_avro_com_acme_common.Money)
-        b12 = data[pos]
-        if b12 < 128:
-            e11 = pos + 1 + _LENGTH[b12]
+    if b7 == 0:
+        u8 = None
+    elif b7 == 2:
+        o9 = object.__new__(_avro_com_acme_common.Money)
+        b11 = data[pos]
+        if b11 < 128:
+            e10 = pos + 1 + _LENGTH[b11]
             pos += 1
         else:
-            e11, pos = _read_length(data, pos)
-            e11 += pos
-        o10.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e11], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-        pos = e11
-        b14 = data[pos]
-        if b14 < 128:
+            e10, pos = _read_length(data, pos)
+            e10 += pos
+        o9.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e10], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+        pos = e10
+        b13 = data[pos]
+        if b13 < 128:
             pos += 1
-            n13 = _ZIGZAG[b14]
+            n12 = _ZIGZAG[b13]
         else:
-            n13, pos = _read_long(data, pos)
-        o10.currency = _ENUM_MEMBER_com_acme_common_Currency[n13]
-        u9 = o10
+            n12, pos = _read_long(data, pos)
+        o9.currency = _ENUM_MEMBER_com_acme_common_Currency[n12]
+        u8 = o9
     else:
-        raise _bad_branch(b8, pos - 1, 2)
-    x1.refund = u9
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        raise _bad_branch(b7, pos - 1, 2)
+    o.refund = u8
+    return o, pos
 
 
-def encode_com_acme_orders_OrderConfirmed(v: _avro_com_acme_orders.OrderConfirmed) -> bytes:
-    out = bytearray()
+def _write_com_acme_orders_OrderConfirmed(out: bytearray, v: _avro_com_acme_orders.OrderConfirmed) -> None:
     out.append(72)
     out += _uuid_str(v.order_id).encode()
     t2 = v.at
@@ -1020,35 +983,30 @@ def encode_com_acme_orders_OrderConfirmed(v: _avro_com_acme_orders.OrderConfirme
         out.append(z3)
     else:
         _write_long(out, z3)
-    return bytes(out)
 
 
-def decode_com_acme_orders_OrderConfirmed(data: bytes) -> _avro_com_acme_orders.OrderConfirmed:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_orders.OrderConfirmed)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_orders_OrderConfirmed(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderConfirmed, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderConfirmed)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.order_id = _uuid_from_str(data[pos:e2].decode())
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.order_id = _uuid_from_str(data[pos:e1].decode())
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.at = _EPOCH + n4 * _MILLISECOND
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        n3, pos = _read_long(data, pos)
+    o.at = _EPOCH + n3 * _MILLISECOND
+    return o, pos
 
 
-def encode_com_acme_orders_OrderDelivered(v: _avro_com_acme_orders.OrderDelivered) -> bytes:
-    out = bytearray()
+def _write_com_acme_orders_OrderDelivered(out: bytearray, v: _avro_com_acme_orders.OrderDelivered) -> None:
     out.append(72)
     out += _uuid_str(v.order_id).encode()
     t2 = v.at
@@ -1061,35 +1019,30 @@ def encode_com_acme_orders_OrderDelivered(v: _avro_com_acme_orders.OrderDelivere
         out.append(z3)
     else:
         _write_long(out, z3)
-    return bytes(out)
 
 
-def decode_com_acme_orders_OrderDelivered(data: bytes) -> _avro_com_acme_orders.OrderDelivered:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_orders.OrderDelivered)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_orders_OrderDelivered(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderDelivered, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderDelivered)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.order_id = _uuid_from_str(data[pos:e2].decode())
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.order_id = _uuid_from_str(data[pos:e1].decode())
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.at = _EPOCH + n4 * _MILLISECOND
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        n3, pos = _read_long(data, pos)
+    o.at = _EPOCH + n3 * _MILLISECOND
+    return o, pos
 
 
-def encode_com_acme_orders_OrderLine(v: _avro_com_acme_orders.OrderLine) -> bytes:
-    out = bytearray()
+def _write_com_acme_orders_OrderLine(out: bytearray, v: _avro_com_acme_orders.OrderLine) -> None:
     b1 = v.sku.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -1128,80 +1081,75 @@ def encode_com_acme_orders_OrderLine(v: _avro_com_acme_orders.OrderLine) -> byte
         out.append(0)
     else:
         raise _not_in_union(u8, "None | Money")
-    return bytes(out)
 
 
-def decode_com_acme_orders_OrderLine(data: bytes) -> _avro_com_acme_orders.OrderLine:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_orders.OrderLine)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_orders_OrderLine(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderLine, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderLine)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.sku = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.sku = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.quantity = n4
-    o6 = object.__new__(_avro_com_acme_common.Money)
-    b8 = data[pos]
-    if b8 < 128:
-        e7 = pos + 1 + _LENGTH[b8]
+        n3, pos = _read_long(data, pos)
+    o.quantity = n3
+    o5 = object.__new__(_avro_com_acme_common.Money)
+    b7 = data[pos]
+    if b7 < 128:
+        e6 = pos + 1 + _LENGTH[b7]
         pos += 1
     else:
-        e7, pos = _read_length(data, pos)
-        e7 += pos
-    o6.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e7], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-    pos = e7
+        e6, pos = _read_length(data, pos)
+        e6 += pos
+    o5.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e6], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+    pos = e6
+    b9 = data[pos]
+    if b9 < 128:
+        pos += 1
+        n8 = _ZIGZAG[b9]
+    else:
+        n8, pos = _read_long(data, pos)
+    o5.currency = _ENUM_MEMBER_com_acme_common_Currency[n8]
+    o.unit_price = o5
+    u11: _avro_com_acme_common.Money | None
     b10 = data[pos]
-    if b10 < 128:
-        pos += 1
-        n9 = _ZIGZAG[b10]
-    else:
-        n9, pos = _read_long(data, pos)
-    o6.currency = _ENUM_MEMBER_com_acme_common_Currency[n9]
-    x1.unit_price = o6
-    u12: _avro_com_acme_common.Money | None
-    b11 = data[pos]
     pos += 1
-    if b11 == 0:
-        u12 = None
-    elif b11 == 2:
-        o13 = object.__new__(_avro_com_acme_common.Money)
-        b15 = data[pos]
-        if b15 < 128:
-            e14 = pos + 1 + _LENGTH[b15]
+    if b10 == 0:
+        u11 = None
+    elif b10 == 2:
+        o12 = object.__new__(_avro_com_acme_common.Money)
+        b14 = data[pos]
+        if b14 < 128:
+            e13 = pos + 1 + _LENGTH[b14]
             pos += 1
         else:
-            e14, pos = _read_length(data, pos)
-            e14 += pos
-        o13.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e14], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-        pos = e14
-        b17 = data[pos]
-        if b17 < 128:
+            e13, pos = _read_length(data, pos)
+            e13 += pos
+        o12.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e13], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+        pos = e13
+        b16 = data[pos]
+        if b16 < 128:
             pos += 1
-            n16 = _ZIGZAG[b17]
+            n15 = _ZIGZAG[b16]
         else:
-            n16, pos = _read_long(data, pos)
-        o13.currency = _ENUM_MEMBER_com_acme_common_Currency[n16]
-        u12 = o13
+            n15, pos = _read_long(data, pos)
+        o12.currency = _ENUM_MEMBER_com_acme_common_Currency[n15]
+        u11 = o12
     else:
-        raise _bad_branch(b11, pos - 1, 2)
-    x1.discount = u12
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        raise _bad_branch(b10, pos - 1, 2)
+    o.discount = u11
+    return o, pos
 
 
-def encode_com_acme_orders_OrderPlaced(v: _avro_com_acme_orders.OrderPlaced) -> bytes:
-    out = bytearray()
+def _write_com_acme_orders_OrderPlaced(out: bytearray, v: _avro_com_acme_orders.OrderPlaced) -> None:
     out.append(72)
     out += _uuid_str(v.order_id).encode()
     out.append(72)
@@ -1331,222 +1279,217 @@ def encode_com_acme_orders_OrderPlaced(v: _avro_com_acme_orders.OrderPlaced) -> 
         out += b35
     else:
         raise _not_in_union(u34, "None | str")
-    return bytes(out)
 
 
-def decode_com_acme_orders_OrderPlaced(data: bytes) -> _avro_com_acme_orders.OrderPlaced:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_orders.OrderPlaced)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_orders_OrderPlaced(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderPlaced, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderPlaced)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.order_id = _uuid_from_str(data[pos:e2].decode())
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
-        e4 = pos + 1 + _LENGTH[b5]
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.order_id = _uuid_from_str(data[pos:e1].decode())
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
+        e3 = pos + 1 + _LENGTH[b4]
         pos += 1
     else:
-        e4, pos = _read_length(data, pos)
-        e4 += pos
-    x1.customer_id = _uuid_from_str(data[pos:e4].decode())
-    pos = e4
-    a6: list[_avro_com_acme_orders.OrderLine] = []
+        e3, pos = _read_length(data, pos)
+        e3 += pos
+    o.customer_id = _uuid_from_str(data[pos:e3].decode())
+    pos = e3
+    a5: list[_avro_com_acme_orders.OrderLine] = []
     while True:
-        b25 = data[pos]
-        if b25 < 128:
+        b24 = data[pos]
+        if b24 < 128:
             pos += 1
-            n24 = _ZIGZAG[b25]
+            n23 = _ZIGZAG[b24]
         else:
-            n24, pos = _read_long(data, pos)
-        if n24 == 0:
+            n23, pos = _read_long(data, pos)
+        if n23 == 0:
             break
-        if n24 < 0:
+        if n23 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n24 = -n24
+            n23 = -n23
             _, pos = _read_long(data, pos)
-        for _ in range(n24):
-            o7 = object.__new__(_avro_com_acme_orders.OrderLine)
-            b9 = data[pos]
-            if b9 < 128:
-                e8 = pos + 1 + _LENGTH[b9]
+        for _ in range(n23):
+            o6 = object.__new__(_avro_com_acme_orders.OrderLine)
+            b8 = data[pos]
+            if b8 < 128:
+                e7 = pos + 1 + _LENGTH[b8]
                 pos += 1
             else:
-                e8, pos = _read_length(data, pos)
-                e8 += pos
-            o7.sku = data[pos:e8].decode()
-            pos = e8
-            b11 = data[pos]
-            if b11 < 128:
+                e7, pos = _read_length(data, pos)
+                e7 += pos
+            o6.sku = data[pos:e7].decode()
+            pos = e7
+            b10 = data[pos]
+            if b10 < 128:
                 pos += 1
-                n10 = _ZIGZAG[b11]
+                n9 = _ZIGZAG[b10]
             else:
-                n10, pos = _read_long(data, pos)
-            o7.quantity = n10
-            o12 = object.__new__(_avro_com_acme_common.Money)
-            b14 = data[pos]
-            if b14 < 128:
-                e13 = pos + 1 + _LENGTH[b14]
+                n9, pos = _read_long(data, pos)
+            o6.quantity = n9
+            o11 = object.__new__(_avro_com_acme_common.Money)
+            b13 = data[pos]
+            if b13 < 128:
+                e12 = pos + 1 + _LENGTH[b13]
                 pos += 1
             else:
-                e13, pos = _read_length(data, pos)
-                e13 += pos
-            o12.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e13], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-            pos = e13
+                e12, pos = _read_length(data, pos)
+                e12 += pos
+            o11.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e12], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+            pos = e12
+            b15 = data[pos]
+            if b15 < 128:
+                pos += 1
+                n14 = _ZIGZAG[b15]
+            else:
+                n14, pos = _read_long(data, pos)
+            o11.currency = _ENUM_MEMBER_com_acme_common_Currency[n14]
+            o6.unit_price = o11
+            u17: _avro_com_acme_common.Money | None
             b16 = data[pos]
-            if b16 < 128:
-                pos += 1
-                n15 = _ZIGZAG[b16]
-            else:
-                n15, pos = _read_long(data, pos)
-            o12.currency = _ENUM_MEMBER_com_acme_common_Currency[n15]
-            o7.unit_price = o12
-            u18: _avro_com_acme_common.Money | None
-            b17 = data[pos]
             pos += 1
-            if b17 == 0:
-                u18 = None
-            elif b17 == 2:
-                o19 = object.__new__(_avro_com_acme_common.Money)
-                b21 = data[pos]
-                if b21 < 128:
-                    e20 = pos + 1 + _LENGTH[b21]
+            if b16 == 0:
+                u17 = None
+            elif b16 == 2:
+                o18 = object.__new__(_avro_com_acme_common.Money)
+                b20 = data[pos]
+                if b20 < 128:
+                    e19 = pos + 1 + _LENGTH[b20]
                     pos += 1
                 else:
-                    e20, pos = _read_length(data, pos)
-                    e20 += pos
-                o19.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e20], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-                pos = e20
-                b23 = data[pos]
-                if b23 < 128:
+                    e19, pos = _read_length(data, pos)
+                    e19 += pos
+                o18.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e19], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+                pos = e19
+                b22 = data[pos]
+                if b22 < 128:
                     pos += 1
-                    n22 = _ZIGZAG[b23]
+                    n21 = _ZIGZAG[b22]
                 else:
-                    n22, pos = _read_long(data, pos)
-                o19.currency = _ENUM_MEMBER_com_acme_common_Currency[n22]
-                u18 = o19
+                    n21, pos = _read_long(data, pos)
+                o18.currency = _ENUM_MEMBER_com_acme_common_Currency[n21]
+                u17 = o18
             else:
-                raise _bad_branch(b17, pos - 1, 2)
-            o7.discount = u18
-            a6.append(o7)
-    x1.lines = a6
-    o26 = object.__new__(_avro_com_acme_common.Money)
-    b28 = data[pos]
-    if b28 < 128:
-        e27 = pos + 1 + _LENGTH[b28]
+                raise _bad_branch(b16, pos - 1, 2)
+            o6.discount = u17
+            a5.append(o6)
+    o.lines = a5
+    o25 = object.__new__(_avro_com_acme_common.Money)
+    b27 = data[pos]
+    if b27 < 128:
+        e26 = pos + 1 + _LENGTH[b27]
         pos += 1
     else:
-        e27, pos = _read_length(data, pos)
-        e27 += pos
-    o26.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e27], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-    pos = e27
-    b30 = data[pos]
-    if b30 < 128:
+        e26, pos = _read_length(data, pos)
+        e26 += pos
+    o25.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e26], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+    pos = e26
+    b29 = data[pos]
+    if b29 < 128:
         pos += 1
-        n29 = _ZIGZAG[b30]
+        n28 = _ZIGZAG[b29]
     else:
-        n29, pos = _read_long(data, pos)
-    o26.currency = _ENUM_MEMBER_com_acme_common_Currency[n29]
-    x1.total = o26
-    b32 = data[pos]
-    if b32 < 128:
+        n28, pos = _read_long(data, pos)
+    o25.currency = _ENUM_MEMBER_com_acme_common_Currency[n28]
+    o.total = o25
+    b31 = data[pos]
+    if b31 < 128:
         pos += 1
-        n31 = _ZIGZAG[b32]
+        n30 = _ZIGZAG[b31]
     else:
-        n31, pos = _read_long(data, pos)
-    x1.placed_at = _EPOCH + n31 * _MICROSECOND
-    o33 = object.__new__(_avro_com_acme_common.Address)
-    b35 = data[pos]
-    if b35 < 128:
-        e34 = pos + 1 + _LENGTH[b35]
-        pos += 1
-    else:
-        e34, pos = _read_length(data, pos)
-        e34 += pos
-    o33.street = data[pos:e34].decode()
-    pos = e34
-    b37 = data[pos]
-    if b37 < 128:
-        e36 = pos + 1 + _LENGTH[b37]
+        n30, pos = _read_long(data, pos)
+    o.placed_at = _EPOCH + n30 * _MICROSECOND
+    o32 = object.__new__(_avro_com_acme_common.Address)
+    b34 = data[pos]
+    if b34 < 128:
+        e33 = pos + 1 + _LENGTH[b34]
         pos += 1
     else:
-        e36, pos = _read_length(data, pos)
-        e36 += pos
-    o33.city = data[pos:e36].decode()
-    pos = e36
-    b39 = data[pos]
-    if b39 < 128:
-        e38 = pos + 1 + _LENGTH[b39]
+        e33, pos = _read_length(data, pos)
+        e33 += pos
+    o32.street = data[pos:e33].decode()
+    pos = e33
+    b36 = data[pos]
+    if b36 < 128:
+        e35 = pos + 1 + _LENGTH[b36]
         pos += 1
     else:
-        e38, pos = _read_length(data, pos)
-        e38 += pos
-    o33.postal_code = data[pos:e38].decode()
-    pos = e38
-    b41 = data[pos]
-    if b41 < 128:
-        e40 = pos + 1 + _LENGTH[b41]
+        e35, pos = _read_length(data, pos)
+        e35 += pos
+    o32.city = data[pos:e35].decode()
+    pos = e35
+    b38 = data[pos]
+    if b38 < 128:
+        e37 = pos + 1 + _LENGTH[b38]
         pos += 1
     else:
-        e40, pos = _read_length(data, pos)
-        e40 += pos
-    o33.country = data[pos:e40].decode()
-    pos = e40
-    x1.shipping = o33
+        e37, pos = _read_length(data, pos)
+        e37 += pos
+    o32.postal_code = data[pos:e37].decode()
+    pos = e37
+    b40 = data[pos]
+    if b40 < 128:
+        e39 = pos + 1 + _LENGTH[b40]
+        pos += 1
+    else:
+        e39, pos = _read_length(data, pos)
+        e39 += pos
+    o32.country = data[pos:e39].decode()
+    pos = e39
+    o.shipping = o32
+    b42 = data[pos]
+    if b42 < 128:
+        pos += 1
+        n41 = _ZIGZAG[b42]
+    else:
+        n41, pos = _read_long(data, pos)
+    o.channel = _ENUM_MEMBER_com_acme_orders_Channel[n41]
+    u44: str | None
     b43 = data[pos]
-    if b43 < 128:
-        pos += 1
-        n42 = _ZIGZAG[b43]
-    else:
-        n42, pos = _read_long(data, pos)
-    x1.channel = _ENUM_MEMBER_com_acme_orders_Channel[n42]
-    u45: str | None
-    b44 = data[pos]
     pos += 1
-    if b44 == 0:
-        u45 = None
-    elif b44 == 2:
-        b47 = data[pos]
-        if b47 < 128:
-            e46 = pos + 1 + _LENGTH[b47]
+    if b43 == 0:
+        u44 = None
+    elif b43 == 2:
+        b46 = data[pos]
+        if b46 < 128:
+            e45 = pos + 1 + _LENGTH[b46]
             pos += 1
         else:
-            e46, pos = _read_length(data, pos)
-            e46 += pos
-        u45 = data[pos:e46].decode()
-        pos = e46
+            e45, pos = _read_length(data, pos)
+            e45 += pos
+        u44 = data[pos:e45].decode()
+        pos = e45
     else:
-        raise _bad_branch(b44, pos - 1, 2)
-    x1.notes = u45
-    u49: str | None
-    b48 = data[pos]
+        raise _bad_branch(b43, pos - 1, 2)
+    o.notes = u44
+    u48: str | None
+    b47 = data[pos]
     pos += 1
-    if b48 == 0:
-        u49 = None
-    elif b48 == 2:
-        b51 = data[pos]
-        if b51 < 128:
-            e50 = pos + 1 + _LENGTH[b51]
+    if b47 == 0:
+        u48 = None
+    elif b47 == 2:
+        b50 = data[pos]
+        if b50 < 128:
+            e49 = pos + 1 + _LENGTH[b50]
             pos += 1
         else:
-            e50, pos = _read_length(data, pos)
-            e50 += pos
-        u49 = data[pos:e50].decode()
-        pos = e50
+            e49, pos = _read_length(data, pos)
+            e49 += pos
+        u48 = data[pos:e49].decode()
+        pos = e49
     else:
-        raise _bad_branch(b48, pos - 1, 2)
-    x1.from_ = u49
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        raise _bad_branch(b47, pos - 1, 2)
+    o.from_ = u48
+    return o, pos
 
 
-def encode_com_acme_payments_BankTransfer(v: _avro_com_acme_payments.BankTransfer) -> bytes:
-    out = bytearray()
+def _write_com_acme_payments_BankTransfer(out: bytearray, v: _avro_com_acme_payments.BankTransfer) -> None:
     b1 = v.iban.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -1568,46 +1511,41 @@ def encode_com_acme_payments_BankTransfer(v: _avro_com_acme_payments.BankTransfe
         out += b4
     else:
         raise _not_in_union(u3, "None | str")
-    return bytes(out)
 
 
-def decode_com_acme_payments_BankTransfer(data: bytes) -> _avro_com_acme_payments.BankTransfer:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_payments.BankTransfer)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_payments_BankTransfer(data: bytes, pos: int) -> tuple[_avro_com_acme_payments.BankTransfer, int]:
+    o = object.__new__(_avro_com_acme_payments.BankTransfer)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.iban = data[pos:e2].decode()
-    pos = e2
-    u5: str | None
-    b4 = data[pos]
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.iban = data[pos:e1].decode()
+    pos = e1
+    u4: str | None
+    b3 = data[pos]
     pos += 1
-    if b4 == 0:
-        u5 = None
-    elif b4 == 2:
-        b7 = data[pos]
-        if b7 < 128:
-            e6 = pos + 1 + _LENGTH[b7]
+    if b3 == 0:
+        u4 = None
+    elif b3 == 2:
+        b6 = data[pos]
+        if b6 < 128:
+            e5 = pos + 1 + _LENGTH[b6]
             pos += 1
         else:
-            e6, pos = _read_length(data, pos)
-            e6 += pos
-        u5 = data[pos:e6].decode()
-        pos = e6
+            e5, pos = _read_length(data, pos)
+            e5 += pos
+        u4 = data[pos:e5].decode()
+        pos = e5
     else:
-        raise _bad_branch(b4, pos - 1, 2)
-    x1.bic = u5
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        raise _bad_branch(b3, pos - 1, 2)
+    o.bic = u4
+    return o, pos
 
 
-def encode_com_acme_payments_Card(v: _avro_com_acme_payments.Card) -> bytes:
-    out = bytearray()
+def _write_com_acme_payments_Card(out: bytearray, v: _avro_com_acme_payments.Card) -> None:
     b1 = v.last4.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -1626,42 +1564,37 @@ def encode_com_acme_payments_Card(v: _avro_com_acme_payments.Card) -> bytes:
         out.append(z5)
     else:
         _write_long(out, z5)
-    return bytes(out)
 
 
-def decode_com_acme_payments_Card(data: bytes) -> _avro_com_acme_payments.Card:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_payments.Card)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_payments_Card(data: bytes, pos: int) -> tuple[_avro_com_acme_payments.Card, int]:
+    o = object.__new__(_avro_com_acme_payments.Card)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.last4 = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.last4 = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
         pos += 1
-        n4 = _ZIGZAG[b5]
+        n3 = _ZIGZAG[b4]
     else:
-        n4, pos = _read_long(data, pos)
-    x1.network = _ENUM_MEMBER_com_acme_payments_CardNetwork[n4]
-    b7 = data[pos]
-    if b7 < 128:
+        n3, pos = _read_long(data, pos)
+    o.network = _ENUM_MEMBER_com_acme_payments_CardNetwork[n3]
+    b6 = data[pos]
+    if b6 < 128:
         pos += 1
-        n6 = _ZIGZAG[b7]
+        n5 = _ZIGZAG[b6]
     else:
-        n6, pos = _read_long(data, pos)
-    x1.expiry = _date_fromordinal(n6 + 719163)
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        n5, pos = _read_long(data, pos)
+    o.expiry = _date_fromordinal(n5 + 719163)
+    return o, pos
 
 
-def encode_com_acme_payments_Payment(v: _avro_com_acme_payments.Payment) -> bytes:
-    out = bytearray()
+def _write_com_acme_payments_Payment(out: bytearray, v: _avro_com_acme_payments.Payment) -> None:
     out.append(72)
     out += _uuid_str(v.payment_id).encode()
     out.append(72)
@@ -1864,265 +1797,260 @@ def encode_com_acme_payments_Payment(v: _avro_com_acme_payments.Payment) -> byte
             else:
                 raise _not_in_union(u47, "None | str | int | bool")
     out.append(0)
-    return bytes(out)
 
 
-def decode_com_acme_payments_Payment(data: bytes) -> _avro_com_acme_payments.Payment:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_payments.Payment)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_payments_Payment(data: bytes, pos: int) -> tuple[_avro_com_acme_payments.Payment, int]:
+    o = object.__new__(_avro_com_acme_payments.Payment)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.payment_id = _uuid_from_str(data[pos:e2].decode())
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
-        e4 = pos + 1 + _LENGTH[b5]
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.payment_id = _uuid_from_str(data[pos:e1].decode())
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
+        e3 = pos + 1 + _LENGTH[b4]
         pos += 1
     else:
-        e4, pos = _read_length(data, pos)
-        e4 += pos
-    x1.order_id = _uuid_from_str(data[pos:e4].decode())
-    pos = e4
-    o6 = object.__new__(_avro_com_acme_common.Money)
-    b8 = data[pos]
-    if b8 < 128:
-        e7 = pos + 1 + _LENGTH[b8]
+        e3, pos = _read_length(data, pos)
+        e3 += pos
+    o.order_id = _uuid_from_str(data[pos:e3].decode())
+    pos = e3
+    o5 = object.__new__(_avro_com_acme_common.Money)
+    b7 = data[pos]
+    if b7 < 128:
+        e6 = pos + 1 + _LENGTH[b7]
         pos += 1
     else:
-        e7, pos = _read_length(data, pos)
-        e7 += pos
-    o6.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e7], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-    pos = e7
+        e6, pos = _read_length(data, pos)
+        e6 += pos
+    o5.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e6], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+    pos = e6
+    b9 = data[pos]
+    if b9 < 128:
+        pos += 1
+        n8 = _ZIGZAG[b9]
+    else:
+        n8, pos = _read_long(data, pos)
+    o5.currency = _ENUM_MEMBER_com_acme_common_Currency[n8]
+    o.amount = o5
+    u11: _avro_com_acme_payments.Card | _avro_com_acme_payments.BankTransfer | _avro_com_acme_payments.Wallet
     b10 = data[pos]
-    if b10 < 128:
-        pos += 1
-        n9 = _ZIGZAG[b10]
-    else:
-        n9, pos = _read_long(data, pos)
-    o6.currency = _ENUM_MEMBER_com_acme_common_Currency[n9]
-    x1.amount = o6
-    u12: _avro_com_acme_payments.Card | _avro_com_acme_payments.BankTransfer | _avro_com_acme_payments.Wallet
-    b11 = data[pos]
     pos += 1
-    if b11 == 0:
-        o13 = object.__new__(_avro_com_acme_payments.Card)
-        b15 = data[pos]
-        if b15 < 128:
-            e14 = pos + 1 + _LENGTH[b15]
+    if b10 == 0:
+        o12 = object.__new__(_avro_com_acme_payments.Card)
+        b14 = data[pos]
+        if b14 < 128:
+            e13 = pos + 1 + _LENGTH[b14]
             pos += 1
         else:
-            e14, pos = _read_length(data, pos)
-            e14 += pos
-        o13.last4 = data[pos:e14].decode()
-        pos = e14
-        b17 = data[pos]
-        if b17 < 128:
+            e13, pos = _read_length(data, pos)
+            e13 += pos
+        o12.last4 = data[pos:e13].decode()
+        pos = e13
+        b16 = data[pos]
+        if b16 < 128:
             pos += 1
-            n16 = _ZIGZAG[b17]
+            n15 = _ZIGZAG[b16]
         else:
-            n16, pos = _read_long(data, pos)
-        o13.network = _ENUM_MEMBER_com_acme_payments_CardNetwork[n16]
-        b19 = data[pos]
-        if b19 < 128:
+            n15, pos = _read_long(data, pos)
+        o12.network = _ENUM_MEMBER_com_acme_payments_CardNetwork[n15]
+        b18 = data[pos]
+        if b18 < 128:
             pos += 1
-            n18 = _ZIGZAG[b19]
+            n17 = _ZIGZAG[b18]
         else:
-            n18, pos = _read_long(data, pos)
-        o13.expiry = _date_fromordinal(n18 + 719163)
-        u12 = o13
-    elif b11 == 2:
-        o20 = object.__new__(_avro_com_acme_payments.BankTransfer)
+            n17, pos = _read_long(data, pos)
+        o12.expiry = _date_fromordinal(n17 + 719163)
+        u11 = o12
+    elif b10 == 2:
+        o19 = object.__new__(_avro_com_acme_payments.BankTransfer)
+        b21 = data[pos]
+        if b21 < 128:
+            e20 = pos + 1 + _LENGTH[b21]
+            pos += 1
+        else:
+            e20, pos = _read_length(data, pos)
+            e20 += pos
+        o19.iban = data[pos:e20].decode()
+        pos = e20
+        u23: str | None
         b22 = data[pos]
-        if b22 < 128:
-            e21 = pos + 1 + _LENGTH[b22]
-            pos += 1
-        else:
-            e21, pos = _read_length(data, pos)
-            e21 += pos
-        o20.iban = data[pos:e21].decode()
-        pos = e21
-        u24: str | None
-        b23 = data[pos]
         pos += 1
-        if b23 == 0:
-            u24 = None
-        elif b23 == 2:
-            b26 = data[pos]
-            if b26 < 128:
-                e25 = pos + 1 + _LENGTH[b26]
+        if b22 == 0:
+            u23 = None
+        elif b22 == 2:
+            b25 = data[pos]
+            if b25 < 128:
+                e24 = pos + 1 + _LENGTH[b25]
                 pos += 1
             else:
-                e25, pos = _read_length(data, pos)
-                e25 += pos
-            u24 = data[pos:e25].decode()
-            pos = e25
+                e24, pos = _read_length(data, pos)
+                e24 += pos
+            u23 = data[pos:e24].decode()
+            pos = e24
         else:
-            raise _bad_branch(b23, pos - 1, 2)
-        o20.bic = u24
-        u12 = o20
-    elif b11 == 4:
-        o27 = object.__new__(_avro_com_acme_payments.Wallet)
-        b29 = data[pos]
-        if b29 < 128:
-            e28 = pos + 1 + _LENGTH[b29]
+            raise _bad_branch(b22, pos - 1, 2)
+        o19.bic = u23
+        u11 = o19
+    elif b10 == 4:
+        o26 = object.__new__(_avro_com_acme_payments.Wallet)
+        b28 = data[pos]
+        if b28 < 128:
+            e27 = pos + 1 + _LENGTH[b28]
             pos += 1
         else:
-            e28, pos = _read_length(data, pos)
-            e28 += pos
-        o27.provider = data[pos:e28].decode()
-        pos = e28
-        b31 = data[pos]
-        if b31 < 128:
-            e30 = pos + 1 + _LENGTH[b31]
+            e27, pos = _read_length(data, pos)
+            e27 += pos
+        o26.provider = data[pos:e27].decode()
+        pos = e27
+        b30 = data[pos]
+        if b30 < 128:
+            e29 = pos + 1 + _LENGTH[b30]
             pos += 1
         else:
-            e30, pos = _read_length(data, pos)
-            e30 += pos
-        o27.account = data[pos:e30].decode()
-        pos = e30
-        u12 = o27
+            e29, pos = _read_length(data, pos)
+            e29 += pos
+        o26.account = data[pos:e29].decode()
+        pos = e29
+        u11 = o26
     else:
-        raise _bad_branch(b11, pos - 1, 3)
-    x1.method = u12
-    b33 = data[pos]
-    if b33 < 128:
+        raise _bad_branch(b10, pos - 1, 3)
+    o.method = u11
+    b32 = data[pos]
+    if b32 < 128:
         pos += 1
-        n32 = _ZIGZAG[b33]
+        n31 = _ZIGZAG[b32]
     else:
-        n32, pos = _read_long(data, pos)
-    x1.status = _ENUM_MEMBER_com_acme_payments_PaymentStatus[n32]
-    u35: _dt.datetime | None
-    b34 = data[pos]
+        n31, pos = _read_long(data, pos)
+    o.status = _ENUM_MEMBER_com_acme_payments_PaymentStatus[n31]
+    u34: _dt.datetime | None
+    b33 = data[pos]
     pos += 1
-    if b34 == 0:
-        u35 = None
-    elif b34 == 2:
-        b37 = data[pos]
-        if b37 < 128:
+    if b33 == 0:
+        u34 = None
+    elif b33 == 2:
+        b36 = data[pos]
+        if b36 < 128:
             pos += 1
-            n36 = _ZIGZAG[b37]
+            n35 = _ZIGZAG[b36]
         else:
-            n36, pos = _read_long(data, pos)
-        u35 = _EPOCH_NAIVE + n36 * _MILLISECOND
+            n35, pos = _read_long(data, pos)
+        u34 = _EPOCH_NAIVE + n35 * _MILLISECOND
     else:
-        raise _bad_branch(b34, pos - 1, 2)
-    x1.authorized_at = u35
-    u39: _dt.datetime | None
-    b38 = data[pos]
+        raise _bad_branch(b33, pos - 1, 2)
+    o.authorized_at = u34
+    u38: _dt.datetime | None
+    b37 = data[pos]
     pos += 1
-    if b38 == 0:
-        u39 = None
-    elif b38 == 2:
-        b41 = data[pos]
-        if b41 < 128:
+    if b37 == 0:
+        u38 = None
+    elif b37 == 2:
+        b40 = data[pos]
+        if b40 < 128:
             pos += 1
-            n40 = _ZIGZAG[b41]
+            n39 = _ZIGZAG[b40]
         else:
-            n40, pos = _read_long(data, pos)
-        u39 = _EPOCH_NAIVE + n40 * _MICROSECOND
+            n39, pos = _read_long(data, pos)
+        u38 = _EPOCH_NAIVE + n39 * _MICROSECOND
     else:
-        raise _bad_branch(b38, pos - 1, 2)
-    x1.captured_at = u39
-    e42 = pos + 12
-    x1.settle_after = _support.Duration(*_unpack_bytes_III(data[pos:e42]))
+        raise _bad_branch(b37, pos - 1, 2)
+    o.captured_at = u38
+    e41 = pos + 12
+    o.settle_after = _support.Duration(*_unpack_bytes_III(data[pos:e41]))
+    pos = e41
+    e42 = pos + 16
+    o.fingerprint = bytes.__new__(_avro_com_acme_payments.MD5, data[pos:e42])
     pos = e42
-    e43 = pos + 16
-    x1.fingerprint = bytes.__new__(_avro_com_acme_payments.MD5, data[pos:e43])
-    pos = e43
-    u45: float | None
-    b44 = data[pos]
+    u44: float | None
+    b43 = data[pos]
     pos += 1
-    if b44 == 0:
-        u45 = None
-    elif b44 == 2:
-        u45 = _unpack_d(data, pos)[0]
+    if b43 == 0:
+        u44 = None
+    elif b43 == 2:
+        u44 = _unpack_d(data, pos)[0]
         pos += 8
     else:
-        raise _bad_branch(b44, pos - 1, 2)
-    x1.risk_score = u45
-    b47 = data[pos]
-    if b47 < 128:
+        raise _bad_branch(b43, pos - 1, 2)
+    o.risk_score = u44
+    b46 = data[pos]
+    if b46 < 128:
         pos += 1
-        n46 = _ZIGZAG[b47]
+        n45 = _ZIGZAG[b46]
     else:
-        n46, pos = _read_long(data, pos)
-    x1.processing_time = _dt.time(int(n46 / 3600000000), int(n46 / 60000000) % 60, int(n46 / 1000000) % 60, n46 % 1000000)
-    b49 = data[pos]
-    if b49 < 128:
+        n45, pos = _read_long(data, pos)
+    o.processing_time = _dt.time(int(n45 / 3600000000), int(n45 / 60000000) % 60, int(n45 / 1000000) % 60, n45 % 1000000)
+    b48 = data[pos]
+    if b48 < 128:
         pos += 1
-        n48 = _ZIGZAG[b49]
+        n47 = _ZIGZAG[b48]
     else:
-        n48, pos = _read_long(data, pos)
-    x1.cutoff = _dt.time(int(n48 / 3600000), int(n48 / 60000) % 60, int(n48 / 1000) % 60, int(n48 % 1000) * 1000)
-    e50 = pos + 8
-    x1.fee = _DECIMAL_CONTEXT_10.create_decimal(int.from_bytes(data[pos:e50], "big", signed=True)).scaleb(-4, _DECIMAL_CONTEXT_10)
-    pos = e50
-    m51: dict[str, str | int | bool | None] = {}
+        n47, pos = _read_long(data, pos)
+    o.cutoff = _dt.time(int(n47 / 3600000), int(n47 / 60000) % 60, int(n47 / 1000) % 60, int(n47 % 1000) * 1000)
+    e49 = pos + 8
+    o.fee = _DECIMAL_CONTEXT_10.create_decimal(int.from_bytes(data[pos:e49], "big", signed=True)).scaleb(-4, _DECIMAL_CONTEXT_10)
+    pos = e49
+    m50: dict[str, str | int | bool | None] = {}
     while True:
-        b62 = data[pos]
-        if b62 < 128:
+        b61 = data[pos]
+        if b61 < 128:
             pos += 1
-            n61 = _ZIGZAG[b62]
+            n60 = _ZIGZAG[b61]
         else:
-            n61, pos = _read_long(data, pos)
-        if n61 == 0:
+            n60, pos = _read_long(data, pos)
+        if n60 == 0:
             break
-        if n61 < 0:
+        if n60 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n61 = -n61
+            n60 = -n60
             _, pos = _read_long(data, pos)
-        for _ in range(n61):
+        for _ in range(n60):
+            b53 = data[pos]
+            if b53 < 128:
+                e52 = pos + 1 + _LENGTH[b53]
+                pos += 1
+            else:
+                e52, pos = _read_length(data, pos)
+                e52 += pos
+            k51 = data[pos:e52].decode()
+            pos = e52
+            u55: str | int | bool | None
             b54 = data[pos]
-            if b54 < 128:
-                e53 = pos + 1 + _LENGTH[b54]
-                pos += 1
-            else:
-                e53, pos = _read_length(data, pos)
-                e53 += pos
-            k52 = data[pos:e53].decode()
-            pos = e53
-            u56: str | int | bool | None
-            b55 = data[pos]
             pos += 1
-            if b55 == 0:
-                u56 = None
-            elif b55 == 2:
-                b58 = data[pos]
-                if b58 < 128:
-                    e57 = pos + 1 + _LENGTH[b58]
+            if b54 == 0:
+                u55 = None
+            elif b54 == 2:
+                b57 = data[pos]
+                if b57 < 128:
+                    e56 = pos + 1 + _LENGTH[b57]
                     pos += 1
                 else:
-                    e57, pos = _read_length(data, pos)
-                    e57 += pos
-                u56 = data[pos:e57].decode()
-                pos = e57
-            elif b55 == 4:
-                b60 = data[pos]
-                if b60 < 128:
+                    e56, pos = _read_length(data, pos)
+                    e56 += pos
+                u55 = data[pos:e56].decode()
+                pos = e56
+            elif b54 == 4:
+                b59 = data[pos]
+                if b59 < 128:
                     pos += 1
-                    n59 = _ZIGZAG[b60]
+                    n58 = _ZIGZAG[b59]
                 else:
-                    n59, pos = _read_long(data, pos)
-                u56 = n59
-            elif b55 == 6:
-                u56 = data[pos] != 0
+                    n58, pos = _read_long(data, pos)
+                u55 = n58
+            elif b54 == 6:
+                u55 = data[pos] != 0
                 pos += 1
             else:
-                raise _bad_branch(b55, pos - 1, 4)
-            m51[k52] = u56
-    x1.metadata = m51
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+                raise _bad_branch(b54, pos - 1, 4)
+            m50[k51] = u55
+    o.metadata = m50
+    return o, pos
 
 
-def encode_com_acme_payments_Wallet(v: _avro_com_acme_payments.Wallet) -> bytes:
-    out = bytearray()
+def _write_com_acme_payments_Wallet(out: bytearray, v: _avro_com_acme_payments.Wallet) -> None:
     b1 = v.provider.encode()
     z2 = len(b1) << 1
     if z2 < 128:
@@ -2137,33 +2065,29 @@ def encode_com_acme_payments_Wallet(v: _avro_com_acme_payments.Wallet) -> bytes:
     else:
         _write_long(out, z4)
     out += b3
-    return bytes(out)
 
 
-def decode_com_acme_payments_Wallet(data: bytes) -> _avro_com_acme_payments.Wallet:
-    pos: int = 0
-    x1 = object.__new__(_avro_com_acme_payments.Wallet)
-    b3 = data[pos]
-    if b3 < 128:
-        e2 = pos + 1 + _LENGTH[b3]
+def _read_com_acme_payments_Wallet(data: bytes, pos: int) -> tuple[_avro_com_acme_payments.Wallet, int]:
+    o = object.__new__(_avro_com_acme_payments.Wallet)
+    b2 = data[pos]
+    if b2 < 128:
+        e1 = pos + 1 + _LENGTH[b2]
         pos += 1
     else:
-        e2, pos = _read_length(data, pos)
-        e2 += pos
-    x1.provider = data[pos:e2].decode()
-    pos = e2
-    b5 = data[pos]
-    if b5 < 128:
-        e4 = pos + 1 + _LENGTH[b5]
+        e1, pos = _read_length(data, pos)
+        e1 += pos
+    o.provider = data[pos:e1].decode()
+    pos = e1
+    b4 = data[pos]
+    if b4 < 128:
+        e3 = pos + 1 + _LENGTH[b4]
         pos += 1
     else:
-        e4, pos = _read_length(data, pos)
-        e4 += pos
-    x1.account = data[pos:e4].decode()
-    pos = e4
-    if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
-    return x1
+        e3, pos = _read_length(data, pos)
+        e3 += pos
+    o.account = data[pos:e3].decode()
+    pos = e3
+    return o, pos
 
 
 def encode_customers_key(v: str) -> bytes:
@@ -2191,7 +2115,46 @@ def decode_customers_key(data: bytes) -> str:
     x1 = data[pos:e2].decode()
     pos = e2
     if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_com_acme_customers_Customer(v: _avro_com_acme_customers.Customer) -> bytes:
+    out = bytearray()
+    _write_com_acme_customers_Customer(out, v)
+    return bytes(out)
+
+
+def decode_com_acme_customers_Customer(data: bytes) -> _avro_com_acme_customers.Customer:
+    x1, pos = _read_com_acme_customers_Customer(data, 0)
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_com_acme_inventory_StockKey(v: _avro_com_acme_inventory.StockKey) -> bytes:
+    out = bytearray()
+    _write_com_acme_inventory_StockKey(out, v)
+    return bytes(out)
+
+
+def decode_com_acme_inventory_StockKey(data: bytes) -> _avro_com_acme_inventory.StockKey:
+    x1, pos = _read_com_acme_inventory_StockKey(data, 0)
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_com_acme_inventory_StockLevel(v: _avro_com_acme_inventory.StockLevel) -> bytes:
+    out = bytearray()
+    _write_com_acme_inventory_StockLevel(out, v)
+    return bytes(out)
+
+
+def decode_com_acme_inventory_StockLevel(data: bytes) -> _avro_com_acme_inventory.StockLevel:
+    x1, pos = _read_com_acme_inventory_StockLevel(data, 0)
+    if pos > len(data):
+        raise _truncated(pos, data)
     return x1
 
 
@@ -2220,7 +2183,7 @@ def decode_orders_key(data: bytes) -> str:
     x1 = data[pos:e2].decode()
     pos = e2
     if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
+        raise _truncated(pos, data)
     return x1
 
 
@@ -2229,198 +2192,69 @@ def encode_orders_value(v: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_or
     u1: object = v
     if isinstance(u1, _avro_com_acme_orders.OrderPlaced):
         out.append(0)
+        _write_com_acme_orders_OrderPlaced(out, u1)
+    elif isinstance(u1, _avro_com_acme_orders.OrderConfirmed):
+        out.append(2)
         r2 = u1
         out.append(72)
         out += _uuid_str(r2.order_id).encode()
-        out.append(72)
-        out += _uuid_str(r2.customer_id).encode()
-        a3 = r2.lines
-        if a3:
-            z5 = len(a3) << 1
-            if z5 < 128:
-                out.append(z5)
-            else:
-                _write_long(out, z5)
-            for i4 in a3:
-                r6 = i4
-                b7 = r6.sku.encode()
-                z8 = len(b7) << 1
-                if z8 < 128:
-                    out.append(z8)
-                else:
-                    _write_long(out, z8)
-                out += b7
-                n10 = r6.quantity
-                z9 = (n10 << 1) ^ (n10 >> 63)
-                if z9 < 128:
-                    out.append(z9)
-                else:
-                    _write_long(out, z9)
-                r11 = r6.unit_price
-                b12 = _decimal_bytes(r11.amount, 12, 2)
-                z13 = len(b12) << 1
-                if z13 < 128:
-                    out.append(z13)
-                else:
-                    _write_long(out, z13)
-                out += b12
-                out += _ENUM_INDEX_com_acme_common_Currency[r11.currency]
-                u14: object = r6.discount
-                if isinstance(u14, _avro_com_acme_common.Money):
-                    out.append(2)
-                    r15 = u14
-                    b16 = _decimal_bytes(r15.amount, 12, 2)
-                    z17 = len(b16) << 1
-                    if z17 < 128:
-                        out.append(z17)
-                    else:
-                        _write_long(out, z17)
-                    out += b16
-                    out += _ENUM_INDEX_com_acme_common_Currency[r15.currency]
-                elif u14 is None:
-                    out.append(0)
-                else:
-                    raise _not_in_union(u14, "None | Money")
-        out.append(0)
-        r18 = r2.total
-        b19 = _decimal_bytes(r18.amount, 12, 2)
-        z20 = len(b19) << 1
-        if z20 < 128:
-            out.append(z20)
-        else:
-            _write_long(out, z20)
-        out += b19
-        out += _ENUM_INDEX_com_acme_common_Currency[r18.currency]
-        t22 = r2.placed_at
+        t4 = r2.at
         try:
-            n21 = (t22 - _EPOCH) // _MICROSECOND
+            n3 = (t4 - _EPOCH) // _MILLISECOND
         except (TypeError, AttributeError):
-            n21 = _values.timestamp_micros(t22)
-        z23 = (n21 << 1) ^ (n21 >> 63)
-        if z23 < 128:
-            out.append(z23)
+            n3 = _values.timestamp_millis(t4)
+        z5 = (n3 << 1) ^ (n3 >> 63)
+        if z5 < 128:
+            out.append(z5)
         else:
-            _write_long(out, z23)
-        r24 = r2.shipping
-        b25 = r24.street.encode()
-        z26 = len(b25) << 1
-        if z26 < 128:
-            out.append(z26)
-        else:
-            _write_long(out, z26)
-        out += b25
-        b27 = r24.city.encode()
-        z28 = len(b27) << 1
-        if z28 < 128:
-            out.append(z28)
-        else:
-            _write_long(out, z28)
-        out += b27
-        b29 = r24.postal_code.encode()
-        z30 = len(b29) << 1
-        if z30 < 128:
-            out.append(z30)
-        else:
-            _write_long(out, z30)
-        out += b29
-        b31 = r24.country.encode()
-        z32 = len(b31) << 1
-        if z32 < 128:
-            out.append(z32)
-        else:
-            _write_long(out, z32)
-        out += b31
-        out += _ENUM_INDEX_com_acme_orders_Channel[r2.channel]
-        u33: object = r2.notes
-        if u33 is None:
-            out.append(0)
-        elif isinstance(u33, str):
-            out.append(2)
-            b34 = u33.encode()
-            z35 = len(b34) << 1
-            if z35 < 128:
-                out.append(z35)
-            else:
-                _write_long(out, z35)
-            out += b34
-        else:
-            raise _not_in_union(u33, "None | str")
-        u36: object = r2.from_
-        if u36 is None:
-            out.append(0)
-        elif isinstance(u36, str):
-            out.append(2)
-            b37 = u36.encode()
-            z38 = len(b37) << 1
-            if z38 < 128:
-                out.append(z38)
-            else:
-                _write_long(out, z38)
-            out += b37
-        else:
-            raise _not_in_union(u36, "None | str")
-    elif isinstance(u1, _avro_com_acme_orders.OrderConfirmed):
-        out.append(2)
-        r39 = u1
-        out.append(72)
-        out += _uuid_str(r39.order_id).encode()
-        t41 = r39.at
-        try:
-            n40 = (t41 - _EPOCH) // _MILLISECOND
-        except (TypeError, AttributeError):
-            n40 = _values.timestamp_millis(t41)
-        z42 = (n40 << 1) ^ (n40 >> 63)
-        if z42 < 128:
-            out.append(z42)
-        else:
-            _write_long(out, z42)
+            _write_long(out, z5)
     elif isinstance(u1, _avro_com_acme_orders.OrderDelivered):
         out.append(4)
-        r43 = u1
+        r6 = u1
         out.append(72)
-        out += _uuid_str(r43.order_id).encode()
-        t45 = r43.at
+        out += _uuid_str(r6.order_id).encode()
+        t8 = r6.at
         try:
-            n44 = (t45 - _EPOCH) // _MILLISECOND
+            n7 = (t8 - _EPOCH) // _MILLISECOND
         except (TypeError, AttributeError):
-            n44 = _values.timestamp_millis(t45)
-        z46 = (n44 << 1) ^ (n44 >> 63)
-        if z46 < 128:
-            out.append(z46)
+            n7 = _values.timestamp_millis(t8)
+        z9 = (n7 << 1) ^ (n7 >> 63)
+        if z9 < 128:
+            out.append(z9)
         else:
-            _write_long(out, z46)
+            _write_long(out, z9)
     elif isinstance(u1, _avro_com_acme_orders.OrderCancelled):
         out.append(6)
-        r47 = u1
+        r10 = u1
         out.append(72)
-        out += _uuid_str(r47.order_id).encode()
-        out += _ENUM_INDEX_com_acme_orders_CancelReason[r47.reason]
-        t49 = r47.at
+        out += _uuid_str(r10.order_id).encode()
+        out += _ENUM_INDEX_com_acme_orders_CancelReason[r10.reason]
+        t12 = r10.at
         try:
-            n48 = (t49 - _EPOCH) // _MILLISECOND
+            n11 = (t12 - _EPOCH) // _MILLISECOND
         except (TypeError, AttributeError):
-            n48 = _values.timestamp_millis(t49)
-        z50 = (n48 << 1) ^ (n48 >> 63)
-        if z50 < 128:
-            out.append(z50)
+            n11 = _values.timestamp_millis(t12)
+        z13 = (n11 << 1) ^ (n11 >> 63)
+        if z13 < 128:
+            out.append(z13)
         else:
-            _write_long(out, z50)
-        u51: object = r47.refund
-        if isinstance(u51, _avro_com_acme_common.Money):
+            _write_long(out, z13)
+        u14: object = r10.refund
+        if isinstance(u14, _avro_com_acme_common.Money):
             out.append(2)
-            r52 = u51
-            b53 = _decimal_bytes(r52.amount, 12, 2)
-            z54 = len(b53) << 1
-            if z54 < 128:
-                out.append(z54)
+            r15 = u14
+            b16 = _decimal_bytes(r15.amount, 12, 2)
+            z17 = len(b16) << 1
+            if z17 < 128:
+                out.append(z17)
             else:
-                _write_long(out, z54)
-            out += b53
-            out += _ENUM_INDEX_com_acme_common_Currency[r52.currency]
-        elif u51 is None:
+                _write_long(out, z17)
+            out += b16
+            out += _ENUM_INDEX_com_acme_common_Currency[r15.currency]
+        elif u14 is None:
             out.append(0)
         else:
-            raise _not_in_union(u51, "None | Money")
+            raise _not_in_union(u14, "None | Money")
     else:
         raise _not_in_union(u1, "OrderPlaced | OrderConfirmed | OrderDelivered | OrderCancelled")
     return bytes(out)
@@ -2433,307 +2267,104 @@ def decode_orders_value(data: bytes) -> _avro_com_acme_orders.OrderPlaced | _avr
     b2 = data[pos]
     pos += 1
     if b2 == 0:
-        o4 = object.__new__(_avro_com_acme_orders.OrderPlaced)
-        b6 = data[pos]
-        if b6 < 128:
-            e5 = pos + 1 + _LENGTH[b6]
+        o4, pos = _read_com_acme_orders_OrderPlaced(data, pos)
+        u3 = o4
+    elif b2 == 2:
+        o5 = object.__new__(_avro_com_acme_orders.OrderConfirmed)
+        b7 = data[pos]
+        if b7 < 128:
+            e6 = pos + 1 + _LENGTH[b7]
             pos += 1
         else:
-            e5, pos = _read_length(data, pos)
-            e5 += pos
-        o4.order_id = _uuid_from_str(data[pos:e5].decode())
-        pos = e5
-        b8 = data[pos]
-        if b8 < 128:
-            e7 = pos + 1 + _LENGTH[b8]
+            e6, pos = _read_length(data, pos)
+            e6 += pos
+        o5.order_id = _uuid_from_str(data[pos:e6].decode())
+        pos = e6
+        b9 = data[pos]
+        if b9 < 128:
+            pos += 1
+            n8 = _ZIGZAG[b9]
+        else:
+            n8, pos = _read_long(data, pos)
+        o5.at = _EPOCH + n8 * _MILLISECOND
+        u3 = o5
+    elif b2 == 4:
+        o10 = object.__new__(_avro_com_acme_orders.OrderDelivered)
+        b12 = data[pos]
+        if b12 < 128:
+            e11 = pos + 1 + _LENGTH[b12]
             pos += 1
         else:
-            e7, pos = _read_length(data, pos)
-            e7 += pos
-        o4.customer_id = _uuid_from_str(data[pos:e7].decode())
-        pos = e7
-        a9: list[_avro_com_acme_orders.OrderLine] = []
-        while True:
+            e11, pos = _read_length(data, pos)
+            e11 += pos
+        o10.order_id = _uuid_from_str(data[pos:e11].decode())
+        pos = e11
+        b14 = data[pos]
+        if b14 < 128:
+            pos += 1
+            n13 = _ZIGZAG[b14]
+        else:
+            n13, pos = _read_long(data, pos)
+        o10.at = _EPOCH + n13 * _MILLISECOND
+        u3 = o10
+    elif b2 == 6:
+        o15 = object.__new__(_avro_com_acme_orders.OrderCancelled)
+        b17 = data[pos]
+        if b17 < 128:
+            e16 = pos + 1 + _LENGTH[b17]
+            pos += 1
+        else:
+            e16, pos = _read_length(data, pos)
+            e16 += pos
+        o15.order_id = _uuid_from_str(data[pos:e16].decode())
+        pos = e16
+        b19 = data[pos]
+        if b19 < 128:
+            pos += 1
+            n18 = _ZIGZAG[b19]
+        else:
+            n18, pos = _read_long(data, pos)
+        o15.reason = _ENUM_MEMBER_com_acme_orders_CancelReason[n18]
+        b21 = data[pos]
+        if b21 < 128:
+            pos += 1
+            n20 = _ZIGZAG[b21]
+        else:
+            n20, pos = _read_long(data, pos)
+        o15.at = _EPOCH + n20 * _MILLISECOND
+        u23: _avro_com_acme_common.Money | None
+        b22 = data[pos]
+        pos += 1
+        if b22 == 0:
+            u23 = None
+        elif b22 == 2:
+            o24 = object.__new__(_avro_com_acme_common.Money)
+            b26 = data[pos]
+            if b26 < 128:
+                e25 = pos + 1 + _LENGTH[b26]
+                pos += 1
+            else:
+                e25, pos = _read_length(data, pos)
+                e25 += pos
+            o24.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e25], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+            pos = e25
             b28 = data[pos]
             if b28 < 128:
                 pos += 1
                 n27 = _ZIGZAG[b28]
             else:
                 n27, pos = _read_long(data, pos)
-            if n27 == 0:
-                break
-            if n27 < 0:
-                # A negative count is followed by the block's size in bytes: skipped.
-                n27 = -n27
-                _, pos = _read_long(data, pos)
-            for _ in range(n27):
-                o10 = object.__new__(_avro_com_acme_orders.OrderLine)
-                b12 = data[pos]
-                if b12 < 128:
-                    e11 = pos + 1 + _LENGTH[b12]
-                    pos += 1
-                else:
-                    e11, pos = _read_length(data, pos)
-                    e11 += pos
-                o10.sku = data[pos:e11].decode()
-                pos = e11
-                b14 = data[pos]
-                if b14 < 128:
-                    pos += 1
-                    n13 = _ZIGZAG[b14]
-                else:
-                    n13, pos = _read_long(data, pos)
-                o10.quantity = n13
-                o15 = object.__new__(_avro_com_acme_common.Money)
-                b17 = data[pos]
-                if b17 < 128:
-                    e16 = pos + 1 + _LENGTH[b17]
-                    pos += 1
-                else:
-                    e16, pos = _read_length(data, pos)
-                    e16 += pos
-                o15.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e16], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-                pos = e16
-                b19 = data[pos]
-                if b19 < 128:
-                    pos += 1
-                    n18 = _ZIGZAG[b19]
-                else:
-                    n18, pos = _read_long(data, pos)
-                o15.currency = _ENUM_MEMBER_com_acme_common_Currency[n18]
-                o10.unit_price = o15
-                u21: _avro_com_acme_common.Money | None
-                b20 = data[pos]
-                pos += 1
-                if b20 == 0:
-                    u21 = None
-                elif b20 == 2:
-                    o22 = object.__new__(_avro_com_acme_common.Money)
-                    b24 = data[pos]
-                    if b24 < 128:
-                        e23 = pos + 1 + _LENGTH[b24]
-                        pos += 1
-                    else:
-                        e23, pos = _read_length(data, pos)
-                        e23 += pos
-                    o22.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e23], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-                    pos = e23
-                    b26 = data[pos]
-                    if b26 < 128:
-                        pos += 1
-                        n25 = _ZIGZAG[b26]
-                    else:
-                        n25, pos = _read_long(data, pos)
-                    o22.currency = _ENUM_MEMBER_com_acme_common_Currency[n25]
-                    u21 = o22
-                else:
-                    raise _bad_branch(b20, pos - 1, 2)
-                o10.discount = u21
-                a9.append(o10)
-        o4.lines = a9
-        o29 = object.__new__(_avro_com_acme_common.Money)
-        b31 = data[pos]
-        if b31 < 128:
-            e30 = pos + 1 + _LENGTH[b31]
-            pos += 1
+            o24.currency = _ENUM_MEMBER_com_acme_common_Currency[n27]
+            u23 = o24
         else:
-            e30, pos = _read_length(data, pos)
-            e30 += pos
-        o29.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e30], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-        pos = e30
-        b33 = data[pos]
-        if b33 < 128:
-            pos += 1
-            n32 = _ZIGZAG[b33]
-        else:
-            n32, pos = _read_long(data, pos)
-        o29.currency = _ENUM_MEMBER_com_acme_common_Currency[n32]
-        o4.total = o29
-        b35 = data[pos]
-        if b35 < 128:
-            pos += 1
-            n34 = _ZIGZAG[b35]
-        else:
-            n34, pos = _read_long(data, pos)
-        o4.placed_at = _EPOCH + n34 * _MICROSECOND
-        o36 = object.__new__(_avro_com_acme_common.Address)
-        b38 = data[pos]
-        if b38 < 128:
-            e37 = pos + 1 + _LENGTH[b38]
-            pos += 1
-        else:
-            e37, pos = _read_length(data, pos)
-            e37 += pos
-        o36.street = data[pos:e37].decode()
-        pos = e37
-        b40 = data[pos]
-        if b40 < 128:
-            e39 = pos + 1 + _LENGTH[b40]
-            pos += 1
-        else:
-            e39, pos = _read_length(data, pos)
-            e39 += pos
-        o36.city = data[pos:e39].decode()
-        pos = e39
-        b42 = data[pos]
-        if b42 < 128:
-            e41 = pos + 1 + _LENGTH[b42]
-            pos += 1
-        else:
-            e41, pos = _read_length(data, pos)
-            e41 += pos
-        o36.postal_code = data[pos:e41].decode()
-        pos = e41
-        b44 = data[pos]
-        if b44 < 128:
-            e43 = pos + 1 + _LENGTH[b44]
-            pos += 1
-        else:
-            e43, pos = _read_length(data, pos)
-            e43 += pos
-        o36.country = data[pos:e43].decode()
-        pos = e43
-        o4.shipping = o36
-        b46 = data[pos]
-        if b46 < 128:
-            pos += 1
-            n45 = _ZIGZAG[b46]
-        else:
-            n45, pos = _read_long(data, pos)
-        o4.channel = _ENUM_MEMBER_com_acme_orders_Channel[n45]
-        u48: str | None
-        b47 = data[pos]
-        pos += 1
-        if b47 == 0:
-            u48 = None
-        elif b47 == 2:
-            b50 = data[pos]
-            if b50 < 128:
-                e49 = pos + 1 + _LENGTH[b50]
-                pos += 1
-            else:
-                e49, pos = _read_length(data, pos)
-                e49 += pos
-            u48 = data[pos:e49].decode()
-            pos = e49
-        else:
-            raise _bad_branch(b47, pos - 1, 2)
-        o4.notes = u48
-        u52: str | None
-        b51 = data[pos]
-        pos += 1
-        if b51 == 0:
-            u52 = None
-        elif b51 == 2:
-            b54 = data[pos]
-            if b54 < 128:
-                e53 = pos + 1 + _LENGTH[b54]
-                pos += 1
-            else:
-                e53, pos = _read_length(data, pos)
-                e53 += pos
-            u52 = data[pos:e53].decode()
-            pos = e53
-        else:
-            raise _bad_branch(b51, pos - 1, 2)
-        o4.from_ = u52
-        u3 = o4
-    elif b2 == 2:
-        o55 = object.__new__(_avro_com_acme_orders.OrderConfirmed)
-        b57 = data[pos]
-        if b57 < 128:
-            e56 = pos + 1 + _LENGTH[b57]
-            pos += 1
-        else:
-            e56, pos = _read_length(data, pos)
-            e56 += pos
-        o55.order_id = _uuid_from_str(data[pos:e56].decode())
-        pos = e56
-        b59 = data[pos]
-        if b59 < 128:
-            pos += 1
-            n58 = _ZIGZAG[b59]
-        else:
-            n58, pos = _read_long(data, pos)
-        o55.at = _EPOCH + n58 * _MILLISECOND
-        u3 = o55
-    elif b2 == 4:
-        o60 = object.__new__(_avro_com_acme_orders.OrderDelivered)
-        b62 = data[pos]
-        if b62 < 128:
-            e61 = pos + 1 + _LENGTH[b62]
-            pos += 1
-        else:
-            e61, pos = _read_length(data, pos)
-            e61 += pos
-        o60.order_id = _uuid_from_str(data[pos:e61].decode())
-        pos = e61
-        b64 = data[pos]
-        if b64 < 128:
-            pos += 1
-            n63 = _ZIGZAG[b64]
-        else:
-            n63, pos = _read_long(data, pos)
-        o60.at = _EPOCH + n63 * _MILLISECOND
-        u3 = o60
-    elif b2 == 6:
-        o65 = object.__new__(_avro_com_acme_orders.OrderCancelled)
-        b67 = data[pos]
-        if b67 < 128:
-            e66 = pos + 1 + _LENGTH[b67]
-            pos += 1
-        else:
-            e66, pos = _read_length(data, pos)
-            e66 += pos
-        o65.order_id = _uuid_from_str(data[pos:e66].decode())
-        pos = e66
-        b69 = data[pos]
-        if b69 < 128:
-            pos += 1
-            n68 = _ZIGZAG[b69]
-        else:
-            n68, pos = _read_long(data, pos)
-        o65.reason = _ENUM_MEMBER_com_acme_orders_CancelReason[n68]
-        b71 = data[pos]
-        if b71 < 128:
-            pos += 1
-            n70 = _ZIGZAG[b71]
-        else:
-            n70, pos = _read_long(data, pos)
-        o65.at = _EPOCH + n70 * _MILLISECOND
-        u73: _avro_com_acme_common.Money | None
-        b72 = data[pos]
-        pos += 1
-        if b72 == 0:
-            u73 = None
-        elif b72 == 2:
-            o74 = object.__new__(_avro_com_acme_common.Money)
-            b76 = data[pos]
-            if b76 < 128:
-                e75 = pos + 1 + _LENGTH[b76]
-                pos += 1
-            else:
-                e75, pos = _read_length(data, pos)
-                e75 += pos
-            o74.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e75], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-            pos = e75
-            b78 = data[pos]
-            if b78 < 128:
-                pos += 1
-                n77 = _ZIGZAG[b78]
-            else:
-                n77, pos = _read_long(data, pos)
-            o74.currency = _ENUM_MEMBER_com_acme_common_Currency[n77]
-            u73 = o74
-        else:
-            raise _bad_branch(b72, pos - 1, 2)
-        o65.refund = u73
-        u3 = o65
+            raise _bad_branch(b22, pos - 1, 2)
+        o15.refund = u23
+        u3 = o15
     else:
         raise _bad_branch(b2, pos - 1, 4)
     x1 = u3
     if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
+        raise _truncated(pos, data)
     return x1
 
 
@@ -2762,7 +2393,20 @@ def decode_orders_placed_key(data: bytes) -> str:
     x1 = data[pos:e2].decode()
     pos = e2
     if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_com_acme_orders_OrderPlaced(v: _avro_com_acme_orders.OrderPlaced) -> bytes:
+    out = bytearray()
+    _write_com_acme_orders_OrderPlaced(out, v)
+    return bytes(out)
+
+
+def decode_com_acme_orders_OrderPlaced(data: bytes) -> _avro_com_acme_orders.OrderPlaced:
+    x1, pos = _read_com_acme_orders_OrderPlaced(data, 0)
+    if pos > len(data):
+        raise _truncated(pos, data)
     return x1
 
 
@@ -2791,7 +2435,20 @@ def decode_payments_key(data: bytes) -> str:
     x1 = data[pos:e2].decode()
     pos = e2
     if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_com_acme_payments_Payment(v: _avro_com_acme_payments.Payment) -> bytes:
+    out = bytearray()
+    _write_com_acme_payments_Payment(out, v)
+    return bytes(out)
+
+
+def decode_com_acme_payments_Payment(data: bytes) -> _avro_com_acme_payments.Payment:
+    x1, pos = _read_com_acme_payments_Payment(data, 0)
+    if pos > len(data):
+        raise _truncated(pos, data)
     return x1
 
 
@@ -2817,111 +2474,73 @@ def decode_shipment_tracking_key(data: bytes) -> int:
         n2, pos = _read_long(data, pos)
     x1 = n2
     if pos > len(data):
-        raise EOFError(f"needs {pos} bytes, got {len(data)}")
+        raise _truncated(pos, data)
     return x1
 
 
-def _write_com_acme_inventory_Component(out: bytearray, v: _avro_com_acme_inventory.Component) -> None:
-    b1 = v.sku.encode()
-    z2 = len(b1) << 1
-    if z2 < 128:
-        out.append(z2)
-    else:
-        _write_long(out, z2)
-    out += b1
-    n4 = v.quantity
-    z3 = (n4 << 1) ^ (n4 >> 63)
-    if z3 < 128:
-        out.append(z3)
-    else:
-        _write_long(out, z3)
-    a5 = v.parts
-    if a5:
-        z7 = len(a5) << 1
-        if z7 < 128:
-            out.append(z7)
-        else:
-            _write_long(out, z7)
-        for i6 in a5:
-            _write_com_acme_inventory_Component(out, i6)
-    out.append(0)
-
-
-def _read_com_acme_inventory_Component(data: bytes, pos: int) -> tuple[_avro_com_acme_inventory.Component, int]:
-    o = object.__new__(_avro_com_acme_inventory.Component)
-    b2 = data[pos]
-    if b2 < 128:
-        e1 = pos + 1 + _LENGTH[b2]
-        pos += 1
-    else:
-        e1, pos = _read_length(data, pos)
-        e1 += pos
-    o.sku = data[pos:e1].decode()
-    pos = e1
-    b4 = data[pos]
-    if b4 < 128:
-        pos += 1
-        n3 = _ZIGZAG[b4]
-    else:
-        n3, pos = _read_long(data, pos)
-    o.quantity = n3
-    a5: list[_avro_com_acme_inventory.Component] = []
-    while True:
-        b8 = data[pos]
-        if b8 < 128:
-            pos += 1
-            n7 = _ZIGZAG[b8]
-        else:
-            n7, pos = _read_long(data, pos)
-        if n7 == 0:
-            break
-        if n7 < 0:
-            # A negative count is followed by the block's size in bytes: skipped.
-            n7 = -n7
-            _, pos = _read_long(data, pos)
-        for _ in range(n7):
-            o6, pos = _read_com_acme_inventory_Component(data, pos)
-            a5.append(o6)
-    o.parts = a5
-    return o, pos
-
-
-#: Encoder and decoder of every record type, by Avro full name.
-ENCODERS: Final[dict[str, Callable[[Any], bytes]]] = {
-    "com.acme.common.Address": encode_com_acme_common_Address,
-    "com.acme.common.Money": encode_com_acme_common_Money,
-    "com.acme.customers.Customer": encode_com_acme_customers_Customer,
-    "com.acme.inventory.Component": encode_com_acme_inventory_Component,
-    "com.acme.inventory.Location": encode_com_acme_inventory_Location,
-    "com.acme.inventory.StockKey": encode_com_acme_inventory_StockKey,
-    "com.acme.inventory.StockLevel": encode_com_acme_inventory_StockLevel,
-    "com.acme.orders.OrderCancelled": encode_com_acme_orders_OrderCancelled,
-    "com.acme.orders.OrderConfirmed": encode_com_acme_orders_OrderConfirmed,
-    "com.acme.orders.OrderDelivered": encode_com_acme_orders_OrderDelivered,
-    "com.acme.orders.OrderLine": encode_com_acme_orders_OrderLine,
-    "com.acme.orders.OrderPlaced": encode_com_acme_orders_OrderPlaced,
-    "com.acme.payments.BankTransfer": encode_com_acme_payments_BankTransfer,
-    "com.acme.payments.Card": encode_com_acme_payments_Card,
-    "com.acme.payments.Payment": encode_com_acme_payments_Payment,
-    "com.acme.payments.Wallet": encode_com_acme_payments_Wallet,
+#: The generated class of every named type, by Avro full name (for resolution).
+CLASSES: Final[dict[str, type[Any]]] = {
+    "com.acme.common.Address": _avro_com_acme_common.Address,
+    "com.acme.common.Currency": _avro_com_acme_common.Currency,
+    "com.acme.common.Money": _avro_com_acme_common.Money,
+    "com.acme.customers.Customer": _avro_com_acme_customers.Customer,
+    "com.acme.customers.Tier": _avro_com_acme_customers.Tier,
+    "com.acme.inventory.Component": _avro_com_acme_inventory.Component,
+    "com.acme.inventory.Location": _avro_com_acme_inventory.Location,
+    "com.acme.inventory.StockKey": _avro_com_acme_inventory.StockKey,
+    "com.acme.inventory.StockLevel": _avro_com_acme_inventory.StockLevel,
+    "com.acme.orders.CancelReason": _avro_com_acme_orders.CancelReason,
+    "com.acme.orders.Channel": _avro_com_acme_orders.Channel,
+    "com.acme.orders.OrderCancelled": _avro_com_acme_orders.OrderCancelled,
+    "com.acme.orders.OrderConfirmed": _avro_com_acme_orders.OrderConfirmed,
+    "com.acme.orders.OrderDelivered": _avro_com_acme_orders.OrderDelivered,
+    "com.acme.orders.OrderLine": _avro_com_acme_orders.OrderLine,
+    "com.acme.orders.OrderPlaced": _avro_com_acme_orders.OrderPlaced,
+    "com.acme.payments.BankTransfer": _avro_com_acme_payments.BankTransfer,
+    "com.acme.payments.Card": _avro_com_acme_payments.Card,
+    "com.acme.payments.CardNetwork": _avro_com_acme_payments.CardNetwork,
+    "com.acme.payments.MD5": _avro_com_acme_payments.MD5,
+    "com.acme.payments.Payment": _avro_com_acme_payments.Payment,
+    "com.acme.payments.PaymentStatus": _avro_com_acme_payments.PaymentStatus,
+    "com.acme.payments.SettlementDelay": _support.Duration,
+    "com.acme.payments.Wallet": _avro_com_acme_payments.Wallet,
 }
-DECODERS: Final[dict[str, Callable[[bytes], Any]]] = {
-    "com.acme.common.Address": decode_com_acme_common_Address,
-    "com.acme.common.Money": decode_com_acme_common_Money,
-    "com.acme.customers.Customer": decode_com_acme_customers_Customer,
-    "com.acme.inventory.Component": decode_com_acme_inventory_Component,
-    "com.acme.inventory.Location": decode_com_acme_inventory_Location,
-    "com.acme.inventory.StockKey": decode_com_acme_inventory_StockKey,
-    "com.acme.inventory.StockLevel": decode_com_acme_inventory_StockLevel,
-    "com.acme.orders.OrderCancelled": decode_com_acme_orders_OrderCancelled,
-    "com.acme.orders.OrderConfirmed": decode_com_acme_orders_OrderConfirmed,
-    "com.acme.orders.OrderDelivered": decode_com_acme_orders_OrderDelivered,
-    "com.acme.orders.OrderLine": decode_com_acme_orders_OrderLine,
-    "com.acme.orders.OrderPlaced": decode_com_acme_orders_OrderPlaced,
-    "com.acme.payments.BankTransfer": decode_com_acme_payments_BankTransfer,
-    "com.acme.payments.Card": decode_com_acme_payments_Card,
-    "com.acme.payments.Payment": decode_com_acme_payments_Payment,
-    "com.acme.payments.Wallet": decode_com_acme_payments_Wallet,
+#: Writer and reader of every record type, by Avro full name.
+WRITERS: Final[dict[str, Callable[[bytearray, Any], None]]] = {
+    "com.acme.common.Address": _write_com_acme_common_Address,
+    "com.acme.common.Money": _write_com_acme_common_Money,
+    "com.acme.customers.Customer": _write_com_acme_customers_Customer,
+    "com.acme.inventory.Component": _write_com_acme_inventory_Component,
+    "com.acme.inventory.Location": _write_com_acme_inventory_Location,
+    "com.acme.inventory.StockKey": _write_com_acme_inventory_StockKey,
+    "com.acme.inventory.StockLevel": _write_com_acme_inventory_StockLevel,
+    "com.acme.orders.OrderCancelled": _write_com_acme_orders_OrderCancelled,
+    "com.acme.orders.OrderConfirmed": _write_com_acme_orders_OrderConfirmed,
+    "com.acme.orders.OrderDelivered": _write_com_acme_orders_OrderDelivered,
+    "com.acme.orders.OrderLine": _write_com_acme_orders_OrderLine,
+    "com.acme.orders.OrderPlaced": _write_com_acme_orders_OrderPlaced,
+    "com.acme.payments.BankTransfer": _write_com_acme_payments_BankTransfer,
+    "com.acme.payments.Card": _write_com_acme_payments_Card,
+    "com.acme.payments.Payment": _write_com_acme_payments_Payment,
+    "com.acme.payments.Wallet": _write_com_acme_payments_Wallet,
+}
+READERS: Final[dict[str, Callable[[bytes, int], tuple[Any, int]]]] = {
+    "com.acme.common.Address": _read_com_acme_common_Address,
+    "com.acme.common.Money": _read_com_acme_common_Money,
+    "com.acme.customers.Customer": _read_com_acme_customers_Customer,
+    "com.acme.inventory.Component": _read_com_acme_inventory_Component,
+    "com.acme.inventory.Location": _read_com_acme_inventory_Location,
+    "com.acme.inventory.StockKey": _read_com_acme_inventory_StockKey,
+    "com.acme.inventory.StockLevel": _read_com_acme_inventory_StockLevel,
+    "com.acme.orders.OrderCancelled": _read_com_acme_orders_OrderCancelled,
+    "com.acme.orders.OrderConfirmed": _read_com_acme_orders_OrderConfirmed,
+    "com.acme.orders.OrderDelivered": _read_com_acme_orders_OrderDelivered,
+    "com.acme.orders.OrderLine": _read_com_acme_orders_OrderLine,
+    "com.acme.orders.OrderPlaced": _read_com_acme_orders_OrderPlaced,
+    "com.acme.payments.BankTransfer": _read_com_acme_payments_BankTransfer,
+    "com.acme.payments.Card": _read_com_acme_payments_Card,
+    "com.acme.payments.Payment": _read_com_acme_payments_Payment,
+    "com.acme.payments.Wallet": _read_com_acme_payments_Wallet,
 }
 
 
@@ -2947,8 +2566,8 @@ def _use_native() -> bool:
     for name, value in vars(native).items():
         if name.startswith(("encode_", "decode_", "_write_", "_read_", "_fits_")):
             here[name] = value
-    here["ENCODERS"].update(native.ENCODERS)
-    here["DECODERS"].update(native.DECODERS)
+    here["WRITERS"].update(native.WRITERS)
+    here["READERS"].update(native.READERS)
     return True
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -43,11 +43,11 @@ class AvroTypeCodec(AvroCodec[T]):
     """Plain Avro binary for one generated type, plus the schema's fingerprint.
 
     ``encoder``/``decoder`` are the type's specialised functions in ``_avro_codec``
-    (compiled when that module was built with mypyc). ``to_avro`` turns a value into
-    fastavro's input (named union branches as ``(fullname, value)`` tuples, so the branch
-    follows the Python type); ``from_avro`` turns fastavro's output, read with named union
-    branches tagged the same way, back into the value: fastavro resolves data written with
-    another schema.
+    (compiled when that module was built with mypyc); ``classes`` and ``readers`` let data
+    written with another schema be resolved straight into the generated classes. ``to_avro``
+    turns a value into fastavro's input (named union branches as ``(fullname, value)``
+    tuples, so the branch follows the Python type); ``from_avro`` turns fastavro's output,
+    read with named union branches tagged the same way, back into the value.
     """
 
     def __init__(
@@ -59,6 +59,8 @@ class AvroTypeCodec(AvroCodec[T]):
         from_avro: Callable[[Any], T] | None = None,
         encoder: Callable[[T], bytes] | None = None,
         decoder: Callable[[bytes], T] | None = None,
+        classes: Mapping[str, type[Any]] | None = None,
+        readers: Mapping[str, Callable[[bytes, int], tuple[Any, int]]] | None = None,
         name: str = "avro",
         expected: str | None = None,
     ) -> None:
@@ -68,6 +70,8 @@ class AvroTypeCodec(AvroCodec[T]):
             from_avro=from_avro,
             encoder=encoder,
             decoder=decoder,
+            classes=classes,
+            readers=readers,
             name=name,
             named_unions=True,
             expected=expected,

@@ -57,6 +57,8 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     fingerprint=KEY_FINGERPRINT,
     encoder=_avro_codec.encode_customers_key,
     decoder=_avro_codec.decode_customers_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="customers-key",
     expected="str",
 )
@@ -67,6 +69,8 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     from_avro=_avro_com_acme_customers.Customer.from_avro,
     encoder=_avro_codec.encode_com_acme_customers_Customer,
     decoder=_avro_codec.decode_com_acme_customers_Customer,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="customers-value",
     expected="Customer",
 )

@@ -57,6 +57,8 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     from_avro=_avro_com_acme_inventory.StockKey.from_avro,
     encoder=_avro_codec.encode_com_acme_inventory_StockKey,
     decoder=_avro_codec.decode_com_acme_inventory_StockKey,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="inventory.stock-key",
     expected="StockKey",
 )
@@ -67,6 +69,8 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     from_avro=_avro_com_acme_inventory.StockLevel.from_avro,
     encoder=_avro_codec.encode_com_acme_inventory_StockLevel,
     decoder=_avro_codec.decode_com_acme_inventory_StockLevel,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="inventory.stock-value",
     expected="StockLevel",
 )

@@ -104,6 +104,8 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     fingerprint=KEY_FINGERPRINT,
     encoder=_avro_codec.encode_orders_key,
     decoder=_avro_codec.decode_orders_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="orders-key",
     expected="str",
 )
@@ -114,6 +116,8 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     from_avro=_value_from_avro,
     encoder=_avro_codec.encode_orders_value,
     decoder=_avro_codec.decode_orders_value,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="orders-value",
     expected="OrderPlaced | OrderConfirmed | OrderDelivered | OrderCancelled",
 )

@@ -56,6 +56,8 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     fingerprint=KEY_FINGERPRINT,
     encoder=_avro_codec.encode_orders_placed_key,
     decoder=_avro_codec.decode_orders_placed_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="orders.placed-key",
     expected="str",
 )
@@ -66,6 +68,8 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     from_avro=_avro_com_acme_orders.OrderPlaced.from_avro,
     encoder=_avro_codec.encode_com_acme_orders_OrderPlaced,
     decoder=_avro_codec.decode_com_acme_orders_OrderPlaced,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="orders.placed-value",
     expected="OrderPlaced",
 )

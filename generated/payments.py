@@ -66,6 +66,8 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     fingerprint=KEY_FINGERPRINT,
     encoder=_avro_codec.encode_payments_key,
     decoder=_avro_codec.decode_payments_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="payments-key",
     expected="str",
 )
@@ -76,6 +78,8 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     from_avro=_avro_com_acme_payments.Payment.from_avro,
     encoder=_avro_codec.encode_com_acme_payments_Payment,
     decoder=_avro_codec.decode_com_acme_payments_Payment,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="payments-value",
     expected="Payment",
 )

@@ -46,6 +46,8 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     fingerprint=KEY_FINGERPRINT,
     encoder=_avro_codec.encode_shipment_tracking_key,
     decoder=_avro_codec.decode_shipment_tracking_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
     name="shipment-tracking-key",
     expected="int",
 )

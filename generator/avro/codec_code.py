@@ -47,10 +47,10 @@ Sink = Callable[[str], str]
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
-# A nested record is written inline (no call) up to this many leaf values; bigger ones and
-# recursive ones get their own function.
-_INLINE_LIMIT = 48
-_INLINE_DEPTH = 4
+# A small nested record is written inline (no call), up to this many values and levels:
+# beyond, inlining multiplies the code (and mypyc's C) more than it saves.
+_INLINE_LIMIT = 8
+_INLINE_DEPTH = 2
 _DIGEST_PLACEHOLDER = "<digest>"
 _DOUBLE_RUN = {"double": "d", "float": "f"}
 
@@ -124,44 +124,40 @@ class CodecModule:
         self.m = _Module()
         self._recursive = _recursive_records(registry)
         self._sizes: dict[str, int] = {}
-        self._needed_writers: set[str] = set()
-        self._needed_readers: set[str] = set()
 
     # -- the module ------------------------------------------------------------------
 
     def source(self, topic_roots: list[CodecRoot]) -> str:
-        """The module text: helpers, then per root its encoder and decoder."""
-        roots = [
-            CodecRoot(fullname, Ref(fullname), f"encode_{ident}", f"decode_{ident}")
-            for fullname, ident in self.idents.items()
-        ]
-        seen = {root.key for root in roots}
+        """The module text: helpers, a writer and a reader per record type, and an
+        encoder/decoder pair per topic key or value."""
+        bodies: list[list[str]] = []
+        for fullname in self.idents:
+            bodies.append(self._record_writer(fullname))
+            bodies.append(self._record_reader(fullname))
+        seen: set[str] = set()
         for root in topic_roots:
             if root.key not in seen:
                 seen.add(root.key)
-                roots.append(root)
-        bodies: list[list[str]] = []
-        for root in roots:
-            bodies.append(self._encoder(root))
-            bodies.append(self._decoder(root))
-        # Functions for records written or read through a call (recursive, or too big to
-        # inline); emitting one may need others.
-        done_w: set[str] = set()
-        done_r: set[str] = set()
-        while self._needed_writers - done_w or self._needed_readers - done_r:
-            for fullname in sorted(self._needed_writers - done_w):
-                done_w.add(fullname)
-                bodies.append(self._record_writer(fullname))
-            for fullname in sorted(self._needed_readers - done_r):
-                done_r.add(fullname)
-                bodies.append(self._record_reader(fullname))
+                bodies.append(self._encoder(root))
+                bodies.append(self._decoder(root))
+        classes = []
+        for fullname in sorted(self.registry.types):
+            nt = self.registry.types[fullname]
+            if nt.logical == "decimal":
+                continue  # read as decimal.Decimal
+            cls = f"{self._support()}.Duration" if nt.logical == "duration" else None
+            classes.append(f'    "{fullname}": {cls or self.r.class_ref(fullname)},')
         tables = [
-            "#: Encoder and decoder of every record type, by Avro full name.",
-            "ENCODERS: Final[dict[str, Callable[[Any], bytes]]] = {",
-            *(f'    "{fn}": encode_{ident},' for fn, ident in self.idents.items()),
+            "#: The generated class of every named type, by Avro full name (for resolution).",
+            "CLASSES: Final[dict[str, type[Any]]] = {",
+            *classes,
             "}",
-            "DECODERS: Final[dict[str, Callable[[bytes], Any]]] = {",
-            *(f'    "{fn}": decode_{ident},' for fn, ident in self.idents.items()),
+            "#: Writer and reader of every record type, by Avro full name.",
+            "WRITERS: Final[dict[str, Callable[[bytearray, Any], None]]] = {",
+            *(f'    "{fn}": _write_{ident},' for fn, ident in self.idents.items()),
+            "}",
+            "READERS: Final[dict[str, Callable[[bytes, int], tuple[Any, int]]]] = {",
+            *(f'    "{fn}": _read_{ident},' for fn, ident in self.idents.items()),
             "}",
         ]
         code: list[str] = []
@@ -236,7 +232,7 @@ class CodecModule:
         lines = [f"def {root.encode}(v: {ann}) -> bytes:", "    out = bytearray()"]
         t = root.type
         if isinstance(t, Ref) and self.registry.named(t).kind == "record":
-            lines += self._record_fields_write(self.registry.named(t), "v", 1, fn, 0)
+            lines.append(f"    _write_{self.idents[t.fullname]}(out, v)")
         else:
             lines += self.write(t, "v", 1, fn, 0)
         lines.append("    return bytes(out)")
@@ -245,19 +241,17 @@ class CodecModule:
     def _decoder(self, root: CodecRoot) -> list[str]:
         fn = _Function()
         ann = self.r.annotation(root.type)
-        lines = [f"def {root.decode}(data: bytes) -> {ann}:", "    pos: int = 0"]
+        lines = [f"def {root.decode}(data: bytes) -> {ann}:"]
         t = root.type
         result = fn.var("x")
         if isinstance(t, Ref) and self.registry.named(t).kind == "record":
-            nt = self.registry.named(t)
-            lines.append(f"    {result} = object.__new__({self.r.class_ref(nt.fullname)})")
-            lines += self._record_fields_read(nt, result, 1, fn, 0)
+            lines.append(f"    {result}, pos = _read_{self.idents[t.fullname]}(data, 0)")
         else:
-            lines.append(f"    {result}: {ann}")
+            lines += ["    pos: int = 0", f"    {result}: {ann}"]
             lines += self.read(t, _assign(result), 1, fn, 0)
         lines += [
             "    if pos > len(data):",
-            '        raise EOFError(f"needs {pos} bytes, got {len(data)}")',
+            "        raise _truncated(pos, data)",
             f"    return {result}",
         ]
         return lines
@@ -296,13 +290,14 @@ class CodecModule:
         return self._sizes[fullname]
 
     def _type_size(self, t: AvroType) -> int:
+        """Roughly the statements reading ``t`` takes, in units of one primitive."""
         if isinstance(t, Ref):
             nt = self.registry.named(t)
             return self._size(nt.fullname) if nt.kind == "record" else 1
         if isinstance(t, ArrayType):
-            return 1 + self._type_size(t.items)
+            return 3 + self._type_size(t.items)
         if isinstance(t, MapType):
-            return 1 + self._type_size(t.values)
+            return 4 + self._type_size(t.values)
         if isinstance(t, UnionType):
             return 1 + sum(self._type_size(b) for b in t.branches)
         return 1
@@ -354,7 +349,6 @@ class CodecModule:
                         f"{p}{rv} = {x}",
                         *self._record_fields_write(nt, rv, ind, fn, depth + 1),
                     ]
-                self._needed_writers.add(nt.fullname)
                 return [f"{p}_write_{self.idents[nt.fullname]}(out, {x})"]
             if nt.kind == "enum":
                 table = self._enum_encoding(nt)
@@ -625,7 +619,6 @@ class CodecModule:
                         *self._record_fields_read(nt, ov, ind, fn, depth + 1),
                         f"{p}{sink(ov)}",
                     ]
-                self._needed_readers.add(nt.fullname)
                 ov = fn.var("o")
                 return [
                     f"{p}{ov}, pos = _read_{self.idents[nt.fullname]}(data, pos)",
@@ -1020,6 +1013,10 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
     return n, end
 
 
+def _truncated(pos: int, data: bytes) -> EOFError:
+    return EOFError(f"the data ends at byte {len(data)}, the value needs {pos} bytes")
+
+
 def _wrong_size(name: str, size: int, value: bytes) -> ValueError:
     return ValueError(f"{name} needs exactly {size} bytes, got {len(value)}")
 
@@ -1150,8 +1147,8 @@ def _use_native() -> bool:
     for name, value in vars(native).items():
         if name.startswith(("encode_", "decode_", "_write_", "_read_", "_fits_")):
             here[name] = value
-    here["ENCODERS"].update(native.ENCODERS)
-    here["DECODERS"].update(native.DECODERS)
+    here["WRITERS"].update(native.WRITERS)
+    here["READERS"].update(native.READERS)
     return True
 
 

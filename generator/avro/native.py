@@ -33,10 +33,12 @@ from setuptools import setup
 setup(
     name="gen-topics-native-codec",
     ext_modules=mypycify(
-        [{source!r}, "--config-file", {config!r}, "--cache-dir", {cache!r}],
+        [*{sources!r}, "--config-file", {config!r}, "--cache-dir", {cache!r}],
         target_dir={target!r},
+        opt_level={opt!r},
+        separate=True,
     ),
-    script_args=["build_ext", "--inplace", "--build-temp", {build!r}],
+    script_args=["build_ext", "--inplace", "--build-temp", {build!r}, "-j", {jobs!r}],
 )
 """
 
@@ -51,58 +53,68 @@ def native_files(package: Path) -> list[Path]:
     return sorted(p for p in package.glob(f"{NATIVE_MODULE}*") if p.suffix in (".so", ".pyd"))
 
 
-def build(package: Path, *, quiet: bool = True) -> Path:
-    """Compile ``package/_avro_codec.py`` into ``package/_avro_codec_native.*.so``.
+def build(*packages: Path, opt_level: str = "3", jobs: int = 1) -> list[Path]:
+    """Compile ``<package>/_avro_codec.py`` of each package into
+    ``<package>/_avro_codec_native.*.so`` (one mypyc run; each package its own module).
 
-    The package must be importable from its parent directory (as ``gen-topics`` writes
-    it). Returns the compiled file; raises :class:`NativeBuildError` on failure.
+    Each package must be importable from its parent directory (as ``gen-topics`` writes
+    it); all must share that parent. ``opt_level`` is the C compiler's (``"0"`` builds
+    fastest, for tests); ``jobs`` compiles that many C files in parallel. Returns the
+    compiled modules; raises :class:`NativeBuildError` on failure.
     """
-    package = package.resolve()
-    source = package / f"{CODEC_MODULE}.py"
-    if not source.is_file():
-        raise NativeBuildError(f"{source}: not found; run gen-topics first")
+    resolved = [p.resolve() for p in packages]
+    if not resolved:
+        return []
+    parent = resolved[0].parent
+    if any(p.parent != parent for p in resolved):
+        raise NativeBuildError("packages built together must share one parent folder")
+    for package in resolved:
+        if not (package / f"{CODEC_MODULE}.py").is_file():
+            raise NativeBuildError(f"{package / CODEC_MODULE}.py: not found; run gen-topics first")
     try:
         import mypyc  # noqa: F401
     except ImportError as exc:
         raise NativeBuildError("mypyc is not installed: pip install 'gen-topics[native]'") from exc
-    copy = package / f"{NATIVE_MODULE}.py"
+    copies = [package / f"{NATIVE_MODULE}.py" for package in resolved]
     with tempfile.TemporaryDirectory(prefix="gen-topics-native-") as work:
         temp = Path(work)
         # mypyc and setuptools write only below the temporary folder (C sources, objects,
-        # mypy's cache); only the compiled module lands in the package.
-        # gen_topics only provides fallbacks here: not analysed (that would take seconds).
+        # mypy's cache); only the compiled modules land in the packages. gen_topics only
+        # provides fallbacks here: it is not analysed (that would take seconds).
         (temp / "mypy.ini").write_text(
             "[mypy]\nignore_missing_imports = True\n[mypy-gen_topics.*]\nfollow_imports = skip\n"
         )
         script = _SETUP.format(
-            source=str(copy.relative_to(package.parent)),
+            sources=[str(c.relative_to(parent)) for c in copies],
             config=str(temp / "mypy.ini"),
             cache=str(temp / "cache"),
             target=str(temp / "c"),
             build=str(temp / "build"),
+            opt=opt_level,
+            jobs=str(jobs),
         )
-        shutil.copyfile(source, copy)
+        for package, copy in zip(resolved, copies, strict=True):
+            shutil.copyfile(package / f"{CODEC_MODULE}.py", copy)
         try:
             done = subprocess.run(
                 [sys.executable, "-c", script],
-                cwd=package.parent,
+                cwd=parent,
                 capture_output=True,
                 text=True,
                 check=False,
             )
         finally:
-            copy.unlink(missing_ok=True)
+            for copy in copies:
+                copy.unlink(missing_ok=True)
     if done.returncode != 0:
         raise NativeBuildError(
-            f"mypyc failed on {source} (exit {done.returncode}):\n{done.stdout[-4000:]}"
-            f"{done.stderr[-4000:]}"
+            f"mypyc failed (exit {done.returncode}):\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
         )
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    built = package / f"{NATIVE_MODULE}{suffix}"
-    if not built.is_file():
-        raise NativeBuildError(f"mypyc reported success but {built} is missing:\n{done.stdout}")
-    if not quiet:
-        print(done.stdout)
+    built = [package / f"{NATIVE_MODULE}{suffix}" for package in resolved]
+    missing = [str(b) for b in built if not b.is_file()]
+    if missing:
+        raise NativeBuildError(f"mypyc reported success but {missing} are missing")
     return built
 
 
@@ -123,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"removed {path}")
             continue
         try:
-            print(f"compiled {build(package)}")
+            print(f"compiled {build(package)[0]}")
         except NativeBuildError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 import fastavro
@@ -33,12 +34,33 @@ def record_codecs(model: CompileModel, package: str) -> list[tuple[str, Any, str
             fingerprint=0,
             to_avro=cls.to_avro,
             from_avro=cls.from_avro,
-            encoder=codecs.ENCODERS[fullname],
-            decoder=codecs.DECODERS[fullname],
+            encoder=_encoder(codecs.WRITERS[fullname]),
+            decoder=_decoder(codecs.READERS[fullname]),
+            classes=codecs.CLASSES,
+            readers=codecs.READERS,
             name=fullname,
         )
         out.append((fullname, codec, text))
     return out
+
+
+def _encoder(write: Callable[[bytearray, Any], None]) -> Callable[[Any], bytes]:
+    def encode(value: Any) -> bytes:
+        out = bytearray()
+        write(out, value)
+        return bytes(out)
+
+    return encode
+
+
+def _decoder(read: Callable[[bytes, int], tuple[Any, int]]) -> Callable[[bytes], Any]:
+    def decode(data: bytes) -> Any:
+        value, pos = read(data, 0)
+        if pos > len(data):
+            raise EOFError(f"the data ends at byte {len(data)}, the value needs {pos} bytes")
+        return value
+
+    return decode
 
 
 def check_round_trip(codec: Any, text: str, examples: int = 40) -> None:
