@@ -330,7 +330,7 @@ def report(table: Table, times: dict[tuple[str, str], list[float]]) -> None:
 def peers(table: Table, datum: dict[str, Any], data: bytes, shipment_cls: Any) -> None:
     """Add each peer that installs here; a peer failing must not hide the others."""
     try:
-        import avroc  # type: ignore[import-untyped]
+        import avroc
 
         encoder = avroc.compile_encoder(SCHEMA)
         decoder = avroc.compile_decoder(SCHEMA)
@@ -340,8 +340,8 @@ def peers(table: Table, datum: dict[str, Any], data: bytes, shipment_cls: Any) -
     except Exception as exc:
         print(f"avroc skipped: {type(exc).__name__}: {exc}")
     try:
-        from cerializer.cerializer_handler import Cerializer  # type: ignore[import-untyped]
-        from cerializer.schema_handler import CerializerSchemata  # type: ignore[import-untyped]
+        from cerializer.cerializer_handler import Cerializer
+        from cerializer.schema_handler import CerializerSchemata
 
         cer = Cerializer(CerializerSchemata([("bench.Shipment", SCHEMA)]), "bench", "Shipment")
         assert cer.serialize(datum) == data

@@ -18,7 +18,7 @@ import os as _os
 import struct as _struct
 import uuid as _uuid
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 # isort: split
 # (gen_topics is first-party inside this repository and third-party elsewhere)
@@ -32,7 +32,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 from .avro.com.acme import payments as _avro_com_acme_payments
 
 #: Digest of this module's code: a compiled copy is used only when it matches.
-CODE_DIGEST: Final = "607feab13382f25d3f527470b9b265d8"
+CODE_DIGEST: Final = "3bf7996a567b10f5fc7f029917b05d30"
 
 
 #: One-byte zigzag varints: byte -> value.
@@ -75,6 +75,12 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
     if n < 0:
         raise ValueError(f"negative length {n} at byte {pos}")
     return n, end
+
+
+def _checked(value: _T, pos: int, data: bytes) -> _T:
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return value
 
 
 def _truncated(pos: int, data: bytes) -> EOFError:
@@ -139,6 +145,9 @@ def _decimal_fixed(d: object, precision: int, scale: int, size: int) -> bytes:
     if not isinstance(d, _decimal.Decimal):
         return d  # type: ignore[return-value]
     return _decimal_digits(d, precision, scale).to_bytes(size, "big", signed=True)
+
+
+_T = TypeVar("_T")
 
 
 _EXACT: Final = _decimal.Context(prec=_decimal.MAX_PREC)
@@ -441,132 +450,137 @@ def _read_com_acme_customers_Customer(data: bytes, pos: int) -> tuple[_avro_com_
         e3 += pos
     o.name = data[pos:e3].decode()
     pos = e3
-    u6: str | None
     b5 = data[pos]
     pos += 1
     if b5 == 0:
-        u6 = None
+        o.email = None
     elif b5 == 2:
-        b8 = data[pos]
-        if b8 < 128:
-            e7 = pos + 1 + _LENGTH[b8]
+        b7 = data[pos]
+        if b7 < 128:
+            e6 = pos + 1 + _LENGTH[b7]
             pos += 1
         else:
-            e7, pos = _read_length(data, pos)
-            e7 += pos
-        u6 = data[pos:e7].decode()
-        pos = e7
+            e6, pos = _read_length(data, pos)
+            e6 += pos
+        o.email = data[pos:e6].decode()
+        pos = e6
     else:
         raise _bad_branch(b5, pos - 1, 2)
-    o.email = u6
-    o9 = object.__new__(_avro_com_acme_common.Address)
-    b11 = data[pos]
-    if b11 < 128:
-        e10 = pos + 1 + _LENGTH[b11]
+    o8 = object.__new__(_avro_com_acme_common.Address)
+    b10 = data[pos]
+    if b10 < 128:
+        e9 = pos + 1 + _LENGTH[b10]
         pos += 1
     else:
-        e10, pos = _read_length(data, pos)
-        e10 += pos
-    o9.street = data[pos:e10].decode()
-    pos = e10
-    b13 = data[pos]
-    if b13 < 128:
-        e12 = pos + 1 + _LENGTH[b13]
+        e9, pos = _read_length(data, pos)
+        e9 += pos
+    o8.street = data[pos:e9].decode()
+    pos = e9
+    b12 = data[pos]
+    if b12 < 128:
+        e11 = pos + 1 + _LENGTH[b12]
         pos += 1
     else:
-        e12, pos = _read_length(data, pos)
-        e12 += pos
-    o9.city = data[pos:e12].decode()
-    pos = e12
-    b15 = data[pos]
-    if b15 < 128:
-        e14 = pos + 1 + _LENGTH[b15]
+        e11, pos = _read_length(data, pos)
+        e11 += pos
+    o8.city = data[pos:e11].decode()
+    pos = e11
+    b14 = data[pos]
+    if b14 < 128:
+        e13 = pos + 1 + _LENGTH[b14]
         pos += 1
     else:
-        e14, pos = _read_length(data, pos)
-        e14 += pos
-    o9.postal_code = data[pos:e14].decode()
-    pos = e14
-    b17 = data[pos]
-    if b17 < 128:
-        e16 = pos + 1 + _LENGTH[b17]
+        e13, pos = _read_length(data, pos)
+        e13 += pos
+    o8.postal_code = data[pos:e13].decode()
+    pos = e13
+    b16 = data[pos]
+    if b16 < 128:
+        e15 = pos + 1 + _LENGTH[b16]
         pos += 1
     else:
-        e16, pos = _read_length(data, pos)
-        e16 += pos
-    o9.country = data[pos:e16].decode()
-    pos = e16
-    o.address = o9
-    b19 = data[pos]
-    if b19 < 128:
+        e15, pos = _read_length(data, pos)
+        e15 += pos
+    o8.country = data[pos:e15].decode()
+    pos = e15
+    o.address = o8
+    b18 = data[pos]
+    if b18 < 128:
         pos += 1
-        n18 = _ZIGZAG[b19]
+        n17 = _ZIGZAG[b18]
     else:
-        n18, pos = _read_long(data, pos)
-    o.tier = _ENUM_MEMBER_com_acme_customers_Tier[n18]
+        n17, pos = _read_long(data, pos)
+    o.tier = _ENUM_MEMBER_com_acme_customers_Tier[n17]
+    b20 = data[pos]
+    if b20 < 128:
+        pos += 1
+        n19 = _ZIGZAG[b20]
+    else:
+        n19, pos = _read_long(data, pos)
+    o.created_at = _EPOCH + n19 * _MILLISECOND
     b21 = data[pos]
-    if b21 < 128:
-        pos += 1
-        n20 = _ZIGZAG[b21]
-    else:
-        n20, pos = _read_long(data, pos)
-    o.created_at = _EPOCH + n20 * _MILLISECOND
-    u23: _dt.date | None
-    b22 = data[pos]
     pos += 1
-    if b22 == 0:
-        u23 = None
-    elif b22 == 2:
-        b25 = data[pos]
-        if b25 < 128:
+    if b21 == 0:
+        o.birthday = None
+    elif b21 == 2:
+        b23 = data[pos]
+        if b23 < 128:
             pos += 1
-            n24 = _ZIGZAG[b25]
+            n22 = _ZIGZAG[b23]
         else:
-            n24, pos = _read_long(data, pos)
-        u23 = _date_fromordinal(n24 + 719163)
+            n22, pos = _read_long(data, pos)
+        o.birthday = _date_fromordinal(n22 + 719163)
     else:
-        raise _bad_branch(b22, pos - 1, 2)
-    o.birthday = u23
-    a26: list[str] = []
+        raise _bad_branch(b21, pos - 1, 2)
+    a24: list[str] = []
     while True:
-        b30 = data[pos]
-        if b30 < 128:
+        b28 = data[pos]
+        if b28 < 128:
             pos += 1
-            n29 = _ZIGZAG[b30]
+            n27 = _ZIGZAG[b28]
         else:
-            n29, pos = _read_long(data, pos)
-        if n29 == 0:
+            n27, pos = _read_long(data, pos)
+        if n27 == 0:
             break
-        if n29 < 0:
+        if n27 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n29 = -n29
+            n27 = -n27
             _, pos = _read_long(data, pos)
-        for _ in range(n29):
-            b28 = data[pos]
-            if b28 < 128:
-                e27 = pos + 1 + _LENGTH[b28]
+        for _ in range(n27):
+            b26 = data[pos]
+            if b26 < 128:
+                e25 = pos + 1 + _LENGTH[b26]
                 pos += 1
             else:
-                e27, pos = _read_length(data, pos)
-                e27 += pos
-            a26.append(data[pos:e27].decode())
-            pos = e27
-    o.tags = a26
-    m31: dict[str, str] = {}
+                e25, pos = _read_length(data, pos)
+                e25 += pos
+            a24.append(data[pos:e25].decode())
+            pos = e25
+    o.tags = a24
+    m29: dict[str, str] = {}
     while True:
-        b38 = data[pos]
-        if b38 < 128:
+        b36 = data[pos]
+        if b36 < 128:
             pos += 1
-            n37 = _ZIGZAG[b38]
+            n35 = _ZIGZAG[b36]
         else:
-            n37, pos = _read_long(data, pos)
-        if n37 == 0:
+            n35, pos = _read_long(data, pos)
+        if n35 == 0:
             break
-        if n37 < 0:
+        if n35 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n37 = -n37
+            n35 = -n35
             _, pos = _read_long(data, pos)
-        for _ in range(n37):
+        for _ in range(n35):
+            b32 = data[pos]
+            if b32 < 128:
+                e31 = pos + 1 + _LENGTH[b32]
+                pos += 1
+            else:
+                e31, pos = _read_length(data, pos)
+                e31 += pos
+            k30 = data[pos:e31].decode()
+            pos = e31
             b34 = data[pos]
             if b34 < 128:
                 e33 = pos + 1 + _LENGTH[b34]
@@ -574,36 +588,27 @@ def _read_com_acme_customers_Customer(data: bytes, pos: int) -> tuple[_avro_com_
             else:
                 e33, pos = _read_length(data, pos)
                 e33 += pos
-            k32 = data[pos:e33].decode()
+            m29[k30] = data[pos:e33].decode()
             pos = e33
-            b36 = data[pos]
-            if b36 < 128:
-                e35 = pos + 1 + _LENGTH[b36]
-                pos += 1
-            else:
-                e35, pos = _read_length(data, pos)
-                e35 += pos
-            m31[k32] = data[pos:e35].decode()
-            pos = e35
-    o.attributes = m31
-    o39 = object.__new__(_avro_com_acme_common.Money)
+    o.attributes = m29
+    o37 = object.__new__(_avro_com_acme_common.Money)
+    b39 = data[pos]
+    if b39 < 128:
+        e38 = pos + 1 + _LENGTH[b39]
+        pos += 1
+    else:
+        e38, pos = _read_length(data, pos)
+        e38 += pos
+    o37.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e38], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+    pos = e38
     b41 = data[pos]
     if b41 < 128:
-        e40 = pos + 1 + _LENGTH[b41]
         pos += 1
+        n40 = _ZIGZAG[b41]
     else:
-        e40, pos = _read_length(data, pos)
-        e40 += pos
-    o39.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e40], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-    pos = e40
-    b43 = data[pos]
-    if b43 < 128:
-        pos += 1
-        n42 = _ZIGZAG[b43]
-    else:
-        n42, pos = _read_long(data, pos)
-    o39.currency = _ENUM_MEMBER_com_acme_common_Currency[n42]
-    o.credit_limit = o39
+        n40, pos = _read_long(data, pos)
+    o37.currency = _ENUM_MEMBER_com_acme_common_Currency[n40]
+    o.credit_limit = o37
     return o, pos
 
 
@@ -869,17 +874,15 @@ def _read_com_acme_inventory_StockLevel(data: bytes, pos: int) -> tuple[_avro_co
         n14, pos = _read_long(data, pos)
     o11.shelf = n14
     o.location = o11
-    u17: _avro_com_acme_inventory.Component | None
     b16 = data[pos]
     pos += 1
     if b16 == 0:
-        u17 = None
+        o.kit = None
     elif b16 == 2:
-        o18, pos = _read_com_acme_inventory_Component(data, pos)
-        u17 = o18
+        o17, pos = _read_com_acme_inventory_Component(data, pos)
+        o.kit = o17
     else:
         raise _bad_branch(b16, pos - 1, 2)
-    o.kit = u17
     return o, pos
 
 
@@ -940,33 +943,31 @@ def _read_com_acme_orders_OrderCancelled(data: bytes, pos: int) -> tuple[_avro_c
     else:
         n5, pos = _read_long(data, pos)
     o.at = _EPOCH + n5 * _MILLISECOND
-    u8: _avro_com_acme_common.Money | None
     b7 = data[pos]
     pos += 1
     if b7 == 0:
-        u8 = None
+        o.refund = None
     elif b7 == 2:
-        o9 = object.__new__(_avro_com_acme_common.Money)
-        b11 = data[pos]
-        if b11 < 128:
-            e10 = pos + 1 + _LENGTH[b11]
+        o8 = object.__new__(_avro_com_acme_common.Money)
+        b10 = data[pos]
+        if b10 < 128:
+            e9 = pos + 1 + _LENGTH[b10]
             pos += 1
         else:
-            e10, pos = _read_length(data, pos)
-            e10 += pos
-        o9.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e10], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-        pos = e10
-        b13 = data[pos]
-        if b13 < 128:
+            e9, pos = _read_length(data, pos)
+            e9 += pos
+        o8.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e9], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+        pos = e9
+        b12 = data[pos]
+        if b12 < 128:
             pos += 1
-            n12 = _ZIGZAG[b13]
+            n11 = _ZIGZAG[b12]
         else:
-            n12, pos = _read_long(data, pos)
-        o9.currency = _ENUM_MEMBER_com_acme_common_Currency[n12]
-        u8 = o9
+            n11, pos = _read_long(data, pos)
+        o8.currency = _ENUM_MEMBER_com_acme_common_Currency[n11]
+        o.refund = o8
     else:
         raise _bad_branch(b7, pos - 1, 2)
-    o.refund = u8
     return o, pos
 
 
@@ -1119,33 +1120,31 @@ def _read_com_acme_orders_OrderLine(data: bytes, pos: int) -> tuple[_avro_com_ac
         n8, pos = _read_long(data, pos)
     o5.currency = _ENUM_MEMBER_com_acme_common_Currency[n8]
     o.unit_price = o5
-    u11: _avro_com_acme_common.Money | None
     b10 = data[pos]
     pos += 1
     if b10 == 0:
-        u11 = None
+        o.discount = None
     elif b10 == 2:
-        o12 = object.__new__(_avro_com_acme_common.Money)
-        b14 = data[pos]
-        if b14 < 128:
-            e13 = pos + 1 + _LENGTH[b14]
+        o11 = object.__new__(_avro_com_acme_common.Money)
+        b13 = data[pos]
+        if b13 < 128:
+            e12 = pos + 1 + _LENGTH[b13]
             pos += 1
         else:
-            e13, pos = _read_length(data, pos)
-            e13 += pos
-        o12.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e13], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-        pos = e13
-        b16 = data[pos]
-        if b16 < 128:
+            e12, pos = _read_length(data, pos)
+            e12 += pos
+        o11.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e12], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+        pos = e12
+        b15 = data[pos]
+        if b15 < 128:
             pos += 1
-            n15 = _ZIGZAG[b16]
+            n14 = _ZIGZAG[b15]
         else:
-            n15, pos = _read_long(data, pos)
-        o12.currency = _ENUM_MEMBER_com_acme_common_Currency[n15]
-        u11 = o12
+            n14, pos = _read_long(data, pos)
+        o11.currency = _ENUM_MEMBER_com_acme_common_Currency[n14]
+        o.discount = o11
     else:
         raise _bad_branch(b10, pos - 1, 2)
-    o.discount = u11
     return o, pos
 
 
@@ -1303,19 +1302,19 @@ def _read_com_acme_orders_OrderPlaced(data: bytes, pos: int) -> tuple[_avro_com_
     pos = e3
     a5: list[_avro_com_acme_orders.OrderLine] = []
     while True:
-        b24 = data[pos]
-        if b24 < 128:
+        b23 = data[pos]
+        if b23 < 128:
             pos += 1
-            n23 = _ZIGZAG[b24]
+            n22 = _ZIGZAG[b23]
         else:
-            n23, pos = _read_long(data, pos)
-        if n23 == 0:
+            n22, pos = _read_long(data, pos)
+        if n22 == 0:
             break
-        if n23 < 0:
+        if n22 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n23 = -n23
+            n22 = -n22
             _, pos = _read_long(data, pos)
-        for _ in range(n23):
+        for _ in range(n22):
             o6 = object.__new__(_avro_com_acme_orders.OrderLine)
             b8 = data[pos]
             if b8 < 128:
@@ -1351,141 +1350,135 @@ def _read_com_acme_orders_OrderPlaced(data: bytes, pos: int) -> tuple[_avro_com_
                 n14, pos = _read_long(data, pos)
             o11.currency = _ENUM_MEMBER_com_acme_common_Currency[n14]
             o6.unit_price = o11
-            u17: _avro_com_acme_common.Money | None
             b16 = data[pos]
             pos += 1
             if b16 == 0:
-                u17 = None
+                o6.discount = None
             elif b16 == 2:
-                o18 = object.__new__(_avro_com_acme_common.Money)
-                b20 = data[pos]
-                if b20 < 128:
-                    e19 = pos + 1 + _LENGTH[b20]
+                o17 = object.__new__(_avro_com_acme_common.Money)
+                b19 = data[pos]
+                if b19 < 128:
+                    e18 = pos + 1 + _LENGTH[b19]
                     pos += 1
                 else:
-                    e19, pos = _read_length(data, pos)
-                    e19 += pos
-                o18.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e19], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-                pos = e19
-                b22 = data[pos]
-                if b22 < 128:
+                    e18, pos = _read_length(data, pos)
+                    e18 += pos
+                o17.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e18], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+                pos = e18
+                b21 = data[pos]
+                if b21 < 128:
                     pos += 1
-                    n21 = _ZIGZAG[b22]
+                    n20 = _ZIGZAG[b21]
                 else:
-                    n21, pos = _read_long(data, pos)
-                o18.currency = _ENUM_MEMBER_com_acme_common_Currency[n21]
-                u17 = o18
+                    n20, pos = _read_long(data, pos)
+                o17.currency = _ENUM_MEMBER_com_acme_common_Currency[n20]
+                o6.discount = o17
             else:
                 raise _bad_branch(b16, pos - 1, 2)
-            o6.discount = u17
             a5.append(o6)
     o.lines = a5
-    o25 = object.__new__(_avro_com_acme_common.Money)
-    b27 = data[pos]
-    if b27 < 128:
-        e26 = pos + 1 + _LENGTH[b27]
+    o24 = object.__new__(_avro_com_acme_common.Money)
+    b26 = data[pos]
+    if b26 < 128:
+        e25 = pos + 1 + _LENGTH[b26]
         pos += 1
     else:
-        e26, pos = _read_length(data, pos)
-        e26 += pos
-    o25.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e26], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-    pos = e26
-    b29 = data[pos]
-    if b29 < 128:
+        e25, pos = _read_length(data, pos)
+        e25 += pos
+    o24.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e25], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+    pos = e25
+    b28 = data[pos]
+    if b28 < 128:
         pos += 1
-        n28 = _ZIGZAG[b29]
+        n27 = _ZIGZAG[b28]
     else:
-        n28, pos = _read_long(data, pos)
-    o25.currency = _ENUM_MEMBER_com_acme_common_Currency[n28]
-    o.total = o25
-    b31 = data[pos]
-    if b31 < 128:
+        n27, pos = _read_long(data, pos)
+    o24.currency = _ENUM_MEMBER_com_acme_common_Currency[n27]
+    o.total = o24
+    b30 = data[pos]
+    if b30 < 128:
         pos += 1
-        n30 = _ZIGZAG[b31]
+        n29 = _ZIGZAG[b30]
     else:
-        n30, pos = _read_long(data, pos)
-    o.placed_at = _EPOCH + n30 * _MICROSECOND
-    o32 = object.__new__(_avro_com_acme_common.Address)
-    b34 = data[pos]
-    if b34 < 128:
-        e33 = pos + 1 + _LENGTH[b34]
-        pos += 1
-    else:
-        e33, pos = _read_length(data, pos)
-        e33 += pos
-    o32.street = data[pos:e33].decode()
-    pos = e33
-    b36 = data[pos]
-    if b36 < 128:
-        e35 = pos + 1 + _LENGTH[b36]
+        n29, pos = _read_long(data, pos)
+    o.placed_at = _EPOCH + n29 * _MICROSECOND
+    o31 = object.__new__(_avro_com_acme_common.Address)
+    b33 = data[pos]
+    if b33 < 128:
+        e32 = pos + 1 + _LENGTH[b33]
         pos += 1
     else:
-        e35, pos = _read_length(data, pos)
-        e35 += pos
-    o32.city = data[pos:e35].decode()
-    pos = e35
-    b38 = data[pos]
-    if b38 < 128:
-        e37 = pos + 1 + _LENGTH[b38]
+        e32, pos = _read_length(data, pos)
+        e32 += pos
+    o31.street = data[pos:e32].decode()
+    pos = e32
+    b35 = data[pos]
+    if b35 < 128:
+        e34 = pos + 1 + _LENGTH[b35]
         pos += 1
     else:
-        e37, pos = _read_length(data, pos)
-        e37 += pos
-    o32.postal_code = data[pos:e37].decode()
-    pos = e37
-    b40 = data[pos]
-    if b40 < 128:
-        e39 = pos + 1 + _LENGTH[b40]
+        e34, pos = _read_length(data, pos)
+        e34 += pos
+    o31.city = data[pos:e34].decode()
+    pos = e34
+    b37 = data[pos]
+    if b37 < 128:
+        e36 = pos + 1 + _LENGTH[b37]
         pos += 1
     else:
-        e39, pos = _read_length(data, pos)
-        e39 += pos
-    o32.country = data[pos:e39].decode()
-    pos = e39
-    o.shipping = o32
+        e36, pos = _read_length(data, pos)
+        e36 += pos
+    o31.postal_code = data[pos:e36].decode()
+    pos = e36
+    b39 = data[pos]
+    if b39 < 128:
+        e38 = pos + 1 + _LENGTH[b39]
+        pos += 1
+    else:
+        e38, pos = _read_length(data, pos)
+        e38 += pos
+    o31.country = data[pos:e38].decode()
+    pos = e38
+    o.shipping = o31
+    b41 = data[pos]
+    if b41 < 128:
+        pos += 1
+        n40 = _ZIGZAG[b41]
+    else:
+        n40, pos = _read_long(data, pos)
+    o.channel = _ENUM_MEMBER_com_acme_orders_Channel[n40]
     b42 = data[pos]
-    if b42 < 128:
-        pos += 1
-        n41 = _ZIGZAG[b42]
-    else:
-        n41, pos = _read_long(data, pos)
-    o.channel = _ENUM_MEMBER_com_acme_orders_Channel[n41]
-    u44: str | None
-    b43 = data[pos]
     pos += 1
-    if b43 == 0:
-        u44 = None
-    elif b43 == 2:
-        b46 = data[pos]
-        if b46 < 128:
-            e45 = pos + 1 + _LENGTH[b46]
+    if b42 == 0:
+        o.notes = None
+    elif b42 == 2:
+        b44 = data[pos]
+        if b44 < 128:
+            e43 = pos + 1 + _LENGTH[b44]
             pos += 1
         else:
-            e45, pos = _read_length(data, pos)
-            e45 += pos
-        u44 = data[pos:e45].decode()
-        pos = e45
+            e43, pos = _read_length(data, pos)
+            e43 += pos
+        o.notes = data[pos:e43].decode()
+        pos = e43
     else:
-        raise _bad_branch(b43, pos - 1, 2)
-    o.notes = u44
-    u48: str | None
-    b47 = data[pos]
+        raise _bad_branch(b42, pos - 1, 2)
+    b45 = data[pos]
     pos += 1
-    if b47 == 0:
-        u48 = None
-    elif b47 == 2:
-        b50 = data[pos]
-        if b50 < 128:
-            e49 = pos + 1 + _LENGTH[b50]
+    if b45 == 0:
+        o.from_ = None
+    elif b45 == 2:
+        b47 = data[pos]
+        if b47 < 128:
+            e46 = pos + 1 + _LENGTH[b47]
             pos += 1
         else:
-            e49, pos = _read_length(data, pos)
-            e49 += pos
-        u48 = data[pos:e49].decode()
-        pos = e49
+            e46, pos = _read_length(data, pos)
+            e46 += pos
+        o.from_ = data[pos:e46].decode()
+        pos = e46
     else:
-        raise _bad_branch(b47, pos - 1, 2)
-    o.from_ = u48
+        raise _bad_branch(b45, pos - 1, 2)
     return o, pos
 
 
@@ -1524,24 +1517,22 @@ def _read_com_acme_payments_BankTransfer(data: bytes, pos: int) -> tuple[_avro_c
         e1 += pos
     o.iban = data[pos:e1].decode()
     pos = e1
-    u4: str | None
     b3 = data[pos]
     pos += 1
     if b3 == 0:
-        u4 = None
+        o.bic = None
     elif b3 == 2:
-        b6 = data[pos]
-        if b6 < 128:
-            e5 = pos + 1 + _LENGTH[b6]
+        b5 = data[pos]
+        if b5 < 128:
+            e4 = pos + 1 + _LENGTH[b5]
             pos += 1
         else:
-            e5, pos = _read_length(data, pos)
-            e5 += pos
-        u4 = data[pos:e5].decode()
-        pos = e5
+            e4, pos = _read_length(data, pos)
+            e4 += pos
+        o.bic = data[pos:e4].decode()
+        pos = e4
     else:
         raise _bad_branch(b3, pos - 1, 2)
-    o.bic = u4
     return o, pos
 
 
@@ -1837,67 +1828,73 @@ def _read_com_acme_payments_Payment(data: bytes, pos: int) -> tuple[_avro_com_ac
         n8, pos = _read_long(data, pos)
     o5.currency = _ENUM_MEMBER_com_acme_common_Currency[n8]
     o.amount = o5
-    u11: _avro_com_acme_payments.Card | _avro_com_acme_payments.BankTransfer | _avro_com_acme_payments.Wallet
     b10 = data[pos]
     pos += 1
     if b10 == 0:
-        o12 = object.__new__(_avro_com_acme_payments.Card)
-        b14 = data[pos]
-        if b14 < 128:
-            e13 = pos + 1 + _LENGTH[b14]
+        o11 = object.__new__(_avro_com_acme_payments.Card)
+        b13 = data[pos]
+        if b13 < 128:
+            e12 = pos + 1 + _LENGTH[b13]
             pos += 1
         else:
-            e13, pos = _read_length(data, pos)
-            e13 += pos
-        o12.last4 = data[pos:e13].decode()
-        pos = e13
-        b16 = data[pos]
-        if b16 < 128:
+            e12, pos = _read_length(data, pos)
+            e12 += pos
+        o11.last4 = data[pos:e12].decode()
+        pos = e12
+        b15 = data[pos]
+        if b15 < 128:
             pos += 1
-            n15 = _ZIGZAG[b16]
+            n14 = _ZIGZAG[b15]
         else:
-            n15, pos = _read_long(data, pos)
-        o12.network = _ENUM_MEMBER_com_acme_payments_CardNetwork[n15]
-        b18 = data[pos]
-        if b18 < 128:
+            n14, pos = _read_long(data, pos)
+        o11.network = _ENUM_MEMBER_com_acme_payments_CardNetwork[n14]
+        b17 = data[pos]
+        if b17 < 128:
             pos += 1
-            n17 = _ZIGZAG[b18]
+            n16 = _ZIGZAG[b17]
         else:
-            n17, pos = _read_long(data, pos)
-        o12.expiry = _date_fromordinal(n17 + 719163)
-        u11 = o12
+            n16, pos = _read_long(data, pos)
+        o11.expiry = _date_fromordinal(n16 + 719163)
+        o.method = o11
     elif b10 == 2:
-        o19 = object.__new__(_avro_com_acme_payments.BankTransfer)
-        b21 = data[pos]
-        if b21 < 128:
-            e20 = pos + 1 + _LENGTH[b21]
+        o18 = object.__new__(_avro_com_acme_payments.BankTransfer)
+        b20 = data[pos]
+        if b20 < 128:
+            e19 = pos + 1 + _LENGTH[b20]
             pos += 1
         else:
-            e20, pos = _read_length(data, pos)
-            e20 += pos
-        o19.iban = data[pos:e20].decode()
-        pos = e20
-        u23: str | None
-        b22 = data[pos]
+            e19, pos = _read_length(data, pos)
+            e19 += pos
+        o18.iban = data[pos:e19].decode()
+        pos = e19
+        b21 = data[pos]
         pos += 1
-        if b22 == 0:
-            u23 = None
-        elif b22 == 2:
-            b25 = data[pos]
-            if b25 < 128:
-                e24 = pos + 1 + _LENGTH[b25]
+        if b21 == 0:
+            o18.bic = None
+        elif b21 == 2:
+            b23 = data[pos]
+            if b23 < 128:
+                e22 = pos + 1 + _LENGTH[b23]
                 pos += 1
             else:
-                e24, pos = _read_length(data, pos)
-                e24 += pos
-            u23 = data[pos:e24].decode()
-            pos = e24
+                e22, pos = _read_length(data, pos)
+                e22 += pos
+            o18.bic = data[pos:e22].decode()
+            pos = e22
         else:
-            raise _bad_branch(b22, pos - 1, 2)
-        o19.bic = u23
-        u11 = o19
+            raise _bad_branch(b21, pos - 1, 2)
+        o.method = o18
     elif b10 == 4:
-        o26 = object.__new__(_avro_com_acme_payments.Wallet)
+        o24 = object.__new__(_avro_com_acme_payments.Wallet)
+        b26 = data[pos]
+        if b26 < 128:
+            e25 = pos + 1 + _LENGTH[b26]
+            pos += 1
+        else:
+            e25, pos = _read_length(data, pos)
+            e25 += pos
+        o24.provider = data[pos:e25].decode()
+        pos = e25
         b28 = data[pos]
         if b28 < 128:
             e27 = pos + 1 + _LENGTH[b28]
@@ -1905,148 +1902,130 @@ def _read_com_acme_payments_Payment(data: bytes, pos: int) -> tuple[_avro_com_ac
         else:
             e27, pos = _read_length(data, pos)
             e27 += pos
-        o26.provider = data[pos:e27].decode()
+        o24.account = data[pos:e27].decode()
         pos = e27
-        b30 = data[pos]
-        if b30 < 128:
-            e29 = pos + 1 + _LENGTH[b30]
-            pos += 1
-        else:
-            e29, pos = _read_length(data, pos)
-            e29 += pos
-        o26.account = data[pos:e29].decode()
-        pos = e29
-        u11 = o26
+        o.method = o24
     else:
         raise _bad_branch(b10, pos - 1, 3)
-    o.method = u11
-    b32 = data[pos]
-    if b32 < 128:
+    b30 = data[pos]
+    if b30 < 128:
         pos += 1
-        n31 = _ZIGZAG[b32]
+        n29 = _ZIGZAG[b30]
     else:
-        n31, pos = _read_long(data, pos)
-    o.status = _ENUM_MEMBER_com_acme_payments_PaymentStatus[n31]
-    u34: _dt.datetime | None
-    b33 = data[pos]
+        n29, pos = _read_long(data, pos)
+    o.status = _ENUM_MEMBER_com_acme_payments_PaymentStatus[n29]
+    b31 = data[pos]
     pos += 1
-    if b33 == 0:
-        u34 = None
-    elif b33 == 2:
+    if b31 == 0:
+        o.authorized_at = None
+    elif b31 == 2:
+        b33 = data[pos]
+        if b33 < 128:
+            pos += 1
+            n32 = _ZIGZAG[b33]
+        else:
+            n32, pos = _read_long(data, pos)
+        o.authorized_at = _EPOCH_NAIVE + n32 * _MILLISECOND
+    else:
+        raise _bad_branch(b31, pos - 1, 2)
+    b34 = data[pos]
+    pos += 1
+    if b34 == 0:
+        o.captured_at = None
+    elif b34 == 2:
         b36 = data[pos]
         if b36 < 128:
             pos += 1
             n35 = _ZIGZAG[b36]
         else:
             n35, pos = _read_long(data, pos)
-        u34 = _EPOCH_NAIVE + n35 * _MILLISECOND
+        o.captured_at = _EPOCH_NAIVE + n35 * _MICROSECOND
     else:
-        raise _bad_branch(b33, pos - 1, 2)
-    o.authorized_at = u34
-    u38: _dt.datetime | None
-    b37 = data[pos]
+        raise _bad_branch(b34, pos - 1, 2)
+    e37 = pos + 12
+    o.settle_after = _support.Duration(*_unpack_bytes_III(data[pos:e37]))
+    pos = e37
+    e38 = pos + 16
+    o.fingerprint = bytes.__new__(_avro_com_acme_payments.MD5, data[pos:e38])
+    pos = e38
+    b39 = data[pos]
     pos += 1
-    if b37 == 0:
-        u38 = None
-    elif b37 == 2:
-        b40 = data[pos]
-        if b40 < 128:
-            pos += 1
-            n39 = _ZIGZAG[b40]
-        else:
-            n39, pos = _read_long(data, pos)
-        u38 = _EPOCH_NAIVE + n39 * _MICROSECOND
-    else:
-        raise _bad_branch(b37, pos - 1, 2)
-    o.captured_at = u38
-    e41 = pos + 12
-    o.settle_after = _support.Duration(*_unpack_bytes_III(data[pos:e41]))
-    pos = e41
-    e42 = pos + 16
-    o.fingerprint = bytes.__new__(_avro_com_acme_payments.MD5, data[pos:e42])
-    pos = e42
-    u44: float | None
-    b43 = data[pos]
-    pos += 1
-    if b43 == 0:
-        u44 = None
-    elif b43 == 2:
-        u44 = _unpack_d(data, pos)[0]
+    if b39 == 0:
+        o.risk_score = None
+    elif b39 == 2:
+        o.risk_score = _unpack_d(data, pos)[0]
         pos += 8
     else:
-        raise _bad_branch(b43, pos - 1, 2)
-    o.risk_score = u44
-    b46 = data[pos]
-    if b46 < 128:
+        raise _bad_branch(b39, pos - 1, 2)
+    b41 = data[pos]
+    if b41 < 128:
         pos += 1
-        n45 = _ZIGZAG[b46]
+        n40 = _ZIGZAG[b41]
     else:
-        n45, pos = _read_long(data, pos)
-    o.processing_time = _dt.time(int(n45 / 3600000000), int(n45 / 60000000) % 60, int(n45 / 1000000) % 60, n45 % 1000000)
-    b48 = data[pos]
-    if b48 < 128:
+        n40, pos = _read_long(data, pos)
+    o.processing_time = _dt.time(int(n40 / 3600000000), int(n40 / 60000000) % 60, int(n40 / 1000000) % 60, n40 % 1000000)
+    b43 = data[pos]
+    if b43 < 128:
         pos += 1
-        n47 = _ZIGZAG[b48]
+        n42 = _ZIGZAG[b43]
     else:
-        n47, pos = _read_long(data, pos)
-    o.cutoff = _dt.time(int(n47 / 3600000), int(n47 / 60000) % 60, int(n47 / 1000) % 60, int(n47 % 1000) * 1000)
-    e49 = pos + 8
-    o.fee = _DECIMAL_CONTEXT_10.create_decimal(int.from_bytes(data[pos:e49], "big", signed=True)).scaleb(-4, _DECIMAL_CONTEXT_10)
-    pos = e49
-    m50: dict[str, str | int | bool | None] = {}
+        n42, pos = _read_long(data, pos)
+    o.cutoff = _dt.time(int(n42 / 3600000), int(n42 / 60000) % 60, int(n42 / 1000) % 60, int(n42 % 1000) * 1000)
+    e44 = pos + 8
+    o.fee = _DECIMAL_CONTEXT_10.create_decimal(int.from_bytes(data[pos:e44], "big", signed=True)).scaleb(-4, _DECIMAL_CONTEXT_10)
+    pos = e44
+    m45: dict[str, str | int | bool | None] = {}
     while True:
-        b61 = data[pos]
-        if b61 < 128:
+        b55 = data[pos]
+        if b55 < 128:
             pos += 1
-            n60 = _ZIGZAG[b61]
+            n54 = _ZIGZAG[b55]
         else:
-            n60, pos = _read_long(data, pos)
-        if n60 == 0:
+            n54, pos = _read_long(data, pos)
+        if n54 == 0:
             break
-        if n60 < 0:
+        if n54 < 0:
             # A negative count is followed by the block's size in bytes: skipped.
-            n60 = -n60
+            n54 = -n54
             _, pos = _read_long(data, pos)
-        for _ in range(n60):
-            b53 = data[pos]
-            if b53 < 128:
-                e52 = pos + 1 + _LENGTH[b53]
+        for _ in range(n54):
+            b48 = data[pos]
+            if b48 < 128:
+                e47 = pos + 1 + _LENGTH[b48]
                 pos += 1
             else:
-                e52, pos = _read_length(data, pos)
-                e52 += pos
-            k51 = data[pos:e52].decode()
-            pos = e52
-            u55: str | int | bool | None
-            b54 = data[pos]
+                e47, pos = _read_length(data, pos)
+                e47 += pos
+            k46 = data[pos:e47].decode()
+            pos = e47
+            b49 = data[pos]
             pos += 1
-            if b54 == 0:
-                u55 = None
-            elif b54 == 2:
-                b57 = data[pos]
-                if b57 < 128:
-                    e56 = pos + 1 + _LENGTH[b57]
+            if b49 == 0:
+                m45[k46] = None
+            elif b49 == 2:
+                b51 = data[pos]
+                if b51 < 128:
+                    e50 = pos + 1 + _LENGTH[b51]
                     pos += 1
                 else:
-                    e56, pos = _read_length(data, pos)
-                    e56 += pos
-                u55 = data[pos:e56].decode()
-                pos = e56
-            elif b54 == 4:
-                b59 = data[pos]
-                if b59 < 128:
+                    e50, pos = _read_length(data, pos)
+                    e50 += pos
+                m45[k46] = data[pos:e50].decode()
+                pos = e50
+            elif b49 == 4:
+                b53 = data[pos]
+                if b53 < 128:
                     pos += 1
-                    n58 = _ZIGZAG[b59]
+                    n52 = _ZIGZAG[b53]
                 else:
-                    n58, pos = _read_long(data, pos)
-                u55 = n58
-            elif b54 == 6:
-                u55 = data[pos] != 0
+                    n52, pos = _read_long(data, pos)
+                m45[k46] = n52
+            elif b49 == 6:
+                m45[k46] = data[pos] != 0
                 pos += 1
             else:
-                raise _bad_branch(b54, pos - 1, 4)
-            m50[k51] = u55
-    o.metadata = m50
+                raise _bad_branch(b49, pos - 1, 4)
+    o.metadata = m45
     return o, pos
 
 
@@ -2262,110 +2241,102 @@ def encode_orders_value(v: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_or
 
 def decode_orders_value(data: bytes) -> _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled:
     pos: int = 0
-    x1: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled
-    u3: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_orders.OrderConfirmed | _avro_com_acme_orders.OrderDelivered | _avro_com_acme_orders.OrderCancelled
     b2 = data[pos]
     pos += 1
     if b2 == 0:
-        o4, pos = _read_com_acme_orders_OrderPlaced(data, pos)
-        u3 = o4
+        o3, pos = _read_com_acme_orders_OrderPlaced(data, pos)
+        return _checked(o3, pos, data)
     elif b2 == 2:
-        o5 = object.__new__(_avro_com_acme_orders.OrderConfirmed)
-        b7 = data[pos]
-        if b7 < 128:
-            e6 = pos + 1 + _LENGTH[b7]
+        o4 = object.__new__(_avro_com_acme_orders.OrderConfirmed)
+        b6 = data[pos]
+        if b6 < 128:
+            e5 = pos + 1 + _LENGTH[b6]
             pos += 1
         else:
-            e6, pos = _read_length(data, pos)
-            e6 += pos
-        o5.order_id = _uuid_from_str(data[pos:e6].decode())
-        pos = e6
-        b9 = data[pos]
-        if b9 < 128:
+            e5, pos = _read_length(data, pos)
+            e5 += pos
+        o4.order_id = _uuid_from_str(data[pos:e5].decode())
+        pos = e5
+        b8 = data[pos]
+        if b8 < 128:
             pos += 1
-            n8 = _ZIGZAG[b9]
+            n7 = _ZIGZAG[b8]
         else:
-            n8, pos = _read_long(data, pos)
-        o5.at = _EPOCH + n8 * _MILLISECOND
-        u3 = o5
+            n7, pos = _read_long(data, pos)
+        o4.at = _EPOCH + n7 * _MILLISECOND
+        return _checked(o4, pos, data)
     elif b2 == 4:
-        o10 = object.__new__(_avro_com_acme_orders.OrderDelivered)
-        b12 = data[pos]
-        if b12 < 128:
-            e11 = pos + 1 + _LENGTH[b12]
+        o9 = object.__new__(_avro_com_acme_orders.OrderDelivered)
+        b11 = data[pos]
+        if b11 < 128:
+            e10 = pos + 1 + _LENGTH[b11]
             pos += 1
         else:
-            e11, pos = _read_length(data, pos)
-            e11 += pos
-        o10.order_id = _uuid_from_str(data[pos:e11].decode())
-        pos = e11
-        b14 = data[pos]
-        if b14 < 128:
+            e10, pos = _read_length(data, pos)
+            e10 += pos
+        o9.order_id = _uuid_from_str(data[pos:e10].decode())
+        pos = e10
+        b13 = data[pos]
+        if b13 < 128:
             pos += 1
-            n13 = _ZIGZAG[b14]
+            n12 = _ZIGZAG[b13]
         else:
-            n13, pos = _read_long(data, pos)
-        o10.at = _EPOCH + n13 * _MILLISECOND
-        u3 = o10
+            n12, pos = _read_long(data, pos)
+        o9.at = _EPOCH + n12 * _MILLISECOND
+        return _checked(o9, pos, data)
     elif b2 == 6:
-        o15 = object.__new__(_avro_com_acme_orders.OrderCancelled)
-        b17 = data[pos]
-        if b17 < 128:
-            e16 = pos + 1 + _LENGTH[b17]
+        o14 = object.__new__(_avro_com_acme_orders.OrderCancelled)
+        b16 = data[pos]
+        if b16 < 128:
+            e15 = pos + 1 + _LENGTH[b16]
             pos += 1
         else:
-            e16, pos = _read_length(data, pos)
-            e16 += pos
-        o15.order_id = _uuid_from_str(data[pos:e16].decode())
-        pos = e16
-        b19 = data[pos]
-        if b19 < 128:
+            e15, pos = _read_length(data, pos)
+            e15 += pos
+        o14.order_id = _uuid_from_str(data[pos:e15].decode())
+        pos = e15
+        b18 = data[pos]
+        if b18 < 128:
             pos += 1
-            n18 = _ZIGZAG[b19]
+            n17 = _ZIGZAG[b18]
         else:
-            n18, pos = _read_long(data, pos)
-        o15.reason = _ENUM_MEMBER_com_acme_orders_CancelReason[n18]
+            n17, pos = _read_long(data, pos)
+        o14.reason = _ENUM_MEMBER_com_acme_orders_CancelReason[n17]
+        b20 = data[pos]
+        if b20 < 128:
+            pos += 1
+            n19 = _ZIGZAG[b20]
+        else:
+            n19, pos = _read_long(data, pos)
+        o14.at = _EPOCH + n19 * _MILLISECOND
         b21 = data[pos]
-        if b21 < 128:
-            pos += 1
-            n20 = _ZIGZAG[b21]
-        else:
-            n20, pos = _read_long(data, pos)
-        o15.at = _EPOCH + n20 * _MILLISECOND
-        u23: _avro_com_acme_common.Money | None
-        b22 = data[pos]
         pos += 1
-        if b22 == 0:
-            u23 = None
-        elif b22 == 2:
-            o24 = object.__new__(_avro_com_acme_common.Money)
+        if b21 == 0:
+            o14.refund = None
+        elif b21 == 2:
+            o22 = object.__new__(_avro_com_acme_common.Money)
+            b24 = data[pos]
+            if b24 < 128:
+                e23 = pos + 1 + _LENGTH[b24]
+                pos += 1
+            else:
+                e23, pos = _read_length(data, pos)
+                e23 += pos
+            o22.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e23], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+            pos = e23
             b26 = data[pos]
             if b26 < 128:
-                e25 = pos + 1 + _LENGTH[b26]
                 pos += 1
+                n25 = _ZIGZAG[b26]
             else:
-                e25, pos = _read_length(data, pos)
-                e25 += pos
-            o24.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e25], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
-            pos = e25
-            b28 = data[pos]
-            if b28 < 128:
-                pos += 1
-                n27 = _ZIGZAG[b28]
-            else:
-                n27, pos = _read_long(data, pos)
-            o24.currency = _ENUM_MEMBER_com_acme_common_Currency[n27]
-            u23 = o24
+                n25, pos = _read_long(data, pos)
+            o22.currency = _ENUM_MEMBER_com_acme_common_Currency[n25]
+            o14.refund = o22
         else:
-            raise _bad_branch(b22, pos - 1, 2)
-        o15.refund = u23
-        u3 = o15
+            raise _bad_branch(b21, pos - 1, 2)
+        return _checked(o14, pos, data)
     else:
         raise _bad_branch(b2, pos - 1, 4)
-    x1 = u3
-    if pos > len(data):
-        raise _truncated(pos, data)
-    return x1
 
 
 def encode_orders_placed_key(v: str) -> bytes:

@@ -179,11 +179,12 @@ class CodecModule:
     def _head(self, body: str) -> str:
         stdlib = {line for alias, line in _STDLIB.items() if f"{alias}." in body}
         stdlib.add("from collections.abc import Callable")
-        stdlib.add(
-            "from typing import Any, Final, cast"
-            if self.m.uses_cast or "cast" in self.r.typing
-            else "from typing import Any, Final"
-        )
+        names = ["Any", "Final"]
+        if self.m.uses_cast or "cast" in self.r.typing:
+            names.append("cast")
+        if "TypeVar(" in body:
+            names.append("TypeVar")
+        stdlib.add(f"from typing import {', '.join(sorted(names))}")
         relative = [
             (relative_import((), target), _alias(target))
             for target in sorted(self.r.modules)
@@ -247,7 +248,13 @@ class CodecModule:
         if isinstance(t, Ref) and self.registry.named(t).kind == "record":
             lines.append(f"    {result}, pos = _read_{self.idents[t.fullname]}(data, 0)")
         else:
-            lines += ["    pos: int = 0", f"    {result}: {ann}"]
+            lines.append("    pos: int = 0")
+            if isinstance(t, UnionType):
+                # Each branch returns: a local typed with the union would make mypyc store
+                # a bool of `bool | int` as an int.
+                lines += self.read(t, lambda e: f"return _checked({e}, pos, data)", 1, fn, 0)
+                return lines
+            lines.append(f"    {result}: {ann}")
             lines += self.read(t, _assign(result), 1, fn, 0)
         lines += [
             "    if pos > len(data):",
@@ -713,19 +720,18 @@ class CodecModule:
     ) -> list[str]:
         p = _pad(ind)
         bv = fn.var("b")
-        ann = self.r.annotation(t)
-        uv = fn.var("u")
-        # A branch index below 64 is one byte: its zigzag value is twice the index.
-        lines = [f"{p}{uv}: {ann}", f"{p}{bv} = data[pos]", f"{p}pos += 1"]
+        # A branch index below 64 is one byte: its zigzag value is twice the index. Each
+        # branch passes its value on itself: a local typed with the union would make mypyc
+        # store a bool of `bool | int` as an int.
+        lines = [f"{p}{bv} = data[pos]", f"{p}pos += 1"]
         keyword = "if"
         for index, branch in enumerate(t.branches):
             lines.append(f"{p}{keyword} {bv} == {index * 2}:")
-            lines += self.read(branch, _assign(uv), ind + 1, fn, depth)
+            lines += self.read(branch, sink, ind + 1, fn, depth)
             keyword = "elif"
         lines += [
             f"{p}else:",
             f"{p}    raise _bad_branch({bv}, pos - 1, {len(t.branches)})",
-            f"{p}{sink(uv)}",
         ]
         return lines
 
@@ -1013,6 +1019,12 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
     return n, end
 
 
+def _checked(value: _T, pos: int, data: bytes) -> _T:
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return value
+
+
 def _truncated(pos: int, data: bytes) -> EOFError:
     return EOFError(f"the data ends at byte {len(data)}, the value needs {pos} bytes")
 
@@ -1076,6 +1088,8 @@ def _decimal_fixed(d: object, precision: int, scale: int, size: int) -> bytes:
         return d  # type: ignore[return-value]
     return _decimal_digits(d, precision, scale).to_bytes(size, "big", signed=True)
 
+
+_T = TypeVar("_T")
 
 _EXACT: Final = _decimal.Context(prec=_decimal.MAX_PREC)
 
