@@ -230,6 +230,9 @@ def main() -> None:
                 from_avro=shipment_cls.from_avro,
                 encoder=module.encode_bench_Shipment,
                 decoder=module.decode_bench_Shipment,
+                classes=module.CLASSES,
+                readers=module.READERS,
+                resolvers=module.RESOLVERS,
                 name="bench",
             )
 

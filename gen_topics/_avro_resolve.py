@@ -26,6 +26,7 @@ import datetime as _dt
 import decimal as _decimal
 import enum
 import struct
+import types
 import uuid as _uuid
 from collections.abc import Callable, Mapping
 from typing import Any, cast
@@ -107,6 +108,17 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def _uuid_from_str(text: str) -> _uuid.UUID:
+    """``uuid.UUID(text)``, without its keyword handling for the usual 36-character form."""
+    digits = text.replace("-", "")
+    if len(text) == 36 and len(digits) == 32:
+        try:
+            value = int(digits, 16)
+        except ValueError:
+            return _uuid.UUID(text)
+        u = object.__new__(_uuid.UUID)
+        object.__setattr__(u, "int", value)
+        object.__setattr__(u, "is_safe", _uuid.SafeUUID.unknown)
+        return u
     return _uuid.UUID(text)
 
 
@@ -274,9 +286,11 @@ class _Emitter:
         reader: _Schema,
         classes: Mapping[str, type[Any]],
         readers: Mapping[str, Reader],
+        planned: Mapping[str, Callable[..., tuple[Any, int]]],
     ) -> None:
         self.writer, self.reader = writer, reader
-        self.classes, self.readers = classes, readers
+        self.classes, self.readers, self.planned = classes, readers, planned
+        self.late: list[str] = []  # assignments after every function is defined
         self.ns: dict[str, Any] = dict(_BASE_NAMESPACE)
         self.functions: list[list[str]] = []
         self.pairs: dict[tuple[str, str], str] = {}
@@ -531,6 +545,9 @@ class _Emitter:
             name = self.const(self.readers[reader_name], "_same")
             self.pairs[key] = name
             return name
+        planned = self.planned.get(reader_name)
+        if planned is not None and not isinstance(planned, types.FunctionType):
+            return self._planned_record(dw, dr, key, planned)
         name = self.var("_record")
         self.pairs[key] = name  # before the body: the record may contain itself
         cls = self.classes[reader_name]
@@ -568,6 +585,71 @@ class _Emitter:
                 lines.append(f"    raise _fail({message!r})")
         lines.append("    return o, pos")
         self.functions.append(lines)
+        return name
+
+    def _planned_record(
+        self, dw: Any, dr: Any, key: tuple[str, str], planned: Callable[..., tuple[Any, int]]
+    ) -> str:
+        """A compiled reader's plan for this writer: its fields of unchanged types read in
+        compiled code, the others through functions built here."""
+        name = self.var("_record")
+        self.pairs[key] = name
+        reader_name = dr["name"]
+        cls = self.classes[reader_name]
+        attrs = [f.name for f in dataclasses.fields(cls)]
+        if len(attrs) != len(dr["fields"]):
+            raise SchemaResolutionError(f"{cls.__name__} does not match {reader_name}")
+        index_of = {f["name"]: i for i, f in enumerate(dr["fields"])}
+        aliases = {
+            alias: field["name"] for field in dr["fields"] for alias in field.get("aliases", [])
+        }
+        count = len(attrs)
+        plan: list[int] = []
+        steps: list[str] = []
+        names: list[str] = []
+        filled: set[str] = set()
+        for wf in dw["fields"]:
+            rname = wf["name"] if wf["name"] in index_of else aliases.get(wf["name"])
+            if rname is None or rname in filled:
+                steps.append(self._step(self.skip(wf["type"], 1), "None"))
+                names.append("")
+                plan.append(count + len(steps) - 1)
+                continue
+            filled.add(rname)
+            index = index_of[rname]
+            rtype = dr["fields"][index]["type"]
+            if _Same(self.writer, self.reader).same(wf["type"], rtype):
+                plan.append(index)
+                continue
+            steps.append(self._step(self.read(wf["type"], rtype, _assign("x"), 1), "x"))
+            names.append(attrs[index])
+            plan.append(count + len(steps) - 1)
+        defaults = {f.name: f for f in dataclasses.fields(cls)}
+        fill: list[tuple[str, Callable[[], Any]]] = []
+        for rname, index in index_of.items():
+            if rname in filled:
+                continue
+            spec = defaults[attrs[index]]
+            fill.append((attrs[index], _default_maker(spec, rname, reader_name)))
+        args = [
+            self.const(planned, "_planned"),
+            self.const(tuple(plan), "_plan"),
+            self.var("_steps"),
+            self.const(tuple(names), "_names"),
+            self.const(tuple(fill), "_fill"),
+        ]
+        self.late.append(f"{args[2]} = ({''.join(f'{s}, ' for s in steps)})")
+        self.functions.append(
+            [
+                f"def {name}(data, pos):",
+                f"    return {args[0]}(data, pos, {args[1]}, {args[2]}, {args[3]}, {args[4]})",
+            ]
+        )
+        return name
+
+    def _step(self, body: list[str], result: str) -> str:
+        name = self.var("_step")
+        self.functions.append([f"def {name}(data, pos):", *body, f"    return {result}, pos"])
         return name
 
     # -- skipping ---------------------------------------------------------------------
@@ -630,6 +712,20 @@ class _Emitter:
         return [f"{p}pos = {name}(data, pos)"]
 
 
+def _default_maker(spec: dataclasses.Field[Any], field: str, record: str) -> Callable[[], Any]:
+    """A function giving the class's default for a reader field the writer lacks."""
+    if spec.default is not dataclasses.MISSING:
+        value = spec.default
+        return lambda: value
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory
+
+    def missing() -> Any:
+        raise SchemaResolutionError(f"No default value for field {field} in {record}")
+
+    return missing
+
+
 def resolving_decoder(
     writer_parsed: Any,
     writer_named: Mapping[str, Any],
@@ -637,16 +733,22 @@ def resolving_decoder(
     reader_named: Mapping[str, Any],
     classes: Mapping[str, type[Any]],
     readers: Mapping[str, Reader],
+    planned: Mapping[str, Callable[..., tuple[Any, int]]] | None = None,
 ) -> Callable[[bytes], Any]:
     """A function reading data written with the writer schema into the reader's objects.
 
     Schemas are in fastavro's parsed form with their named types by full name; ``classes``
     maps each reader named type to its generated class, ``readers`` each reader record to
-    its specialised same-schema reader. Raises :class:`SchemaResolutionError` when the
-    schemas cannot resolve at all.
+    its specialised same-schema reader, ``planned`` to its plan-following reader (used when
+    compiled: the fields of unchanged types are then read in compiled code). Raises
+    :class:`SchemaResolutionError` when the schemas cannot resolve at all.
     """
     emitter = _Emitter(
-        _Schema(writer_parsed, writer_named), _Schema(reader_parsed, reader_named), classes, readers
+        _Schema(writer_parsed, writer_named),
+        _Schema(reader_parsed, reader_named),
+        classes,
+        readers,
+        planned or {},
     )
     body = emitter.read(writer_parsed, reader_parsed, _assign("x"), 1)
     source = [
@@ -657,7 +759,7 @@ def resolving_decoder(
         "        raise _truncated(pos, data)",
         "    return x",
     ]
-    text = "\n\n".join("\n".join(f) for f in [*emitter.functions, source]) + "\n"
+    text = "\n\n".join("\n".join(f) for f in [*emitter.functions, source, emitter.late]) + "\n"
     namespace = emitter.ns
     exec(compile(text, "<gen-topics schema resolution>", "exec"), namespace)
     decoder: Callable[[bytes], Any] = namespace["_decode"]

@@ -147,15 +147,18 @@ class AvroCodec(SchemaCodec[T]):
     """Plain Avro binary (no framing); the schema is parsed once.
 
     ``encoder``/``decoder`` are specialised functions for this schema (generated code
-    passes them): they turn a value into Avro bytes and back directly. Without them
+    passes them): they turn a value into Avro bytes and back directly. With ``classes``
+    (the generated class of each named type), ``readers`` (each record's specialised
+    reader) and ``resolvers`` (its plan-following reader), data written with another schema
+    is resolved straight into the generated classes (:mod:`gen_topics._avro_resolve`). Without them
     fastavro does the work: ``to_avro`` turns a value into what fastavro writes (dicts,
     lists, ...), ``from_avro`` turns what fastavro reads back into the value type. With
     ``named_unions`` a union branch of a named type is read as a ``(fullname, value)``
     tuple, so ``from_avro`` can pick the branch by type, never by shape (generated codecs
     use this). ``expected`` names the value type in an :class:`EncodeError`.
 
-    Data written with another schema (:meth:`decode_with_writer_schema`) is resolved by
-    fastavro against this schema and then passed to ``from_avro``.
+    Without ``classes``, data written with another schema (:meth:`decode_with_writer_schema`)
+    is resolved by fastavro against this schema and then passed to ``from_avro``.
     """
 
     schema_type = "AVRO"
@@ -170,6 +173,7 @@ class AvroCodec(SchemaCodec[T]):
         decoder: Callable[[bytes], T] | None = None,
         classes: Mapping[str, type[Any]] | None = None,
         readers: Mapping[str, Callable[[bytes, int], tuple[Any, int]]] | None = None,
+        resolvers: Mapping[str, Callable[..., tuple[Any, int]]] | None = None,
         name: str = "avro",
         named_unions: bool = False,
         expected: str | None = None,
@@ -184,6 +188,7 @@ class AvroCodec(SchemaCodec[T]):
             raise ValueError(f"avro codec {name!r}: invalid schema: {exc}") from exc
         self._classes = classes
         self._readers = readers if readers is not None else {}
+        self._planned = resolvers if resolvers is not None else {}
         self._resolvers: dict[str, Callable[[bytes], T]] = {}
         self._to_avro = to_avro
         self._from_avro = from_avro
@@ -254,7 +259,13 @@ class AvroCodec(SchemaCodec[T]):
             return self._decoder
         try:
             resolve: Callable[[bytes], T] = resolving_decoder(
-                writer, named, self._schema, self._named, self._classes, self._readers
+                writer,
+                named,
+                self._schema,
+                self._named,
+                self._classes,
+                self._readers,
+                self._planned,
             )
         except SchemaResolutionError as exc:
             failure = exc

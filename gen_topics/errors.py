@@ -34,7 +34,7 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "GenTopicsError",
-        "TopicConfigMismatch",
+    "TopicConfigMismatch",
     "UnknownCodecError",
 ]
 

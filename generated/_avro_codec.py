@@ -32,7 +32,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 from .avro.com.acme import payments as _avro_com_acme_payments
 
 #: Digest of this module's code: a compiled copy is used only when it matches.
-CODE_DIGEST: Final = "3bf7996a567b10f5fc7f029917b05d30"
+CODE_DIGEST: Final = "81bb1aeadd0b62cdaffeb1a2dedd35ff"
 
 
 #: One-byte zigzag varints: byte -> value.
@@ -106,9 +106,10 @@ def _uuid_str(u: _uuid.UUID) -> str:
 
 def _uuid_from_str(text: str) -> _uuid.UUID:
     """``uuid.UUID(text)``, without its keyword handling for the usual 36-character form."""
-    if len(text) == 36:
+    digits = text.replace("-", "")
+    if len(text) == 36 and len(digits) == 32:
         try:
-            value = int(text.replace("-", ""), 16)
+            value = int(digits, 16)
         except ValueError:
             return _uuid.UUID(text)
         u = object.__new__(_uuid.UUID)
@@ -260,6 +261,66 @@ def _read_com_acme_common_Address(data: bytes, pos: int) -> tuple[_avro_com_acme
     return o, pos
 
 
+def _resolve_com_acme_common_Address(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_common.Address, int]:
+    o = object.__new__(_avro_com_acme_common.Address)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.street = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                e3 = pos + 1 + _LENGTH[b4]
+                pos += 1
+            else:
+                e3, pos = _read_length(data, pos)
+                e3 += pos
+            o.city = data[pos:e3].decode()
+            pos = e3
+        elif a == 2:
+            b6 = data[pos]
+            if b6 < 128:
+                e5 = pos + 1 + _LENGTH[b6]
+                pos += 1
+            else:
+                e5, pos = _read_length(data, pos)
+                e5 += pos
+            o.postal_code = data[pos:e5].decode()
+            pos = e5
+        elif a == 3:
+            b8 = data[pos]
+            if b8 < 128:
+                e7 = pos + 1 + _LENGTH[b8]
+                pos += 1
+            else:
+                e7, pos = _read_length(data, pos)
+                e7 += pos
+            o.country = data[pos:e7].decode()
+            pos = e7
+        else:
+            step = a - 4
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_common_Money(out: bytearray, v: _avro_com_acme_common.Money) -> None:
     b1 = _decimal_bytes(v.amount, 12, 2)
     z2 = len(b1) << 1
@@ -289,6 +350,44 @@ def _read_com_acme_common_Money(data: bytes, pos: int) -> tuple[_avro_com_acme_c
     else:
         n3, pos = _read_long(data, pos)
     o.currency = _ENUM_MEMBER_com_acme_common_Currency[n3]
+    return o, pos
+
+
+def _resolve_com_acme_common_Money(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_common.Money, int]:
+    o = object.__new__(_avro_com_acme_common.Money)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(data[pos:e1], "big", signed=True)).scaleb(-2, _DECIMAL_CONTEXT_12)
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.currency = _ENUM_MEMBER_com_acme_common_Currency[n3]
+        else:
+            step = a - 2
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
     return o, pos
 
 
@@ -612,6 +711,161 @@ def _read_com_acme_customers_Customer(data: bytes, pos: int) -> tuple[_avro_com_
     return o, pos
 
 
+def _resolve_com_acme_customers_Customer(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_customers.Customer, int]:
+    o = object.__new__(_avro_com_acme_customers.Customer)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.id = _uuid_from_str(data[pos:e1].decode())
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                e3 = pos + 1 + _LENGTH[b4]
+                pos += 1
+            else:
+                e3, pos = _read_length(data, pos)
+                e3 += pos
+            o.name = data[pos:e3].decode()
+            pos = e3
+        elif a == 2:
+            b5 = data[pos]
+            pos += 1
+            if b5 == 0:
+                o.email = None
+            elif b5 == 2:
+                b7 = data[pos]
+                if b7 < 128:
+                    e6 = pos + 1 + _LENGTH[b7]
+                    pos += 1
+                else:
+                    e6, pos = _read_length(data, pos)
+                    e6 += pos
+                o.email = data[pos:e6].decode()
+                pos = e6
+            else:
+                raise _bad_branch(b5, pos - 1, 2)
+        elif a == 3:
+            o8, pos = _read_com_acme_common_Address(data, pos)
+            o.address = o8
+        elif a == 4:
+            b10 = data[pos]
+            if b10 < 128:
+                pos += 1
+                n9 = _ZIGZAG[b10]
+            else:
+                n9, pos = _read_long(data, pos)
+            o.tier = _ENUM_MEMBER_com_acme_customers_Tier[n9]
+        elif a == 5:
+            b12 = data[pos]
+            if b12 < 128:
+                pos += 1
+                n11 = _ZIGZAG[b12]
+            else:
+                n11, pos = _read_long(data, pos)
+            o.created_at = _EPOCH + n11 * _MILLISECOND
+        elif a == 6:
+            b13 = data[pos]
+            pos += 1
+            if b13 == 0:
+                o.birthday = None
+            elif b13 == 2:
+                b15 = data[pos]
+                if b15 < 128:
+                    pos += 1
+                    n14 = _ZIGZAG[b15]
+                else:
+                    n14, pos = _read_long(data, pos)
+                o.birthday = _date_fromordinal(n14 + 719163)
+            else:
+                raise _bad_branch(b13, pos - 1, 2)
+        elif a == 7:
+            a16: list[str] = []
+            while True:
+                b20 = data[pos]
+                if b20 < 128:
+                    pos += 1
+                    n19 = _ZIGZAG[b20]
+                else:
+                    n19, pos = _read_long(data, pos)
+                if n19 == 0:
+                    break
+                if n19 < 0:
+                    # A negative count is followed by the block's size in bytes: skipped.
+                    n19 = -n19
+                    _, pos = _read_long(data, pos)
+                for _ in range(n19):
+                    b18 = data[pos]
+                    if b18 < 128:
+                        e17 = pos + 1 + _LENGTH[b18]
+                        pos += 1
+                    else:
+                        e17, pos = _read_length(data, pos)
+                        e17 += pos
+                    a16.append(data[pos:e17].decode())
+                    pos = e17
+            o.tags = a16
+        elif a == 8:
+            m21: dict[str, str] = {}
+            while True:
+                b28 = data[pos]
+                if b28 < 128:
+                    pos += 1
+                    n27 = _ZIGZAG[b28]
+                else:
+                    n27, pos = _read_long(data, pos)
+                if n27 == 0:
+                    break
+                if n27 < 0:
+                    # A negative count is followed by the block's size in bytes: skipped.
+                    n27 = -n27
+                    _, pos = _read_long(data, pos)
+                for _ in range(n27):
+                    b24 = data[pos]
+                    if b24 < 128:
+                        e23 = pos + 1 + _LENGTH[b24]
+                        pos += 1
+                    else:
+                        e23, pos = _read_length(data, pos)
+                        e23 += pos
+                    k22 = data[pos:e23].decode()
+                    pos = e23
+                    b26 = data[pos]
+                    if b26 < 128:
+                        e25 = pos + 1 + _LENGTH[b26]
+                        pos += 1
+                    else:
+                        e25, pos = _read_length(data, pos)
+                        e25 += pos
+                    m21[k22] = data[pos:e25].decode()
+                    pos = e25
+            o.attributes = m21
+        elif a == 9:
+            o29, pos = _read_com_acme_common_Money(data, pos)
+            o.credit_limit = o29
+        else:
+            step = a - 10
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_inventory_Component(out: bytearray, v: _avro_com_acme_inventory.Component) -> None:
     b1 = v.sku.encode()
     z2 = len(b1) << 1
@@ -677,6 +931,63 @@ def _read_com_acme_inventory_Component(data: bytes, pos: int) -> tuple[_avro_com
     return o, pos
 
 
+def _resolve_com_acme_inventory_Component(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_inventory.Component, int]:
+    o = object.__new__(_avro_com_acme_inventory.Component)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.sku = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.quantity = n3
+        elif a == 2:
+            a5: list[_avro_com_acme_inventory.Component] = []
+            while True:
+                b8 = data[pos]
+                if b8 < 128:
+                    pos += 1
+                    n7 = _ZIGZAG[b8]
+                else:
+                    n7, pos = _read_long(data, pos)
+                if n7 == 0:
+                    break
+                if n7 < 0:
+                    # A negative count is followed by the block's size in bytes: skipped.
+                    n7 = -n7
+                    _, pos = _read_long(data, pos)
+                for _ in range(n7):
+                    o6, pos = _read_com_acme_inventory_Component(data, pos)
+                    a5.append(o6)
+            o.parts = a5
+        else:
+            step = a - 3
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_inventory_Location(out: bytearray, v: _avro_com_acme_inventory.Location) -> None:
     b1 = v.aisle.encode()
     z2 = len(b1) << 1
@@ -711,6 +1022,44 @@ def _read_com_acme_inventory_Location(data: bytes, pos: int) -> tuple[_avro_com_
     else:
         n3, pos = _read_long(data, pos)
     o.shelf = n3
+    return o, pos
+
+
+def _resolve_com_acme_inventory_Location(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_inventory.Location, int]:
+    o = object.__new__(_avro_com_acme_inventory.Location)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.aisle = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.shelf = n3
+        else:
+            step = a - 2
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
     return o, pos
 
 
@@ -751,6 +1100,46 @@ def _read_com_acme_inventory_StockKey(data: bytes, pos: int) -> tuple[_avro_com_
         e3 += pos
     o.warehouse = data[pos:e3].decode()
     pos = e3
+    return o, pos
+
+
+def _resolve_com_acme_inventory_StockKey(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_inventory.StockKey, int]:
+    o = object.__new__(_avro_com_acme_inventory.StockKey)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.sku = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                e3 = pos + 1 + _LENGTH[b4]
+                pos += 1
+            else:
+                e3, pos = _read_length(data, pos)
+                e3 += pos
+            o.warehouse = data[pos:e3].decode()
+            pos = e3
+        else:
+            step = a - 2
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
     return o, pos
 
 
@@ -886,6 +1275,83 @@ def _read_com_acme_inventory_StockLevel(data: bytes, pos: int) -> tuple[_avro_co
     return o, pos
 
 
+def _resolve_com_acme_inventory_StockLevel(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_inventory.StockLevel, int]:
+    o = object.__new__(_avro_com_acme_inventory.StockLevel)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.sku = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                e3 = pos + 1 + _LENGTH[b4]
+                pos += 1
+            else:
+                e3, pos = _read_length(data, pos)
+                e3 += pos
+            o.warehouse = data[pos:e3].decode()
+            pos = e3
+        elif a == 2:
+            b6 = data[pos]
+            if b6 < 128:
+                pos += 1
+                n5 = _ZIGZAG[b6]
+            else:
+                n5, pos = _read_long(data, pos)
+            o.on_hand = n5
+        elif a == 3:
+            b8 = data[pos]
+            if b8 < 128:
+                pos += 1
+                n7 = _ZIGZAG[b8]
+            else:
+                n7, pos = _read_long(data, pos)
+            o.reserved = n7
+        elif a == 4:
+            b10 = data[pos]
+            if b10 < 128:
+                pos += 1
+                n9 = _ZIGZAG[b10]
+            else:
+                n9, pos = _read_long(data, pos)
+            o.updated_at = _EPOCH_NAIVE + n9 * _MICROSECOND
+        elif a == 5:
+            o11, pos = _read_com_acme_inventory_Location(data, pos)
+            o.location = o11
+        elif a == 6:
+            b12 = data[pos]
+            pos += 1
+            if b12 == 0:
+                o.kit = None
+            elif b12 == 2:
+                o13, pos = _read_com_acme_inventory_Component(data, pos)
+                o.kit = o13
+            else:
+                raise _bad_branch(b12, pos - 1, 2)
+        else:
+            step = a - 7
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_orders_OrderCancelled(out: bytearray, v: _avro_com_acme_orders.OrderCancelled) -> None:
     out.append(72)
     out += _uuid_str(v.order_id).encode()
@@ -971,6 +1437,62 @@ def _read_com_acme_orders_OrderCancelled(data: bytes, pos: int) -> tuple[_avro_c
     return o, pos
 
 
+def _resolve_com_acme_orders_OrderCancelled(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_orders.OrderCancelled, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderCancelled)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.order_id = _uuid_from_str(data[pos:e1].decode())
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.reason = _ENUM_MEMBER_com_acme_orders_CancelReason[n3]
+        elif a == 2:
+            b6 = data[pos]
+            if b6 < 128:
+                pos += 1
+                n5 = _ZIGZAG[b6]
+            else:
+                n5, pos = _read_long(data, pos)
+            o.at = _EPOCH + n5 * _MILLISECOND
+        elif a == 3:
+            b7 = data[pos]
+            pos += 1
+            if b7 == 0:
+                o.refund = None
+            elif b7 == 2:
+                o8, pos = _read_com_acme_common_Money(data, pos)
+                o.refund = o8
+            else:
+                raise _bad_branch(b7, pos - 1, 2)
+        else:
+            step = a - 4
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_orders_OrderConfirmed(out: bytearray, v: _avro_com_acme_orders.OrderConfirmed) -> None:
     out.append(72)
     out += _uuid_str(v.order_id).encode()
@@ -1007,6 +1529,44 @@ def _read_com_acme_orders_OrderConfirmed(data: bytes, pos: int) -> tuple[_avro_c
     return o, pos
 
 
+def _resolve_com_acme_orders_OrderConfirmed(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_orders.OrderConfirmed, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderConfirmed)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.order_id = _uuid_from_str(data[pos:e1].decode())
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.at = _EPOCH + n3 * _MILLISECOND
+        else:
+            step = a - 2
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_orders_OrderDelivered(out: bytearray, v: _avro_com_acme_orders.OrderDelivered) -> None:
     out.append(72)
     out += _uuid_str(v.order_id).encode()
@@ -1040,6 +1600,44 @@ def _read_com_acme_orders_OrderDelivered(data: bytes, pos: int) -> tuple[_avro_c
     else:
         n3, pos = _read_long(data, pos)
     o.at = _EPOCH + n3 * _MILLISECOND
+    return o, pos
+
+
+def _resolve_com_acme_orders_OrderDelivered(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_orders.OrderDelivered, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderDelivered)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.order_id = _uuid_from_str(data[pos:e1].decode())
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.at = _EPOCH + n3 * _MILLISECOND
+        else:
+            step = a - 2
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
     return o, pos
 
 
@@ -1145,6 +1743,57 @@ def _read_com_acme_orders_OrderLine(data: bytes, pos: int) -> tuple[_avro_com_ac
         o.discount = o11
     else:
         raise _bad_branch(b10, pos - 1, 2)
+    return o, pos
+
+
+def _resolve_com_acme_orders_OrderLine(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_orders.OrderLine, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderLine)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.sku = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.quantity = n3
+        elif a == 2:
+            o5, pos = _read_com_acme_common_Money(data, pos)
+            o.unit_price = o5
+        elif a == 3:
+            b6 = data[pos]
+            pos += 1
+            if b6 == 0:
+                o.discount = None
+            elif b6 == 2:
+                o7, pos = _read_com_acme_common_Money(data, pos)
+                o.discount = o7
+            else:
+                raise _bad_branch(b6, pos - 1, 2)
+        else:
+            step = a - 4
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
     return o, pos
 
 
@@ -1482,6 +2131,121 @@ def _read_com_acme_orders_OrderPlaced(data: bytes, pos: int) -> tuple[_avro_com_
     return o, pos
 
 
+def _resolve_com_acme_orders_OrderPlaced(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_orders.OrderPlaced, int]:
+    o = object.__new__(_avro_com_acme_orders.OrderPlaced)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.order_id = _uuid_from_str(data[pos:e1].decode())
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                e3 = pos + 1 + _LENGTH[b4]
+                pos += 1
+            else:
+                e3, pos = _read_length(data, pos)
+                e3 += pos
+            o.customer_id = _uuid_from_str(data[pos:e3].decode())
+            pos = e3
+        elif a == 2:
+            a5: list[_avro_com_acme_orders.OrderLine] = []
+            while True:
+                b8 = data[pos]
+                if b8 < 128:
+                    pos += 1
+                    n7 = _ZIGZAG[b8]
+                else:
+                    n7, pos = _read_long(data, pos)
+                if n7 == 0:
+                    break
+                if n7 < 0:
+                    # A negative count is followed by the block's size in bytes: skipped.
+                    n7 = -n7
+                    _, pos = _read_long(data, pos)
+                for _ in range(n7):
+                    o6, pos = _read_com_acme_orders_OrderLine(data, pos)
+                    a5.append(o6)
+            o.lines = a5
+        elif a == 3:
+            o9, pos = _read_com_acme_common_Money(data, pos)
+            o.total = o9
+        elif a == 4:
+            b11 = data[pos]
+            if b11 < 128:
+                pos += 1
+                n10 = _ZIGZAG[b11]
+            else:
+                n10, pos = _read_long(data, pos)
+            o.placed_at = _EPOCH + n10 * _MICROSECOND
+        elif a == 5:
+            o12, pos = _read_com_acme_common_Address(data, pos)
+            o.shipping = o12
+        elif a == 6:
+            b14 = data[pos]
+            if b14 < 128:
+                pos += 1
+                n13 = _ZIGZAG[b14]
+            else:
+                n13, pos = _read_long(data, pos)
+            o.channel = _ENUM_MEMBER_com_acme_orders_Channel[n13]
+        elif a == 7:
+            b15 = data[pos]
+            pos += 1
+            if b15 == 0:
+                o.notes = None
+            elif b15 == 2:
+                b17 = data[pos]
+                if b17 < 128:
+                    e16 = pos + 1 + _LENGTH[b17]
+                    pos += 1
+                else:
+                    e16, pos = _read_length(data, pos)
+                    e16 += pos
+                o.notes = data[pos:e16].decode()
+                pos = e16
+            else:
+                raise _bad_branch(b15, pos - 1, 2)
+        elif a == 8:
+            b18 = data[pos]
+            pos += 1
+            if b18 == 0:
+                o.from_ = None
+            elif b18 == 2:
+                b20 = data[pos]
+                if b20 < 128:
+                    e19 = pos + 1 + _LENGTH[b20]
+                    pos += 1
+                else:
+                    e19, pos = _read_length(data, pos)
+                    e19 += pos
+                o.from_ = data[pos:e19].decode()
+                pos = e19
+            else:
+                raise _bad_branch(b18, pos - 1, 2)
+        else:
+            step = a - 9
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_payments_BankTransfer(out: bytearray, v: _avro_com_acme_payments.BankTransfer) -> None:
     b1 = v.iban.encode()
     z2 = len(b1) << 1
@@ -1536,6 +2300,53 @@ def _read_com_acme_payments_BankTransfer(data: bytes, pos: int) -> tuple[_avro_c
     return o, pos
 
 
+def _resolve_com_acme_payments_BankTransfer(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_payments.BankTransfer, int]:
+    o = object.__new__(_avro_com_acme_payments.BankTransfer)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.iban = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b3 = data[pos]
+            pos += 1
+            if b3 == 0:
+                o.bic = None
+            elif b3 == 2:
+                b5 = data[pos]
+                if b5 < 128:
+                    e4 = pos + 1 + _LENGTH[b5]
+                    pos += 1
+                else:
+                    e4, pos = _read_length(data, pos)
+                    e4 += pos
+                o.bic = data[pos:e4].decode()
+                pos = e4
+            else:
+                raise _bad_branch(b3, pos - 1, 2)
+        else:
+            step = a - 2
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_payments_Card(out: bytearray, v: _avro_com_acme_payments.Card) -> None:
     b1 = v.last4.encode()
     z2 = len(b1) << 1
@@ -1582,6 +2393,52 @@ def _read_com_acme_payments_Card(data: bytes, pos: int) -> tuple[_avro_com_acme_
     else:
         n5, pos = _read_long(data, pos)
     o.expiry = _date_fromordinal(n5 + 719163)
+    return o, pos
+
+
+def _resolve_com_acme_payments_Card(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_payments.Card, int]:
+    o = object.__new__(_avro_com_acme_payments.Card)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.last4 = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                pos += 1
+                n3 = _ZIGZAG[b4]
+            else:
+                n3, pos = _read_long(data, pos)
+            o.network = _ENUM_MEMBER_com_acme_payments_CardNetwork[n3]
+        elif a == 2:
+            b6 = data[pos]
+            if b6 < 128:
+                pos += 1
+                n5 = _ZIGZAG[b6]
+            else:
+                n5, pos = _read_long(data, pos)
+            o.expiry = _date_fromordinal(n5 + 719163)
+        else:
+            step = a - 3
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
     return o, pos
 
 
@@ -2029,6 +2886,192 @@ def _read_com_acme_payments_Payment(data: bytes, pos: int) -> tuple[_avro_com_ac
     return o, pos
 
 
+def _resolve_com_acme_payments_Payment(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_payments.Payment, int]:
+    o = object.__new__(_avro_com_acme_payments.Payment)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.payment_id = _uuid_from_str(data[pos:e1].decode())
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                e3 = pos + 1 + _LENGTH[b4]
+                pos += 1
+            else:
+                e3, pos = _read_length(data, pos)
+                e3 += pos
+            o.order_id = _uuid_from_str(data[pos:e3].decode())
+            pos = e3
+        elif a == 2:
+            o5, pos = _read_com_acme_common_Money(data, pos)
+            o.amount = o5
+        elif a == 3:
+            b6 = data[pos]
+            pos += 1
+            if b6 == 0:
+                o7, pos = _read_com_acme_payments_Card(data, pos)
+                o.method = o7
+            elif b6 == 2:
+                o8, pos = _read_com_acme_payments_BankTransfer(data, pos)
+                o.method = o8
+            elif b6 == 4:
+                o9, pos = _read_com_acme_payments_Wallet(data, pos)
+                o.method = o9
+            else:
+                raise _bad_branch(b6, pos - 1, 3)
+        elif a == 4:
+            b11 = data[pos]
+            if b11 < 128:
+                pos += 1
+                n10 = _ZIGZAG[b11]
+            else:
+                n10, pos = _read_long(data, pos)
+            o.status = _ENUM_MEMBER_com_acme_payments_PaymentStatus[n10]
+        elif a == 5:
+            b12 = data[pos]
+            pos += 1
+            if b12 == 0:
+                o.authorized_at = None
+            elif b12 == 2:
+                b14 = data[pos]
+                if b14 < 128:
+                    pos += 1
+                    n13 = _ZIGZAG[b14]
+                else:
+                    n13, pos = _read_long(data, pos)
+                o.authorized_at = _EPOCH_NAIVE + n13 * _MILLISECOND
+            else:
+                raise _bad_branch(b12, pos - 1, 2)
+        elif a == 6:
+            b15 = data[pos]
+            pos += 1
+            if b15 == 0:
+                o.captured_at = None
+            elif b15 == 2:
+                b17 = data[pos]
+                if b17 < 128:
+                    pos += 1
+                    n16 = _ZIGZAG[b17]
+                else:
+                    n16, pos = _read_long(data, pos)
+                o.captured_at = _EPOCH_NAIVE + n16 * _MICROSECOND
+            else:
+                raise _bad_branch(b15, pos - 1, 2)
+        elif a == 7:
+            e18 = pos + 12
+            o.settle_after = _support.Duration(*_unpack_bytes_III(data[pos:e18]))
+            pos = e18
+        elif a == 8:
+            e19 = pos + 16
+            o.fingerprint = bytes.__new__(_avro_com_acme_payments.MD5, data[pos:e19])
+            pos = e19
+        elif a == 9:
+            b20 = data[pos]
+            pos += 1
+            if b20 == 0:
+                o.risk_score = None
+            elif b20 == 2:
+                o.risk_score = _unpack_d(data, pos)[0]
+                pos += 8
+            else:
+                raise _bad_branch(b20, pos - 1, 2)
+        elif a == 10:
+            b22 = data[pos]
+            if b22 < 128:
+                pos += 1
+                n21 = _ZIGZAG[b22]
+            else:
+                n21, pos = _read_long(data, pos)
+            o.processing_time = _dt.time(int(n21 / 3600000000), int(n21 / 60000000) % 60, int(n21 / 1000000) % 60, n21 % 1000000)
+        elif a == 11:
+            b24 = data[pos]
+            if b24 < 128:
+                pos += 1
+                n23 = _ZIGZAG[b24]
+            else:
+                n23, pos = _read_long(data, pos)
+            o.cutoff = _dt.time(int(n23 / 3600000), int(n23 / 60000) % 60, int(n23 / 1000) % 60, int(n23 % 1000) * 1000)
+        elif a == 12:
+            e25 = pos + 8
+            o.fee = _DECIMAL_CONTEXT_10.create_decimal(int.from_bytes(data[pos:e25], "big", signed=True)).scaleb(-4, _DECIMAL_CONTEXT_10)
+            pos = e25
+        elif a == 13:
+            m26: dict[str, str | int | bool | None] = {}
+            while True:
+                b36 = data[pos]
+                if b36 < 128:
+                    pos += 1
+                    n35 = _ZIGZAG[b36]
+                else:
+                    n35, pos = _read_long(data, pos)
+                if n35 == 0:
+                    break
+                if n35 < 0:
+                    # A negative count is followed by the block's size in bytes: skipped.
+                    n35 = -n35
+                    _, pos = _read_long(data, pos)
+                for _ in range(n35):
+                    b29 = data[pos]
+                    if b29 < 128:
+                        e28 = pos + 1 + _LENGTH[b29]
+                        pos += 1
+                    else:
+                        e28, pos = _read_length(data, pos)
+                        e28 += pos
+                    k27 = data[pos:e28].decode()
+                    pos = e28
+                    b30 = data[pos]
+                    pos += 1
+                    if b30 == 0:
+                        m26[k27] = None
+                    elif b30 == 2:
+                        b32 = data[pos]
+                        if b32 < 128:
+                            e31 = pos + 1 + _LENGTH[b32]
+                            pos += 1
+                        else:
+                            e31, pos = _read_length(data, pos)
+                            e31 += pos
+                        m26[k27] = data[pos:e31].decode()
+                        pos = e31
+                    elif b30 == 4:
+                        b34 = data[pos]
+                        if b34 < 128:
+                            pos += 1
+                            n33 = _ZIGZAG[b34]
+                        else:
+                            n33, pos = _read_long(data, pos)
+                        m26[k27] = n33
+                    elif b30 == 6:
+                        m26[k27] = data[pos] != 0
+                        pos += 1
+                    else:
+                        raise _bad_branch(b30, pos - 1, 4)
+            o.metadata = m26
+        else:
+            step = a - 14
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
+    return o, pos
+
+
 def _write_com_acme_payments_Wallet(out: bytearray, v: _avro_com_acme_payments.Wallet) -> None:
     b1 = v.provider.encode()
     z2 = len(b1) << 1
@@ -2066,6 +3109,46 @@ def _read_com_acme_payments_Wallet(data: bytes, pos: int) -> tuple[_avro_com_acm
         e3 += pos
     o.account = data[pos:e3].decode()
     pos = e3
+    return o, pos
+
+
+def _resolve_com_acme_payments_Wallet(
+    data: bytes,
+    pos: int,
+    plan: tuple[int, ...],
+    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],
+    names: tuple[str, ...],
+    fill: tuple[tuple[str, Callable[[], Any]], ...],
+) -> tuple[_avro_com_acme_payments.Wallet, int]:
+    o = object.__new__(_avro_com_acme_payments.Wallet)
+    for a in plan:
+        if a == 0:
+            b2 = data[pos]
+            if b2 < 128:
+                e1 = pos + 1 + _LENGTH[b2]
+                pos += 1
+            else:
+                e1, pos = _read_length(data, pos)
+                e1 += pos
+            o.provider = data[pos:e1].decode()
+            pos = e1
+        elif a == 1:
+            b4 = data[pos]
+            if b4 < 128:
+                e3 = pos + 1 + _LENGTH[b4]
+                pos += 1
+            else:
+                e3, pos = _read_length(data, pos)
+                e3 += pos
+            o.account = data[pos:e3].decode()
+            pos = e3
+        else:
+            step = a - 2
+            value, pos = steps[step](data, pos)
+            if names[step]:
+                setattr(o, names[step], value)
+    for name, make in fill:
+        setattr(o, name, make())
     return o, pos
 
 
@@ -2513,6 +3596,25 @@ READERS: Final[dict[str, Callable[[bytes, int], tuple[Any, int]]]] = {
     "com.acme.payments.Payment": _read_com_acme_payments_Payment,
     "com.acme.payments.Wallet": _read_com_acme_payments_Wallet,
 }
+#: Plan-following reader of every record type (see the _resolve_* functions).
+RESOLVERS: Final[dict[str, Callable[..., tuple[Any, int]]]] = {
+    "com.acme.common.Address": _resolve_com_acme_common_Address,
+    "com.acme.common.Money": _resolve_com_acme_common_Money,
+    "com.acme.customers.Customer": _resolve_com_acme_customers_Customer,
+    "com.acme.inventory.Component": _resolve_com_acme_inventory_Component,
+    "com.acme.inventory.Location": _resolve_com_acme_inventory_Location,
+    "com.acme.inventory.StockKey": _resolve_com_acme_inventory_StockKey,
+    "com.acme.inventory.StockLevel": _resolve_com_acme_inventory_StockLevel,
+    "com.acme.orders.OrderCancelled": _resolve_com_acme_orders_OrderCancelled,
+    "com.acme.orders.OrderConfirmed": _resolve_com_acme_orders_OrderConfirmed,
+    "com.acme.orders.OrderDelivered": _resolve_com_acme_orders_OrderDelivered,
+    "com.acme.orders.OrderLine": _resolve_com_acme_orders_OrderLine,
+    "com.acme.orders.OrderPlaced": _resolve_com_acme_orders_OrderPlaced,
+    "com.acme.payments.BankTransfer": _resolve_com_acme_payments_BankTransfer,
+    "com.acme.payments.Card": _resolve_com_acme_payments_Card,
+    "com.acme.payments.Payment": _resolve_com_acme_payments_Payment,
+    "com.acme.payments.Wallet": _resolve_com_acme_payments_Wallet,
+}
 
 
 def _use_native() -> bool:
@@ -2535,10 +3637,10 @@ def _use_native() -> bool:
         return False
     here = globals()
     for name, value in vars(native).items():
-        if name.startswith(("encode_", "decode_", "_write_", "_read_", "_fits_")):
+        if name.startswith(("encode_", "decode_", "_write_", "_read_", "_resolve_", "_fits_")):
             here[name] = value
-    here["WRITERS"].update(native.WRITERS)
-    here["READERS"].update(native.READERS)
+    for table in ("WRITERS", "READERS", "RESOLVERS"):
+        here[table].update(getattr(native, table))
     return True
 
 

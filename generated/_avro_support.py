@@ -43,8 +43,9 @@ class AvroTypeCodec(AvroCodec[T]):
     """Plain Avro binary for one generated type, plus the schema's fingerprint.
 
     ``encoder``/``decoder`` are the type's specialised functions in ``_avro_codec``
-    (compiled when that module was built with mypyc); ``classes`` and ``readers`` let data
-    written with another schema be resolved straight into the generated classes. ``to_avro``
+    (compiled when that module was built with mypyc); ``classes``, ``readers`` and
+    ``resolvers`` let data written with another schema be resolved straight into the
+    generated classes. ``to_avro``
     turns a value into fastavro's input (named union branches as ``(fullname, value)``
     tuples, so the branch follows the Python type); ``from_avro`` turns fastavro's output,
     read with named union branches tagged the same way, back into the value.
@@ -61,6 +62,7 @@ class AvroTypeCodec(AvroCodec[T]):
         decoder: Callable[[bytes], T] | None = None,
         classes: Mapping[str, type[Any]] | None = None,
         readers: Mapping[str, Callable[[bytes, int], tuple[Any, int]]] | None = None,
+        resolvers: Mapping[str, Callable[..., tuple[Any, int]]] | None = None,
         name: str = "avro",
         expected: str | None = None,
     ) -> None:
@@ -72,6 +74,7 @@ class AvroTypeCodec(AvroCodec[T]):
             decoder=decoder,
             classes=classes,
             readers=readers,
+            resolvers=resolvers,
             name=name,
             named_unions=True,
             expected=expected,

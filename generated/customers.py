@@ -59,6 +59,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     decoder=_avro_codec.decode_customers_key,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="customers-key",
     expected="str",
 )
@@ -71,6 +72,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     decoder=_avro_codec.decode_com_acme_customers_Customer,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="customers-value",
     expected="Customer",
 )

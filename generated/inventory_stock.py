@@ -59,6 +59,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     decoder=_avro_codec.decode_com_acme_inventory_StockKey,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="inventory.stock-key",
     expected="StockKey",
 )
@@ -71,6 +72,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     decoder=_avro_codec.decode_com_acme_inventory_StockLevel,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="inventory.stock-value",
     expected="StockLevel",
 )

@@ -106,6 +106,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     decoder=_avro_codec.decode_orders_key,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders-key",
     expected="str",
 )
@@ -118,6 +119,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     decoder=_avro_codec.decode_orders_value,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders-value",
     expected="OrderPlaced | OrderConfirmed | OrderDelivered | OrderCancelled",
 )

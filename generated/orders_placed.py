@@ -58,6 +58,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     decoder=_avro_codec.decode_orders_placed_key,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders.placed-key",
     expected="str",
 )
@@ -70,6 +71,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     decoder=_avro_codec.decode_com_acme_orders_OrderPlaced,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders.placed-value",
     expected="OrderPlaced",
 )

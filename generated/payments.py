@@ -68,6 +68,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     decoder=_avro_codec.decode_payments_key,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="payments-key",
     expected="str",
 )
@@ -80,6 +81,7 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     decoder=_avro_codec.decode_com_acme_payments_Payment,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="payments-value",
     expected="Payment",
 )

@@ -48,6 +48,7 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     decoder=_avro_codec.decode_shipment_tracking_key,
     classes=_avro_codec.CLASSES,
     readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="shipment-tracking-key",
     expected="int",
 )

@@ -187,6 +187,7 @@ def _side(
         codec_alias = module_alias((CODEC_MODULE,))
         args += [f"encoder={codec_alias}.{root.encode}", f"decoder={codec_alias}.{root.decode}"]
         args += [f"classes={codec_alias}.CLASSES", f"readers={codec_alias}.READERS"]
+        args.append(f"resolvers={codec_alias}.RESOLVERS")
         args.append(f"name={codec_name}")
         # What a user reads in an EncodeError: the type as written, without module aliases.
         readable = re.sub(r"[\w.]*\.", "", type_name)

@@ -134,6 +134,7 @@ class CodecModule:
         for fullname in self.idents:
             bodies.append(self._record_writer(fullname))
             bodies.append(self._record_reader(fullname))
+            bodies.append(self._record_resolver(fullname))
         seen: set[str] = set()
         for root in topic_roots:
             if root.key not in seen:
@@ -158,6 +159,10 @@ class CodecModule:
             "}",
             "READERS: Final[dict[str, Callable[[bytes, int], tuple[Any, int]]]] = {",
             *(f'    "{fn}": _read_{ident},' for fn, ident in self.idents.items()),
+            "}",
+            "#: Plan-following reader of every record type (see the _resolve_* functions).",
+            "RESOLVERS: Final[dict[str, Callable[..., tuple[Any, int]]]] = {",
+            *(f'    "{fn}": _resolve_{ident},' for fn, ident in self.idents.items()),
             "}",
         ]
         code: list[str] = []
@@ -286,6 +291,51 @@ class CodecModule:
             *self._record_fields_read(nt, "o", 1, fn, 0),
             "    return o, pos",
         ]
+
+    def _record_resolver(self, fullname: str) -> list[str]:
+        """A reader following a plan: for data of another writer schema (resolution).
+
+        ``plan`` holds one step per writer field: a reader field's index (same type: read
+        here, compiled when the module is) or ``len(fields) + i`` for ``steps[i]``, a
+        function the run-time resolver built (a changed type, or a field to skip), whose
+        value goes to attribute ``names[i]`` unless that is empty. ``fill`` sets the reader
+        fields the writer lacks.
+        """
+        nt = self.registry.types[fullname]
+        fn = _Function()
+        ident = self.idents[fullname]
+        cls = self.r.class_ref(fullname)
+        names = self.members[fullname]
+        lines = [
+            f"def _resolve_{ident}(",
+            "    data: bytes,",
+            "    pos: int,",
+            "    plan: tuple[int, ...],",
+            "    steps: tuple[Callable[[bytes, int], tuple[Any, int]], ...],",
+            "    names: tuple[str, ...],",
+            "    fill: tuple[tuple[str, Callable[[], Any]], ...],",
+            f") -> tuple[{cls}, int]:",
+            f"    o = object.__new__({cls})",
+            "    for a in plan:",
+        ]
+        keyword = "if"
+        for index, f in enumerate(nt.fields):
+            lines.append(f"        {keyword} a == {index}:")
+            # Nested records through their functions: this reader is for the rare case.
+            body = self.read(f.type, _assign(f"o.{names[f.name]}"), 3, fn, _INLINE_DEPTH)
+            lines += body or ["            pass"]
+            keyword = "elif"
+        lines += [
+            f"        {keyword} True:" if keyword == "if" else "        else:",
+            f"            step = a - {len(nt.fields)}",
+            "            value, pos = steps[step](data, pos)",
+            "            if names[step]:",
+            "                setattr(o, names[step], value)",
+            "    for name, make in fill:",
+            "        setattr(o, name, make())",
+            "    return o, pos",
+        ]
+        return lines
 
     # -- sizes and inlining ------------------------------------------------------------
 
@@ -1048,9 +1098,10 @@ def _uuid_str(u: _uuid.UUID) -> str:
 
 def _uuid_from_str(text: str) -> _uuid.UUID:
     """``uuid.UUID(text)``, without its keyword handling for the usual 36-character form."""
-    if len(text) == 36:
+    digits = text.replace("-", "")
+    if len(text) == 36 and len(digits) == 32:
         try:
-            value = int(text.replace("-", ""), 16)
+            value = int(digits, 16)
         except ValueError:
             return _uuid.UUID(text)
         u = object.__new__(_uuid.UUID)
@@ -1159,10 +1210,10 @@ def _use_native() -> bool:
         return False
     here = globals()
     for name, value in vars(native).items():
-        if name.startswith(("encode_", "decode_", "_write_", "_read_", "_fits_")):
+        if name.startswith(("encode_", "decode_", "_write_", "_read_", "_resolve_", "_fits_")):
             here[name] = value
-    here["WRITERS"].update(native.WRITERS)
-    here["READERS"].update(native.READERS)
+    for table in ("WRITERS", "READERS", "RESOLVERS"):
+        here[table].update(getattr(native, table))
     return True
 
 

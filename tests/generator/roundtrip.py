@@ -18,10 +18,13 @@ from generator.model import CompileModel
 from tests.generator.avro_strategies import datum_strategy
 
 
-def record_codecs(model: CompileModel, package: str) -> list[tuple[str, Any, str]]:
-    """(full name, codec, standalone schema text) for every record type of ``model``."""
+def record_codecs(
+    model: CompileModel, package: str, codec_module: str = "_avro_codec"
+) -> list[tuple[str, Any, str]]:
+    """(full name, codec, standalone schema text) for every record type of ``model``,
+    with the specialised functions of ``codec_module`` (compiled: ``_avro_codec_native``)."""
     support = importlib.import_module(f"{package}._avro_support")
-    codecs = importlib.import_module(f"{package}._avro_codec")
+    codecs = importlib.import_module(f"{package}.{codec_module}")
     out = []
     for fullname, nt in sorted(model.registry.types.items()):
         if nt.kind != "record":
@@ -38,6 +41,7 @@ def record_codecs(model: CompileModel, package: str) -> list[tuple[str, Any, str
             decoder=_decoder(codecs.READERS[fullname]),
             classes=codecs.CLASSES,
             readers=codecs.READERS,
+            resolvers=codecs.RESOLVERS,
             name=fullname,
         )
         out.append((fullname, codec, text))

@@ -38,6 +38,8 @@ from generator.model import AvroPayload, CompileModel
 from generator.render import render
 from generator.writer import write
 from tests.generator.avro_strategies import datum_strategy
+from tests.generator.roundtrip import record_codecs
+from tests.generator.test_resolution import CHANGES, check_resolution
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_INPUTS = Path(__file__).resolve().parent / "golden_inputs"
@@ -275,6 +277,19 @@ def test_compiled_and_pure_python_codecs_agree_on_the_corpus(compiled: tuple[Pat
         pure, native = _pair(pkg)
         for text, fns in _cases(pkg, models[pkg], pure, native):
             _check(text, fns, examples=5)
+
+
+@needs_compiler
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_resolution_on_the_compiled_path_matches_fastavro(
+    change: str, compiled: tuple[Path, Any]
+) -> None:
+    _base, models = compiled
+    _pair("native_schemas")
+    codecs = record_codecs(models["native_schemas"], "native_schemas", "_avro_codec_native")
+    assert codecs and all(type(c._planned[n]).__name__ != "function" for n, c, _ in codecs)
+    for _name, codec, text in codecs:
+        check_resolution(codec, text, change, examples=10)
 
 
 @needs_compiler
