@@ -12,8 +12,9 @@ The rules are the Avro specification's, as fastavro applies them: fields match b
 (or a reader field's alias) and may be reordered; writer-only fields are skipped; reader-
 only fields take the generated class's default (no default: :class:`SchemaResolutionError`);
 named types match by unqualified name or a reader alias; a writer union branch goes to the
-first reader branch it matches; int/long/float promote to long/float/double, string and
-bytes to each other; an enum symbol the reader lacks takes the reader's default symbol.
+reader branch of its own type, else to the first it promotes to (int/long/float to
+long/float/double, string and bytes to each other); an enum symbol the reader lacks takes
+the reader's default symbol.
 The reader's types decide the Python objects: a logical type converts when the reader has
 it (with the writer's unit or scale when the writer names one); a writer logical type the
 reader's field lacks leaves the base value.
@@ -368,6 +369,14 @@ class _Emitter:
         return _names_match(dw, dr)
 
     def _reader_branch(self, w: Any, branches: list[Any]) -> Any:
+        """The reader branch for writer type ``w``: one of the same type first (as Avro's
+        Java reader does; fastavro takes the first that matches, promotions included, so
+        a string could become a bytes branch before the string branch), else the first
+        that ``w`` promotes to."""
+        kw, _dw = self.writer.node(w)
+        for b in branches:
+            if self.reader.node(b)[0] == kw and self._matches(w, b):
+                return b
         return next((b for b in branches if self._matches(w, b)), None)
 
     def _writer_union(self, branches: list[Any], r: Any, sink: Sink, ind: int) -> list[str]:

