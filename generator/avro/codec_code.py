@@ -87,6 +87,9 @@ class _Module:
 
 def function_names(registry: AvroRegistry) -> dict[str, str]:
     """A unique identifier per record type (sorted, deterministic): ``a.b.C`` -> ``a_b_C``."""
+    cached = _NAMES_CACHE.get("last")
+    if cached is not None and cached[0] is registry and cached[1] == len(registry.types):
+        return cached[2]
     out: dict[str, str] = {}
     taken: set[str] = set()
     for fullname in sorted(registry.types):
@@ -97,7 +100,12 @@ def function_names(registry: AvroRegistry) -> dict[str, str]:
             ident += "_"
         taken.add(ident)
         out[fullname] = ident
+    # Every topic asks for the names of the same registry: keep the last answer.
+    _NAMES_CACHE["last"] = (registry, len(registry.types), out)
     return out
+
+
+_NAMES_CACHE: dict[str, tuple[AvroRegistry, int, dict[str, str]]] = {}
 
 
 def topic_root(registry: AvroRegistry, module: str, side: str, t: AvroType) -> CodecRoot:
@@ -1194,16 +1202,16 @@ def _base_blocks() -> list[tuple[str, str]]:
 def _used_base(code: list[str]) -> list[str]:
     """The base helpers ``code`` uses (directly or through other helpers), in order."""
     blocks = _base_blocks()
-    text = "\n".join(code)
-    used: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for name, chunk in blocks:
-            if name not in used and re.search(rf"\b{name}\b", text):
+    defined = {name for name, _chunk in blocks}
+    pattern = re.compile(r"\b(" + "|".join(sorted(defined)) + r")\b")
+    used = set(pattern.findall("\n".join(code)))
+    pending = list(used)
+    chunks = dict(blocks)
+    while pending:  # helpers using other helpers
+        for name in pattern.findall(chunks[pending.pop()]):
+            if name not in used:
                 used.add(name)
-                text += "\n" + chunk
-                changed = True
+                pending.append(name)
     out: list[str] = []
     for name, chunk in blocks:
         if name in used:
