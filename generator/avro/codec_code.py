@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from generator.avro.model import (
@@ -42,8 +41,19 @@ from generator.templating import allow_long_lines
 #: The module's name inside the output package.
 CODEC_MODULE = "_avro_codec"
 
-#: Writes a value expression: (type, expression, indent) -> lines.
-Sink = Callable[[str], str]
+
+@dataclass(frozen=True)
+class Sink:
+    """Where a value read goes: assigned to ``target``, or put in ``template``'s ``{}``."""
+
+    target: str | None = None
+    template: str = "{}"
+
+    def __call__(self, expr: str) -> str:
+        if self.target is not None:
+            return f"{self.target} = {expr}"
+        return self.template.replace("{}", expr, 1)
+
 
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
@@ -82,7 +92,6 @@ class _Module:
     constants: dict[str, str] = field(default_factory=dict)  # name -> expression
     stdlib: set[str] = field(default_factory=set)
     uses_cast: bool = False
-    uses_values: bool = False
 
 
 def function_names(registry: AvroRegistry) -> dict[str, str]:
@@ -139,10 +148,14 @@ class CodecModule:
         """The module text: helpers, a writer and a reader per record type, and an
         encoder/decoder pair per topic key or value."""
         bodies: list[list[str]] = []
+        # Plan-following readers only for the records topics carry at their top: where
+        # schemas usually evolve; a changed nested record is resolved in Python.
+        planned = sorted({fn for root in topic_roots for fn in self._top_records(root.type)})
         for fullname in self.idents:
             bodies.append(self._record_writer(fullname))
             bodies.append(self._record_reader(fullname))
-            bodies.append(self._record_resolver(fullname))
+            if fullname in planned:
+                bodies.append(self._record_resolver(fullname))
         seen: set[str] = set()
         for root in topic_roots:
             if root.key not in seen:
@@ -170,7 +183,7 @@ class CodecModule:
             "}",
             "#: Plan-following reader of every record type (see the _resolve_* functions).",
             "RESOLVERS: Final[dict[str, Callable[..., tuple[Any, int]]]] = {",
-            *(f'    "{fn}": _resolve_{ident},' for fn, ident in self.idents.items()),
+            *(f'    "{fn}": _resolve_{self.idents[fn]},' for fn in planned),
             "}",
         ]
         code: list[str] = []
@@ -222,7 +235,7 @@ class CodecModule:
             "",
             *std_lines,
         ]
-        if self.m.uses_values:
+        if "_values." in body:
             lines += [
                 "",
                 "# isort: split",
@@ -267,7 +280,7 @@ class CodecModule:
             if isinstance(t, UnionType):
                 # Each branch returns: a local typed with the union would make mypyc store
                 # a bool of `bool | int` as an int.
-                lines += self.read(t, lambda e: f"return _checked({e}, pos, data)", 1, fn, 0)
+                lines += self.read(t, Sink(template="return _checked({}, pos, data)"), 1, fn, 0)
                 return lines
             lines.append(f"    {result}: {ann}")
             lines += self.read(t, _assign(result), 1, fn, 0)
@@ -346,6 +359,15 @@ class CodecModule:
             "    return o, pos",
         ]
         return lines
+
+    def _top_records(self, t: AvroType) -> list[str]:
+        """The record types of ``t`` itself or of its union branches."""
+        branches = t.branches if isinstance(t, UnionType) else (t,)
+        return [
+            b.fullname
+            for b in branches
+            if isinstance(b, Ref) and self.registry.named(b).kind == "record"
+        ]
 
     def _bool_or_int(self, t: AvroType) -> bool:
         """Whether ``t`` holds a union whose Python types are just bool and int."""
@@ -490,41 +512,15 @@ class CodecModule:
             # str(uuid) is always 36 characters: the length prefix is the constant 72.
             return [f"{p}out.append(72)", f"{p}out += _uuid_str({x}).encode()"]
         if name == "string":
-            bv = fn.var("b")
-            return [
-                f"{p}{bv} = {x}.encode()",
-                *_varint_lines(f"len({bv})", ind, fn, positive=True),
-                f"{p}out += {bv}",
-            ]
+            return [f"{p}_write_str(out, {x})"]
         if name == "bytes" and logical == "decimal":
-            bv = fn.var("b")
-            return [
-                f"{p}{bv} = _decimal_bytes({x}, {t.precision}, {t.scale})",
-                *_varint_lines(f"len({bv})", ind, fn, positive=True),
-                f"{p}out += {bv}",
-            ]
+            return [f"{p}_write_bytes(out, _decimal_bytes({x}, {t.precision}, {t.scale}))"]
         if name == "bytes":
-            bv = fn.var("b")
-            return [
-                f"{p}{bv} = {x}",
-                *_varint_lines(f"len({bv})", ind, fn, positive=True),
-                f"{p}out += {bv}",
-            ]
+            return [f"{p}_write_bytes(out, {x})"]
         # int and long, with their logical types
         if logical is None:
             return _varint_lines(x, ind, fn)
-        nv = fn.var("n")
-        xv = fn.var("t")
-        expr, fallback = _LOGICAL_WRITES[logical]
-        self.m.uses_values = True
-        return [
-            f"{p}{xv} = {x}",
-            f"{p}try:",
-            f"{p}    {nv} = {expr.format(xv)}",
-            f"{p}except (TypeError, AttributeError):",
-            f"{p}    {nv} = _values.{fallback}({xv})",
-            *_varint_lines(nv, ind, fn),
-        ]
+        return [f"{p}_write_{logical.replace('-', '_')}(out, {x})"]
 
     def _write_union(self, t: UnionType, x: str, ind: int, fn: _Function, depth: int) -> list[str]:
         p = _pad(ind)
@@ -729,7 +725,7 @@ class CodecModule:
         if isinstance(t, ArrayType):
             av = fn.var("a")
             ann = self.r.annotation(t)
-            item = self.read(t.items, lambda e: f"{av}.append({e})", ind + 2, fn, depth)
+            item = self.read(t.items, Sink(template=f"{av}.append({{}})"), ind + 2, fn, depth)
             return [
                 f"{p}{av}: {ann} = []",
                 *self._blocks(ind, fn, item),
@@ -776,21 +772,16 @@ class CodecModule:
             width = 8 if name == "double" else 4
             return [f"{p}{sink(f'{unpacker}(data, pos)[0]')}", f"{p}pos += {width}"]
         if name in ("string", "bytes"):
-            end = fn.var("e")
-            span = f"data[pos:{end}]"
-            if name == "string":
-                value = (
-                    f"_uuid_from_str({span}.decode())" if logical == "uuid" else f"{span}.decode()"
-                )
+            helper = "_read_str" if name == "string" else "_read_bytes"
+            if logical is None and sink.target is not None:
+                return [f"{p}{sink.target}, pos = {helper}(data, pos)"]
+            sv = fn.var("s")
+            value = sv
+            if logical == "uuid":
+                value = f"_uuid_from_str({sv})"
             elif logical == "decimal":
-                value = self._decimal_read(span, t.precision, t.scale)
-            else:
-                value = span
-            return [
-                *_read_length_lines(end, ind, fn),
-                f"{p}{sink(value)}",
-                f"{p}pos = {end}",
-            ]
+                value = self._decimal_read(sv, t.precision, t.scale)
+            return [f"{p}{sv}, pos = {helper}(data, pos)", f"{p}{sink(value)}"]
         nv = fn.var("n")
         lines = _read_varint_lines(nv, ind, fn)
         if logical is None:
@@ -856,7 +847,7 @@ class CodecModule:
 
 
 def _assign(target: str) -> Sink:
-    return lambda expr: f"{target} = {expr}"
+    return Sink(target=target)
 
 
 def _pad(ind: int) -> str:
@@ -922,27 +913,7 @@ def _read_varint_lines(target: str, ind: int, fn: _Function) -> list[str]:
     bv = fn.var("b")
     return [
         f"{p}{bv} = data[pos]",
-        f"{p}if {bv} < 128:",
-        f"{p}    pos += 1",
-        f"{p}    {target} = _ZIGZAG[{bv}]",
-        f"{p}else:",
-        f"{p}    {target}, pos = _read_long(data, pos)",
-    ]
-
-
-def _read_length_lines(end: str, ind: int, fn: _Function) -> list[str]:
-    """Read a byte length; ``end`` = where the bytes end. A negative one-byte length maps to
-    a length beyond any buffer, so reading stops with an error instead of going back."""
-    p = _pad(ind)
-    bv = fn.var("b")
-    return [
-        f"{p}{bv} = data[pos]",
-        f"{p}if {bv} < 128:",
-        f"{p}    {end} = pos + 1 + _LENGTH[{bv}]",
-        f"{p}    pos += 1",
-        f"{p}else:",
-        f"{p}    {end}, pos = _read_length(data, pos)",
-        f"{p}    {end} += pos",
+        f"{p}{target}, pos = (_ZIGZAG[{bv}], pos + 1) if {bv} < 128 else _read_long(data, pos)",
     ]
 
 
@@ -1069,7 +1040,7 @@ _LENGTH: Final[tuple[int, ...]] = tuple(1 << 62 if b & 1 else b >> 1 for b in ra
 
 
 def _write_long(out: bytearray, z: int) -> None:
-    """Append zigzag value ``z`` as a varint (the caller wrote one-byte values itself)."""
+    """Append zigzag value ``z`` as a varint (callers append one-byte values themselves)."""
     if z >> 64:
         raise OverflowError(f"{(z >> 1) ^ -(z & 1)} does not fit an Avro long (64 bits)")
     while z > 127:
@@ -1092,6 +1063,48 @@ def _read_long(data: bytes, pos: int) -> tuple[int, int]:
         z |= (b & 127) << shift
         shift += 7
     return (z >> 1) ^ -(z & 1), pos
+
+
+def _write_str(out: bytearray, s: str) -> None:
+    b = s.encode()
+    z = len(b) << 1
+    if z < 128:
+        out.append(z)
+    else:
+        _write_long(out, z)
+    out += b
+
+
+def _write_bytes(out: bytearray, b: bytes | bytearray) -> None:
+    z = len(b) << 1
+    if z < 128:
+        out.append(z)
+    else:
+        _write_long(out, z)
+    out += b
+
+
+def _read_str(data: bytes, pos: int) -> tuple[str, int]:
+    """The string at ``data[pos]`` and the position after it; a negative one-byte length
+    maps past any buffer (see ``_LENGTH``), so reading stops with an error."""
+    b = data[pos]
+    if b < 128:
+        end = pos + 1 + _LENGTH[b]
+        return data[pos + 1 : end].decode(), end
+    n, pos = _read_length(data, pos)
+    end = pos + n
+    return data[pos:end].decode(), end
+
+
+def _read_bytes(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The bytes at ``data[pos]`` and the position after it."""
+    b = data[pos]
+    if b < 128:
+        end = pos + 1 + _LENGTH[b]
+        return data[pos + 1 : end], end
+    n, pos = _read_length(data, pos)
+    end = pos + n
+    return data[pos:end], end
 
 
 def _read_length(data: bytes, pos: int) -> tuple[int, int]:
@@ -1173,6 +1186,8 @@ def _decimal_fixed(d: object, precision: int, scale: int, size: int) -> bytes:
     return _decimal_digits(d, precision, scale).to_bytes(size, "big", signed=True)
 
 
+{logical_writers}
+
 _T = TypeVar("_T")
 
 _EXACT: Final = _decimal.Context(prec=_decimal.MAX_PREC)
@@ -1188,6 +1203,28 @@ _MICROSECOND: Final = _dt.timedelta(microseconds=1)
 _date_fromordinal: Final = _dt.date.fromordinal
 '''
 
+_LOGICAL_WRITER = """
+def _write_{name}(out: bytearray, value: {annotation}) -> None:
+    try:
+        n = {expr}
+    except (TypeError, AttributeError):
+        # Not the annotated type: fastavro's conversion (naive datetimes, ints, ...).
+        n = _values.{fallback}(value)
+    _write_long(out, (n << 1) ^ (n >> 63))
+"""
+_BASE_HELPERS = _BASE_HELPERS.replace(
+    "{logical_writers}",
+    "\n\n".join(
+        _LOGICAL_WRITER.strip("\n").format(
+            name=logical.replace("-", "_"),
+            annotation=_LOGICAL_CLASSES[logical],
+            expr=expr.format("value"),
+            fallback=fallback,
+        )
+        for logical, (expr, fallback) in _LOGICAL_WRITES.items()
+    ),
+)
+
 
 def _base_blocks() -> list[tuple[str, str]]:
     """(defined name, text) of each definition in ``_BASE_HELPERS``."""
@@ -1202,14 +1239,19 @@ def _base_blocks() -> list[tuple[str, str]]:
 def _used_base(code: list[str]) -> list[str]:
     """The base helpers ``code`` uses (directly or through other helpers), in order."""
     blocks = _base_blocks()
-    defined = {name for name, _chunk in blocks}
-    pattern = re.compile(r"\b(" + "|".join(sorted(defined)) + r")\b")
-    used = set(pattern.findall("\n".join(code)))
-    pending = list(used)
     chunks = dict(blocks)
+    text = "\n".join(code)
+
+    def uses(source: str, name: str) -> bool:
+        # A substring test first: a regex over a large module is slow.
+        return name in source and re.search(rf"\b{name}\b", source) is not None
+
+    used = {name for name in chunks if uses(text, name)}
+    pending = list(used)
     while pending:  # helpers using other helpers
-        for name in pattern.findall(chunks[pending.pop()]):
-            if name not in used:
+        chunk = chunks[pending.pop()]
+        for name in chunks:
+            if name not in used and uses(chunk, name):
                 used.add(name)
                 pending.append(name)
     out: list[str] = []
