@@ -32,7 +32,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 from .avro.com.acme import payments as _avro_com_acme_payments
 
 #: Digest of this module's code: a compiled copy is used only when it matches.
-CODE_DIGEST: Final = "320100ba66018de14641950d8b1fa385"
+CODE_DIGEST: Final = "e8e546bcc9707c60e96fdcbabe2ea754"
 
 
 #: One-byte zigzag varints: byte -> value.
@@ -116,7 +116,13 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
     n, end = _read_long(data, pos)
     if n < 0:
         raise ValueError(f"negative length {n} at byte {pos}")
+    if n > len(data) - end:
+        raise EOFError(f"length {n} at byte {pos} runs past the data ({len(data)} bytes)")
     return n, end
+
+
+def _bad_count(count: int, pos: int, data: bytes) -> EOFError:
+    return EOFError(f"{count} items at byte {pos} cannot fit in the {len(data) - pos} bytes left")
 
 
 def _checked(value: _T, pos: int, data: bytes) -> _T:
@@ -430,6 +436,8 @@ def _read_com_acme_customers_Customer(data: bytes, pos: int) -> tuple[_avro_com_
             # A negative count is followed by the block's size in bytes: skipped.
             n13 = -n13
             _, pos = _read_long(data, pos)
+        if n13 > len(data) - pos:
+            raise _bad_count(n13, pos, data)
         for _ in range(n13):
             s12, pos = _read_str(data, pos)
             a11.append(s12)
@@ -444,6 +452,8 @@ def _read_com_acme_customers_Customer(data: bytes, pos: int) -> tuple[_avro_com_
             # A negative count is followed by the block's size in bytes: skipped.
             n17 = -n17
             _, pos = _read_long(data, pos)
+        if n17 > len(data) - pos:
+            raise _bad_count(n17, pos, data)
         for _ in range(n17):
             k16, pos = _read_str(data, pos)
             m15[k16], pos = _read_str(data, pos)
@@ -515,6 +525,8 @@ def _resolve_com_acme_customers_Customer(
                     # A negative count is followed by the block's size in bytes: skipped.
                     n13 = -n13
                     _, pos = _read_long(data, pos)
+                if n13 > len(data) - pos:
+                    raise _bad_count(n13, pos, data)
                 for _ in range(n13):
                     s12, pos = _read_str(data, pos)
                     a11.append(s12)
@@ -530,6 +542,8 @@ def _resolve_com_acme_customers_Customer(
                     # A negative count is followed by the block's size in bytes: skipped.
                     n17 = -n17
                     _, pos = _read_long(data, pos)
+                if n17 > len(data) - pos:
+                    raise _bad_count(n17, pos, data)
                 for _ in range(n17):
                     k16, pos = _read_str(data, pos)
                     m15[k16], pos = _read_str(data, pos)
@@ -583,6 +597,8 @@ def _read_com_acme_inventory_Component(data: bytes, pos: int) -> tuple[_avro_com
             # A negative count is followed by the block's size in bytes: skipped.
             n5 = -n5
             _, pos = _read_long(data, pos)
+        if n5 > len(data) - pos:
+            raise _bad_count(n5, pos, data)
         for _ in range(n5):
             o4, pos = _read_com_acme_inventory_Component(data, pos)
             a3.append(o4)
@@ -1062,6 +1078,8 @@ def _read_com_acme_orders_OrderPlaced(data: bytes, pos: int) -> tuple[_avro_com_
             # A negative count is followed by the block's size in bytes: skipped.
             n16 = -n16
             _, pos = _read_long(data, pos)
+        if n16 > len(data) - pos:
+            raise _bad_count(n16, pos, data)
         for _ in range(n16):
             o4 = object.__new__(_avro_com_acme_orders.OrderLine)
             o4.sku, pos = _read_str(data, pos)
@@ -1156,6 +1174,8 @@ def _resolve_com_acme_orders_OrderPlaced(
                     # A negative count is followed by the block's size in bytes: skipped.
                     n5 = -n5
                     _, pos = _read_long(data, pos)
+                if n5 > len(data) - pos:
+                    raise _bad_count(n5, pos, data)
                 for _ in range(n5):
                     o4, pos = _read_com_acme_orders_OrderLine(data, pos)
                     a3.append(o4)
@@ -1459,6 +1479,8 @@ def _read_com_acme_payments_Payment(data: bytes, pos: int) -> tuple[_avro_com_ac
             # A negative count is followed by the block's size in bytes: skipped.
             n37 = -n37
             _, pos = _read_long(data, pos)
+        if n37 > len(data) - pos:
+            raise _bad_count(n37, pos, data)
         for _ in range(n37):
             k33, pos = _read_str(data, pos)
             b34 = data[pos]
@@ -1580,6 +1602,8 @@ def _resolve_com_acme_payments_Payment(
                     # A negative count is followed by the block's size in bytes: skipped.
                     n29 = -n29
                     _, pos = _read_long(data, pos)
+                if n29 > len(data) - pos:
+                    raise _bad_count(n29, pos, data)
                 for _ in range(n29):
                     k25, pos = _read_str(data, pos)
                     b26 = data[pos]

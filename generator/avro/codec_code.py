@@ -360,6 +360,19 @@ class CodecModule:
         ]
         return lines
 
+    def _min_size(self, t: AvroType, seen: frozenset[str] = frozenset()) -> int:
+        """The fewest bytes a ``t`` takes (0 for null, records of nothing but nulls, ...)."""
+        if isinstance(t, Primitive):
+            return 0 if t.name == "null" else 1
+        if isinstance(t, (ArrayType, MapType, UnionType)):
+            return 1
+        nt = self.registry.named(t)
+        if nt.kind == "fixed":
+            return nt.size
+        if nt.kind == "enum" or nt.fullname in seen:
+            return 1
+        return sum(self._min_size(f.type, seen | {nt.fullname}) for f in nt.fields)
+
     def _top_records(self, t: AvroType) -> list[str]:
         """The record types of ``t`` itself or of its union branches."""
         branches = t.branches if isinstance(t, UnionType) else (t,)
@@ -728,7 +741,7 @@ class CodecModule:
             item = self.read(t.items, Sink(template=f"{av}.append({{}})"), ind + 2, fn, depth)
             return [
                 f"{p}{av}: {ann} = []",
-                *self._blocks(ind, fn, item),
+                *self._blocks(ind, fn, item, self._min_size(t.items) > 0),
                 f"{p}{sink(av)}",
             ]
         if isinstance(t, MapType):
@@ -738,15 +751,23 @@ class CodecModule:
             entry = self.read(t.values, _assign(f"{mv}[{kv}]"), ind + 2, fn, depth)
             return [
                 f"{p}{mv}: {ann} = {{}}",
-                *self._blocks(ind, fn, key + entry),
+                *self._blocks(ind, fn, key + entry, True),
                 f"{p}{sink(mv)}",
             ]
         return self._read_union(t, sink, ind, fn, depth)
 
-    def _blocks(self, ind: int, fn: _Function, item: list[str]) -> list[str]:
+    def _blocks(self, ind: int, fn: _Function, item: list[str], sized: bool) -> list[str]:
         """Array/map blocks: count (negative: followed by the block's byte size), items."""
         p = _pad(ind)
         cv = fn.var("n")
+        check = []
+        if sized:
+            # Each item takes a byte at least: a bigger count is broken data (checked
+            # before counting to it).
+            check = [
+                f"{p}    if {cv} > len(data) - pos:",
+                f"{p}        raise _bad_count({cv}, pos, data)",
+            ]
         return [
             f"{p}while True:",
             *_read_varint_lines(cv, ind + 1, fn),
@@ -756,6 +777,7 @@ class CodecModule:
             f"{p}        # A negative count is followed by the block's size in bytes: skipped.",
             f"{p}        {cv} = -{cv}",
             f"{p}        _, pos = _read_long(data, pos)",
+            *check,
             f"{p}    for _ in range({cv}):",
             *item,
         ]
@@ -1112,7 +1134,13 @@ def _read_length(data: bytes, pos: int) -> tuple[int, int]:
     n, end = _read_long(data, pos)
     if n < 0:
         raise ValueError(f"negative length {n} at byte {pos}")
+    if n > len(data) - end:
+        raise EOFError(f"length {n} at byte {pos} runs past the data ({len(data)} bytes)")
     return n, end
+
+
+def _bad_count(count: int, pos: int, data: bytes) -> EOFError:
+    return EOFError(f"{count} items at byte {pos} cannot fit in the {len(data) - pos} bytes left")
 
 
 def _checked(value: _T, pos: int, data: bytes) -> _T:
