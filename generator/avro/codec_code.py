@@ -240,7 +240,7 @@ class CodecModule:
                 "",
                 "# isort: split",
                 "# (gen_topics is first-party inside this repository and third-party elsewhere)",
-                "from gen_topics import avro_values as _values",
+                "from gen_topics import _avro_values as _values",
             ]
         if rel_lines:
             lines += ["", *rel_lines]

@@ -140,7 +140,7 @@ def test_timestamps_convert_as_fastavro_converts_them(when: dt.datetime) -> None
 
 
 def test_naive_and_integer_timestamps_follow_fastavro() -> None:
-    from gen_topics import avro_values
+    from gen_topics import _avro_values as avro_values
 
     naive = dt.datetime(2020, 5, 17, 3, 4, 5, 678000)
     schema = {"type": "long", "logicalType": "timestamp-millis"}
