@@ -7,6 +7,7 @@ from typing import Any
 
 import jinja2
 
+from generator.avro.codec_code import CODEC_MODULE, topic_root
 from generator.avro.model import AvroType, Ref, direct_refs
 from generator.avro.render import STDLIB_IMPORTS, namespace_files, relative_imports
 from generator.avro.typing_map import TypeRenderer
@@ -183,6 +184,12 @@ def _side(
                 helpers.append(f"def _{lower}_from_avro(v: Any) -> {alias_name}:\n    return {dec}")
                 args.append(f"from_avro=_{lower}_from_avro")
                 out["uses_any"] = True
+        root = topic_root(model.registry, topic.module, lower, t)
+        r.modules.add((CODEC_MODULE,))
+        codec_alias = module_alias((CODEC_MODULE,))
+        args += [f"encoder={codec_alias}.{root.encode}", f"decoder={codec_alias}.{root.decode}"]
+        args += [f"classes={codec_alias}.CLASSES", f"readers={codec_alias}.READERS"]
+        args.append(f"resolvers={codec_alias}.RESOLVERS")
         args.append(f"name={codec_name}")
         # What a user reads in an EncodeError: the type as written, without module aliases.
         readable = re.sub(r"[\w.]*\.", "", type_name)
