@@ -61,6 +61,11 @@ _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 # beyond, inlining multiplies the code (and mypyc's C) more than it saves.
 _INLINE_LIMIT = 8
 _INLINE_DEPTH = 2
+# Arrays, maps and unions nest their code (a loop or a branch per level); below this many
+# indentation levels the rest of a type goes to a function of its own. Python refuses
+# source nested deeper than 100 indentation levels or 20 loops in one function, and any
+# schema the loader accepts must give importable code.
+_NEST_LIMIT = 10
 _DIGEST_PLACEHOLDER = "<digest>"
 _DOUBLE_RUN = {"double": "d", "float": "f"}
 
@@ -460,6 +465,8 @@ class CodecModule:
         p = _pad(ind)
         if isinstance(t, Primitive):
             return self._write_primitive(t, x, ind, fn)
+        if ind >= _NEST_LIMIT and isinstance(t, (ArrayType, MapType, UnionType)):
+            return [f"{p}{self._part_writer(t)}(out, {x})"]
         if isinstance(t, Ref):
             nt = self.registry.named(t)
             if nt.kind == "record":
@@ -636,10 +643,9 @@ class CodecModule:
 
     def _validator(self, t: AvroType) -> str:
         """A helper telling whether a value fits ``t`` (for unions of several arrays/maps)."""
-        name = f"_fits_{len(self.m.helpers)}"
-        for existing, lines in self.m.helpers.items():
-            if lines and lines[0].endswith(f"# {_type_key(t)}"):
-                return existing
+        name = f"_fits_{self._part_name(t)}"
+        if name in self.m.helpers:
+            return name
         lines = [f"def {name}(x: object) -> bool:  # {_type_key(t)}"]
         self.m.helpers[name] = lines  # reserved before recursing
         self.m.uses_cast = True
@@ -707,6 +713,11 @@ class CodecModule:
         p = _pad(ind)
         if isinstance(t, Primitive):
             return self._read_primitive(t, sink, ind, fn)
+        if ind >= _NEST_LIMIT and isinstance(t, (ArrayType, MapType, UnionType)):
+            xv = fn.var("x")
+            reader, boxed = self._part_reader(t)
+            value = f'cast("{self.r.annotation(t)}", {xv})' if boxed else xv
+            return [f"{p}{xv}, pos = {reader}(data, pos)", f"{p}{sink(value)}"]
         if isinstance(t, Ref):
             nt = self.registry.named(t)
             if nt.kind == "record":
@@ -829,6 +840,56 @@ class CodecModule:
             f"{p}    raise _bad_branch({bv}, pos - 1, {len(t.branches)})",
         ]
         return lines
+
+    # -- deeply nested types --------------------------------------------------------
+
+    def _part_name(self, t: AvroType) -> str:
+        # Named by the type itself: the same whatever order the code is emitted in.
+        return hashlib.sha256(_type_key(t).encode("utf-8")).hexdigest()[:12]
+
+    def _part_writer(self, t: AvroType) -> str:
+        """A function writing a ``t`` (for a type nested too deep to write in place)."""
+        name = f"_write_part_{self._part_name(t)}"
+        if name not in self.m.helpers:
+            # A `bool | int` value would reach mypyc-compiled code as an int: untyped.
+            ann = "Any" if self._bool_or_int(t) else self.r.annotation(t)
+            lines = [f"def {name}(out: bytearray, v: {ann}) -> None:  # {_type_key(t)}"]
+            self.m.helpers[name] = lines  # reserved before recursing
+            lines += self.write(t, "v", 1, _Function(), 0)
+        return name
+
+    def _part_reader(self, t: AvroType) -> tuple[str, bool]:
+        """A function reading a ``t``, and whether it returns the value as ``object``
+        (a `bool | int` union, which mypyc would hold as an int in a typed local)."""
+        name = f"_read_part_{self._part_name(t)}"
+        boxed = isinstance(t, UnionType) and self._bool_or_int(t)
+        if name not in self.m.helpers:
+            ann = "object" if boxed else self.r.annotation(t)
+            lines = [f"def {name}(data: bytes, pos: int) -> tuple[{ann}, int]:  # {_type_key(t)}"]
+            self.m.helpers[name] = lines  # reserved before recursing
+            fn = _Function()
+            if isinstance(t, UnionType):
+                # Each branch returns its own value (see _read_union).
+                bv = fn.var("b")
+                lines += ["    " + f"{bv} = data[pos]", "    pos += 1"]
+                keyword = "if"
+                for index, branch in enumerate(t.branches):
+                    xv = fn.var("x")
+                    lines.append(f"    {keyword} {bv} == {index * 2}:")
+                    lines += self.read(branch, _assign(xv), 2, fn, 0)
+                    lines.append(f"        return {xv}, pos")
+                    keyword = "elif"
+                lines.append(f"    raise _bad_branch({bv}, pos - 1, {len(t.branches)})")
+            else:
+                xv = fn.var("x")
+                lines += [
+                    f"    {xv}: {ann}",
+                    *self.read(t, _assign(xv), 1, fn, 0),
+                    f"    return {xv}, pos",
+                ]
+        if boxed:
+            self.m.uses_cast = True
+        return name, boxed
 
     # -- constants ---------------------------------------------------------------------
 
