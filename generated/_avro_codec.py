@@ -32,7 +32,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 from .avro.com.acme import payments as _avro_com_acme_payments
 
 #: Digest of this module's code: a compiled copy is used only when it matches.
-CODE_DIGEST: Final = "97771a120a56cfc0a6190261fb41b063"
+CODE_DIGEST: Final = "45508f9f730223bdd9870cae295378bd"
 
 
 #: One-byte zigzag varints: byte -> value.
@@ -1644,21 +1644,6 @@ def _read_com_acme_payments_Wallet(data: bytes, pos: int) -> tuple[_avro_com_acm
     return o, pos
 
 
-def encode_customers_key(v: str) -> bytes:
-    out = bytearray()
-    _write_str(out, v)
-    return bytes(out)
-
-
-def decode_customers_key(data: bytes) -> str:
-    pos: int = 0
-    x1: str
-    x1, pos = _read_str(data, pos)
-    if pos > len(data):
-        raise _truncated(pos, data)
-    return x1
-
-
 def encode_com_acme_customers_Customer(v: _avro_com_acme_customers.Customer) -> bytes:
     out = bytearray()
     _write_com_acme_customers_Customer(out, v)
@@ -1698,6 +1683,47 @@ def decode_com_acme_inventory_StockLevel(data: bytes) -> _avro_com_acme_inventor
     return x1
 
 
+def encode_com_acme_orders_OrderPlaced(v: _avro_com_acme_orders.OrderPlaced) -> bytes:
+    out = bytearray()
+    _write_com_acme_orders_OrderPlaced(out, v)
+    return bytes(out)
+
+
+def decode_com_acme_orders_OrderPlaced(data: bytes) -> _avro_com_acme_orders.OrderPlaced:
+    x1, pos = _read_com_acme_orders_OrderPlaced(data, 0)
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_com_acme_payments_Payment(v: _avro_com_acme_payments.Payment) -> bytes:
+    out = bytearray()
+    _write_com_acme_payments_Payment(out, v)
+    return bytes(out)
+
+
+def decode_com_acme_payments_Payment(data: bytes) -> _avro_com_acme_payments.Payment:
+    x1, pos = _read_com_acme_payments_Payment(data, 0)
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_customers_key(v: str) -> bytes:
+    out = bytearray()
+    _write_str(out, v)
+    return bytes(out)
+
+
+def decode_customers_key(data: bytes) -> str:
+    pos: int = 0
+    x1: str
+    x1, pos = _read_str(data, pos)
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return x1
+
+
 def encode_orders_key(v: str) -> bytes:
     out = bytearray()
     _write_str(out, v)
@@ -1705,6 +1731,21 @@ def encode_orders_key(v: str) -> bytes:
 
 
 def decode_orders_key(data: bytes) -> str:
+    pos: int = 0
+    x1: str
+    x1, pos = _read_str(data, pos)
+    if pos > len(data):
+        raise _truncated(pos, data)
+    return x1
+
+
+def encode_orders_placed_key(v: str) -> bytes:
+    out = bytearray()
+    _write_str(out, v)
+    return bytes(out)
+
+
+def decode_orders_placed_key(data: bytes) -> str:
     pos: int = 0
     x1: str
     x1, pos = _read_str(data, pos)
@@ -1805,34 +1846,6 @@ def decode_orders_value(data: bytes) -> _avro_com_acme_orders.OrderPlaced | _avr
         raise _bad_branch(b2, pos - 1, 4)
 
 
-def encode_orders_placed_key(v: str) -> bytes:
-    out = bytearray()
-    _write_str(out, v)
-    return bytes(out)
-
-
-def decode_orders_placed_key(data: bytes) -> str:
-    pos: int = 0
-    x1: str
-    x1, pos = _read_str(data, pos)
-    if pos > len(data):
-        raise _truncated(pos, data)
-    return x1
-
-
-def encode_com_acme_orders_OrderPlaced(v: _avro_com_acme_orders.OrderPlaced) -> bytes:
-    out = bytearray()
-    _write_com_acme_orders_OrderPlaced(out, v)
-    return bytes(out)
-
-
-def decode_com_acme_orders_OrderPlaced(data: bytes) -> _avro_com_acme_orders.OrderPlaced:
-    x1, pos = _read_com_acme_orders_OrderPlaced(data, 0)
-    if pos > len(data):
-        raise _truncated(pos, data)
-    return x1
-
-
 def encode_payments_key(v: str) -> bytes:
     out = bytearray()
     _write_str(out, v)
@@ -1843,19 +1856,6 @@ def decode_payments_key(data: bytes) -> str:
     pos: int = 0
     x1: str
     x1, pos = _read_str(data, pos)
-    if pos > len(data):
-        raise _truncated(pos, data)
-    return x1
-
-
-def encode_com_acme_payments_Payment(v: _avro_com_acme_payments.Payment) -> bytes:
-    out = bytearray()
-    _write_com_acme_payments_Payment(out, v)
-    return bytes(out)
-
-
-def decode_com_acme_payments_Payment(data: bytes) -> _avro_com_acme_payments.Payment:
-    x1, pos = _read_com_acme_payments_Payment(data, 0)
     if pos > len(data):
         raise _truncated(pos, data)
     return x1

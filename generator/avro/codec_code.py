@@ -162,7 +162,9 @@ class CodecModule:
             if fullname in planned:
                 bodies.append(self._record_resolver(fullname))
         seen: set[str] = set()
-        for root in topic_roots:
+        # By name, not in the order topics were declared: the same module whatever order
+        # the inputs are read in.
+        for root in sorted(topic_roots, key=lambda r: r.encode):
             if root.key not in seen:
                 seen.add(root.key)
                 bodies.append(self._encoder(root))
@@ -874,10 +876,13 @@ class CodecModule:
                 lines += ["    " + f"{bv} = data[pos]", "    pos += 1"]
                 keyword = "if"
                 for index, branch in enumerate(t.branches):
-                    xv = fn.var("x")
                     lines.append(f"    {keyword} {bv} == {index * 2}:")
-                    lines += self.read(branch, _assign(xv), 2, fn, 0)
-                    lines.append(f"        return {xv}, pos")
+                    if isinstance(branch, Primitive) and branch.name == "null":
+                        lines.append("        return None, pos")  # a local would be typed None
+                    else:
+                        xv = fn.var("x")
+                        lines += self.read(branch, _assign(xv), 2, fn, 0)
+                        lines.append(f"        return {xv}, pos")
                     keyword = "elif"
                 lines.append(f"    raise _bad_branch({bv}, pos - 1, {len(t.branches)})")
             else:
