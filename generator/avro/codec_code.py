@@ -36,7 +36,7 @@ from generator.avro.type_names import PyName
 from generator.avro.typing_map import TypeRenderer
 from generator.naming import module_alias, relative_import
 from generator.source_text import header_lines, import_block
-from generator.templating import allow_long_lines
+from generator.templating import long_lines_waiver
 
 #: The module's name inside the output package.
 CODEC_MODULE = "_avro_codec"
@@ -156,10 +156,11 @@ class CodecModule:
         # Plan-following readers only for the records topics carry at their top: where
         # schemas usually evolve; a changed nested record is resolved in Python.
         planned = sorted({fn for root in topic_roots for fn in self._top_records(root.type)})
+        planned_set = set(planned)
         for fullname in self.idents:
             bodies.append(self._record_writer(fullname))
             bodies.append(self._record_reader(fullname))
-            if fullname in planned:
+            if fullname in planned_set:
                 bodies.append(self._record_resolver(fullname))
         seen: set[str] = set()
         # By name, not in the order topics were declared: the same module whatever order
@@ -201,7 +202,11 @@ class CodecModule:
         code += ["", "", *tables]
         code = [*_used_base(code), "", "", *self._constant_lines(), *code]
         rest = "\n".join(code) + "\n" + _NATIVE_SWAP
-        text = allow_long_lines(self._head(rest) + rest)
+        head = self._head(rest)
+        # allow_long_lines() on the joined text would split it into lines again.
+        if max(map(len, code)) > 100 or max(map(len, head.splitlines())) > 100:
+            head = long_lines_waiver(head)
+        text = head + rest
         # The digest covers the whole text but its own value.
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
         return text.replace(_DIGEST_PLACEHOLDER, digest, 1)
@@ -1337,8 +1342,17 @@ def _used_base(code: list[str]) -> list[str]:
     text = "\n".join(code)
 
     def uses(source: str, name: str) -> bool:
-        # A substring test first: a regex over a large module is slow.
-        return name in source and re.search(rf"\b{name}\b", source) is not None
+        # Substring searches with a look at the neighbours: a regex over a module of
+        # hundreds of thousands of lines costs a large part of its generation.
+        start = source.find(name)
+        while start >= 0:
+            end = start + len(name)
+            before = source[start - 1] if start else " "
+            after = source[end] if end < len(source) else " "
+            if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+                return True
+            start = source.find(name, end)
+        return False
 
     used = {name for name in chunks if uses(text, name)}
     pending = list(used)
