@@ -128,26 +128,40 @@ def _main(args_list: list[str]) -> int:
     fresh = up_to_date(args.schemas, out)
     if fresh is not None:
         return _report_fresh(args, out, fresh)
-    # Before compiling: an input edited while the compiler reads it then only costs a
-    # compile next time, never a wrong "up to date".
+    # Before compiling, and the compile reads the very bytes hashed here: the output always
+    # matches its key, and an input edited meanwhile only costs a compile next time.
     sources: dict[str, bytes] = {}
     inputs = input_key(args.schemas, store=sources)
-    # Imported here: an up-to-date folder needs none of the compiler's libraries.
-    from generator.compiler import compile_folder
-
-    # The compiler builds millions of small objects and frees them all at once at the end:
-    # the cyclic collector's passes over them cost about a sixth of a large compile and
-    # find nothing to free (the model holds no garbage cycles of any size).
+    # The compiler builds millions of small objects that live until it is done: the cyclic
+    # collector's passes over them cost about a sixth of a large compile and find nothing
+    # to free.
+    was_enabled = gc.isenabled()
     gc.disable()
     _COMPILED.append(True)
     try:
         with preloaded(sources):
-            files = compile_folder(args.schemas, reporter.progress)
+            return _compile_and_write(args, reporter, out, inputs)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _compile_and_write(
+    args: argparse.Namespace,
+    reporter: _Reporter,
+    out: Path,
+    inputs: str | None,
+) -> int:
+    """Compile, then compare (``--check``) or write; the exit status."""
+    # Imported here: an up-to-date folder needs none of the compiler's libraries.
+    from generator.compiler import compile_folder
+
+    try:
+        # A second process only here: a command of its own, not a library call inside
+        # someone's threads.
+        files = compile_folder(args.schemas, reporter.progress, parallel=True)
     except GeneratorError as exc:
         return _report_errors(exc, reporter)
-    finally:
-        gc.enable()
-        gc.freeze()  # what is left lives until exit: later collections skip it
     if args.check:
         expected = with_manifest(files, inputs=inputs)
         result = compare(out, expected)

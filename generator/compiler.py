@@ -172,12 +172,15 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     )
 
 
-def compile_folder(root: Path, progress: Progress | None = None) -> dict[str, str]:
-    """Relative output path -> file content for everything generated from ``root``."""
+def compile_folder(
+    root: Path, progress: Progress | None = None, *, parallel: bool = False
+) -> dict[str, str]:
+    """Relative output path -> file content for everything generated from ``root``
+    (``parallel``: see :func:`generator.render.render`)."""
     model = build_model(root, progress)
     if progress:
         progress(f"rendering {len(model.registry.types)} types and {len(model.topics)} topics")
-    return render(model)
+    return render(model, parallel=parallel)
 
 
 def _json_payload(
