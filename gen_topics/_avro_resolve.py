@@ -270,6 +270,13 @@ class _Same:
 Sink = Callable[[str], str]
 
 
+# Arrays, maps and unions nest the emitted code; from this indentation on, a type goes to a
+# function of its own: Python refuses more than 100 indentation levels or 20 nested loops
+# in one function.
+_NEST_LIMIT = 10
+_NESTING = ("union", "array", "map")
+
+
 def _assign(target: str) -> Sink:
     return lambda expr: f"{target} = {expr}"
 
@@ -313,6 +320,11 @@ class _Emitter:
         p = _pad(ind)
         kw, dw = self.writer.node(w)
         kr, dr = self.reader.node(r)
+        if ind >= _NEST_LIMIT and (kw in _NESTING or kr == "union"):
+            # Deeper types go to a function of their own (Python's nesting limits).
+            xv = self.var("x")
+            step = self._step(self.read(w, r, _assign(xv), 1), xv)
+            return [f"{p}{xv}, pos = {step}(data, pos)", f"{p}{sink(xv)}"]
         if kw == "union":
             return self._writer_union(dw, r, sink, ind)
         if kr == "union":
@@ -680,6 +692,8 @@ class _Emitter:
             return [f"{p}{nv}, pos = _read_length(data, pos)", f"{p}pos += {nv}"]
         if kw == "fixed":
             return [f"{p}pos += {dw['size']}"]
+        if ind >= _NEST_LIMIT and kw in _NESTING:
+            return [f"{p}_, pos = {self._step(self.skip(w, 1), 'None')}(data, pos)"]
         if kw == "union":
             nv = self.var("n")
             lines = self._varint(nv, ind)
