@@ -8,8 +8,10 @@ raised here, as without a child.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TypeVar, cast
@@ -24,6 +26,11 @@ def in_forked_process(fn: Callable[[_A], _R], arg: _A) -> Callable[[], _R]:
     """Start ``fn(arg)`` in a forked child; the returned function waits for its result."""
     if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
         return lambda: fn(arg)
+    for stream in (sys.stdout, sys.stderr):
+        # The child flushes the buffers it inherits when it ends: empty them first, or
+        # buffered output would appear twice.
+        with contextlib.suppress(Exception):
+            stream.flush()
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(fn, arg, sender), daemon=True)
