@@ -157,9 +157,7 @@ def _compile_and_write(
     from generator.compiler import compile_folder
 
     try:
-        # A second process only here: a command of its own, not a library call inside
-        # someone's threads.
-        files = compile_folder(args.schemas, reporter.progress, parallel=True)
+        files = compile_folder(args.schemas, reporter.progress)
     except GeneratorError as exc:
         return _report_errors(exc, reporter)
     if args.check:

@@ -172,15 +172,12 @@ def _build_model(root: Path, progress: Progress | None = None) -> CompileModel:
     )
 
 
-def compile_folder(
-    root: Path, progress: Progress | None = None, *, parallel: bool = False
-) -> dict[str, str]:
-    """Relative output path -> file content for everything generated from ``root``
-    (``parallel``: see :func:`generator.render.render`)."""
+def compile_folder(root: Path, progress: Progress | None = None) -> dict[str, str]:
+    """Relative output path -> file content for everything generated from ``root``."""
     model = build_model(root, progress)
     if progress:
         progress(f"rendering {len(model.registry.types)} types and {len(model.topics)} topics")
-    return render(model, parallel=parallel)
+    return render(model)
 
 
 def _json_payload(
