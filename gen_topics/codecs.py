@@ -9,12 +9,14 @@ from __future__ import annotations
 import io
 import json
 import re
+import struct
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, cast, runtime_checkable
 
 import fastavro
 
+from gen_topics._avro_resolve import SchemaResolutionError, resolving_decoder, same_schema
 from gen_topics.errors import DecodeError, EncodeError, UnknownCodecError
 
 __all__ = [
@@ -143,13 +145,21 @@ class JsonCodec(Codec[Any]):
 
 
 class AvroCodec(SchemaCodec[T]):
-    """Plain Avro binary (no framing) with fastavro; the schema is parsed once.
+    """Plain Avro binary (no framing); the schema is parsed once.
 
-    ``to_avro`` turns a value into what fastavro writes (dicts, lists, ...),
-    ``from_avro`` turns what fastavro reads back into the value type. With
+    ``encoder``/``decoder`` are specialised functions for this schema (generated code
+    passes them): they turn a value into Avro bytes and back directly. With ``classes``
+    (the generated class of each named type), ``readers`` (each record's specialised
+    reader) and ``resolvers`` (its plan-following reader), data written with another schema
+    is resolved straight into the generated classes (:mod:`gen_topics._avro_resolve`). Without them
+    fastavro does the work: ``to_avro`` turns a value into what fastavro writes (dicts,
+    lists, ...), ``from_avro`` turns what fastavro reads back into the value type. With
     ``named_unions`` a union branch of a named type is read as a ``(fullname, value)``
-    tuple, so ``from_avro`` can pick the branch by type, never by shape (generated
-    codecs use this). ``expected`` names the value type in an :class:`EncodeError`.
+    tuple, so ``from_avro`` can pick the branch by type, never by shape (generated codecs
+    use this). ``expected`` names the value type in an :class:`EncodeError`.
+
+    Without ``classes``, data written with another schema (:meth:`decode_with_writer_schema`)
+    is resolved by fastavro against this schema and then passed to ``from_avro``.
     """
 
     schema_type = "AVRO"
@@ -160,6 +170,11 @@ class AvroCodec(SchemaCodec[T]):
         *,
         to_avro: Callable[[T], object] | None = None,
         from_avro: Callable[[Any], T] | None = None,
+        encoder: Callable[[T], bytes] | None = None,
+        decoder: Callable[[bytes], T] | None = None,
+        classes: Mapping[str, type[Any]] | None = None,
+        readers: Mapping[str, Callable[[bytes, int], tuple[Any, int]]] | None = None,
+        resolvers: Mapping[str, Callable[..., tuple[Any, int]]] | None = None,
         name: str = "avro",
         named_unions: bool = False,
         expected: str | None = None,
@@ -167,27 +182,36 @@ class AvroCodec(SchemaCodec[T]):
         self.schema_text = schema_text
         self.name = name
         self.expected = expected
+        self._named: dict[str, Any] = {}
         try:
-            self._schema = fastavro.parse_schema(json.loads(schema_text))
+            self._schema = fastavro.parse_schema(json.loads(schema_text), named_schemas=self._named)
         except Exception as exc:  # fastavro raises UnknownType, SchemaParseException, ...
             raise ValueError(f"avro codec {name!r}: invalid schema: {exc}") from exc
+        self._classes = classes
+        self._readers = readers if readers is not None else {}
+        self._planned = resolvers if resolvers is not None else {}
+        self._resolvers: dict[str, Callable[[bytes], T]] = {}
         self._to_avro = to_avro
         self._from_avro = from_avro
         self._named_unions = named_unions
-        self._writer_schemas: dict[str, Any] = {}
+        self._encoder = encoder if encoder is not None else self._fastavro_encode
+        self._decoder = decoder if decoder is not None else self._fastavro_decode
 
     def encode(self, value: T) -> bytes:
-        buf = io.BytesIO()
         try:
-            datum = value if self._to_avro is None else self._to_avro(value)
-            fastavro.schemaless_writer(buf, self._schema, datum)
-        except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+            return self._encoder(value)
+        except _ENCODE_ERRORS as exc:
             detail, path = _field_path(str(exc))
             where = f" at field {path}" if path else ""
             raise EncodeError(
                 f"avro codec {self.name!r}: {self._mismatch(value)}{where}: "
                 f"{type(exc).__name__}: {detail}"
             ) from exc
+
+    def _fastavro_encode(self, value: T) -> bytes:
+        buf = io.BytesIO()
+        datum = value if self._to_avro is None else self._to_avro(value)
+        fastavro.schemaless_writer(buf, self._schema, datum)
         return buf.getvalue()
 
     def _mismatch(self, value: object) -> str:
@@ -197,25 +221,77 @@ class AvroCodec(SchemaCodec[T]):
         return f"expected {self.expected}, got {got}"
 
     def decode(self, data: bytes) -> T:
-        return self._read(data, self._schema, None)
-
-    def decode_with_writer_schema(self, data: bytes, writer_schema_text: str) -> T:
-        writer = self._writer_schemas.get(writer_schema_text)
-        if writer is None:
-            writer = fastavro.parse_schema(json.loads(writer_schema_text))
-            self._writer_schemas[writer_schema_text] = writer
-        return self._read(data, writer, self._schema)
-
-    def _read(self, data: bytes, writer: Any, reader: Any) -> T:
         try:
-            raw: Any = fastavro.schemaless_reader(
-                io.BytesIO(data), writer, reader, return_named_type=self._named_unions
-            )
-            return raw if self._from_avro is None else self._from_avro(raw)
-        except Exception as exc:  # fastavro raises EOFError, ValueError, SchemaResolutionError...
+            return self._decoder(data)
+        except Exception as exc:  # IndexError, EOFError, ValueError, UnicodeDecodeError...
             raise DecodeError(
                 f"avro codec {self.name!r}: {type(exc).__name__}: {exc}", data=data
             ) from exc
+
+    def _fastavro_decode(self, data: bytes) -> T:
+        raw: Any = fastavro.schemaless_reader(
+            io.BytesIO(data), self._schema, None, return_named_type=self._named_unions
+        )
+        return raw if self._from_avro is None else self._from_avro(raw)
+
+    def decode_with_writer_schema(self, data: bytes, writer_schema_text: str) -> T:
+        decoder = self._resolvers.get(writer_schema_text)
+        if decoder is None:
+            decoder = self._resolver(writer_schema_text)
+            self._resolvers[writer_schema_text] = decoder
+        try:
+            return decoder(data)
+        except Exception as exc:  # EOFError, ValueError, SchemaResolutionError...
+            raise DecodeError(
+                f"avro codec {self.name!r}: {type(exc).__name__}: {exc}", data=data
+            ) from exc
+
+    def _resolver(self, writer_schema_text: str) -> Callable[[bytes], T]:
+        """How to read data of ``writer_schema_text``: built once per writer schema."""
+        named: dict[str, Any] = {}
+        writer = fastavro.parse_schema(json.loads(writer_schema_text), named_schemas=named)
+        if self._classes is None:
+            # No generated classes to fill: fastavro resolves, from_avro converts.
+            def fastavro_resolve(data: bytes) -> T:
+                raw: Any = fastavro.schemaless_reader(
+                    io.BytesIO(data), writer, self._schema, return_named_type=self._named_unions
+                )
+                return raw if self._from_avro is None else self._from_avro(raw)
+
+            return fastavro_resolve
+        if same_schema(writer, named, self._schema, self._named):
+            return self._decoder
+        try:
+            resolve: Callable[[bytes], T] = resolving_decoder(
+                writer,
+                named,
+                self._schema,
+                self._named,
+                self._classes,
+                self._readers,
+                self._planned,
+            )
+        except SchemaResolutionError as exc:
+            failure = exc
+
+            # Every record of this writer schema fails alike: report it at each decode.
+            def unresolvable(data: bytes) -> T:
+                raise failure
+
+            return unresolvable
+        return resolve
+
+
+# What encoding a value that does not fit its schema raises (fastavro or generated code).
+_ENCODE_ERRORS = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    struct.error,
+)
 
 
 # fastavro appends " on field NAME" to a write error at every record it unwinds through,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,13 +40,15 @@ class Duration:
 
 
 class AvroTypeCodec(AvroCodec[T]):
-    """Plain Avro binary for one generated type: the runtime's fastavro codec, plus the
-    schema's fingerprint.
+    """Plain Avro binary for one generated type, plus the schema's fingerprint.
 
-    ``to_avro`` turns a value into fastavro's input (named union branches as
-    ``(fullname, value)`` tuples, so the branch follows the Python type); ``from_avro``
-    turns fastavro's output, read with named union branches tagged the same way, back
-    into the value.
+    ``encoder``/``decoder`` are the type's specialised functions in ``_avro_codec``
+    (compiled when that module was built with mypyc); ``classes``, ``readers`` and
+    ``resolvers`` let data written with another schema be resolved straight into the
+    generated classes. ``to_avro``
+    turns a value into fastavro's input (named union branches as ``(fullname, value)``
+    tuples, so the branch follows the Python type); ``from_avro`` turns fastavro's output,
+    read with named union branches tagged the same way, back into the value.
     """
 
     def __init__(
@@ -56,6 +58,11 @@ class AvroTypeCodec(AvroCodec[T]):
         fingerprint: int,
         to_avro: Callable[[T], Any] | None = None,
         from_avro: Callable[[Any], T] | None = None,
+        encoder: Callable[[T], bytes] | None = None,
+        decoder: Callable[[bytes], T] | None = None,
+        classes: Mapping[str, type[Any]] | None = None,
+        readers: Mapping[str, Callable[[bytes, int], tuple[Any, int]]] | None = None,
+        resolvers: Mapping[str, Callable[..., tuple[Any, int]]] | None = None,
         name: str = "avro",
         expected: str | None = None,
     ) -> None:
@@ -63,6 +70,11 @@ class AvroTypeCodec(AvroCodec[T]):
             schema_text,
             to_avro=to_avro,
             from_avro=from_avro,
+            encoder=encoder,
+            decoder=decoder,
+            classes=classes,
+            readers=readers,
+            resolvers=resolvers,
             name=name,
             named_unions=True,
             expected=expected,

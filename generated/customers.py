@@ -10,6 +10,7 @@ from typing import Final, TypeAlias
 
 from gen_topics import Topic, TopicOptions
 
+from . import _avro_codec as _avro_codec
 from . import _avro_support as _support
 from .avro.com.acme import customers as _avro_com_acme_customers
 
@@ -52,6 +53,11 @@ ValueType: TypeAlias = _avro_com_acme_customers.Customer
 KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
+    encoder=_avro_codec.encode_customers_key,
+    decoder=_avro_codec.decode_customers_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="customers-key",
     expected="str",
 )
@@ -60,6 +66,11 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_customers.Customer.to_avro,
     from_avro=_avro_com_acme_customers.Customer.from_avro,
+    encoder=_avro_codec.encode_com_acme_customers_Customer,
+    decoder=_avro_codec.decode_com_acme_customers_Customer,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="customers-value",
     expected="Customer",
 )

@@ -10,6 +10,7 @@ from typing import Final, TypeAlias
 
 from gen_topics import Topic, TopicOptions
 
+from . import _avro_codec as _avro_codec
 from . import _avro_support as _support
 from .avro.com.acme import inventory as _avro_com_acme_inventory
 
@@ -54,6 +55,11 @@ KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     fingerprint=KEY_FINGERPRINT,
     to_avro=_avro_com_acme_inventory.StockKey.to_avro,
     from_avro=_avro_com_acme_inventory.StockKey.from_avro,
+    encoder=_avro_codec.encode_com_acme_inventory_StockKey,
+    decoder=_avro_codec.decode_com_acme_inventory_StockKey,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="inventory.stock-key",
     expected="StockKey",
 )
@@ -62,6 +68,11 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_inventory.StockLevel.to_avro,
     from_avro=_avro_com_acme_inventory.StockLevel.from_avro,
+    encoder=_avro_codec.encode_com_acme_inventory_StockLevel,
+    decoder=_avro_codec.decode_com_acme_inventory_StockLevel,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="inventory.stock-value",
     expected="StockLevel",
 )

@@ -10,6 +10,7 @@ from typing import Any, Final, TypeAlias, cast
 
 from gen_topics import Topic, TopicOptions
 
+from . import _avro_codec as _avro_codec
 from . import _avro_support as _support
 from .avro.com.acme import orders as _avro_com_acme_orders
 
@@ -117,6 +118,11 @@ def _value_from_avro(v: Any) -> ValueType:
 KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
+    encoder=_avro_codec.encode_orders_key,
+    decoder=_avro_codec.decode_orders_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders-key",
     expected="str",
 )
@@ -125,6 +131,11 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_value_to_avro,
     from_avro=_value_from_avro,
+    encoder=_avro_codec.encode_orders_value,
+    decoder=_avro_codec.decode_orders_value,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders-value",
     expected="OrderPlaced | OrderConfirmed | OrderDelivered | OrderCancelled",
 )

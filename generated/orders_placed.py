@@ -10,6 +10,7 @@ from typing import Final, TypeAlias
 
 from gen_topics import Topic, TopicOptions
 
+from . import _avro_codec as _avro_codec
 from . import _avro_support as _support
 from .avro.com.acme import orders as _avro_com_acme_orders
 
@@ -53,6 +54,11 @@ ValueType: TypeAlias = _avro_com_acme_orders.OrderPlaced
 KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
+    encoder=_avro_codec.encode_orders_placed_key,
+    decoder=_avro_codec.decode_orders_placed_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders.placed-key",
     expected="str",
 )
@@ -61,6 +67,11 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_orders.OrderPlaced.to_avro,
     from_avro=_avro_com_acme_orders.OrderPlaced.from_avro,
+    encoder=_avro_codec.encode_com_acme_orders_OrderPlaced,
+    decoder=_avro_codec.decode_com_acme_orders_OrderPlaced,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="orders.placed-value",
     expected="OrderPlaced",
 )

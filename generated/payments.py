@@ -9,6 +9,7 @@ from typing import Final, TypeAlias
 
 from gen_topics import Topic, TopicOptions
 
+from . import _avro_codec as _avro_codec
 from . import _avro_support as _support
 from .avro.com.acme import payments as _avro_com_acme_payments
 
@@ -62,6 +63,11 @@ ValueType: TypeAlias = _avro_com_acme_payments.Payment
 KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
+    encoder=_avro_codec.encode_payments_key,
+    decoder=_avro_codec.decode_payments_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="payments-key",
     expected="str",
 )
@@ -70,6 +76,11 @@ VALUE_CODEC: Final = _support.AvroTypeCodec[ValueType](
     fingerprint=VALUE_FINGERPRINT,
     to_avro=_avro_com_acme_payments.Payment.to_avro,
     from_avro=_avro_com_acme_payments.Payment.from_avro,
+    encoder=_avro_codec.encode_com_acme_payments_Payment,
+    decoder=_avro_codec.decode_com_acme_payments_Payment,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="payments-value",
     expected="Payment",
 )

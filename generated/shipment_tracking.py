@@ -11,6 +11,7 @@ from typing import Final, TypeAlias
 from gen_topics import Topic, TopicOptions
 from gen_topics.json_codec import JsonModelCodec, SchemaRef
 
+from . import _avro_codec as _avro_codec
 from . import _avro_support as _support
 from .jsonmodels.common import address as _jsonmodels_common_address
 from .jsonmodels.common import contact as _jsonmodels_common_contact
@@ -43,6 +44,11 @@ ValueType: TypeAlias = _jsonmodels_shipments_shipment_event.ShipmentEvent
 KEY_CODEC: Final = _support.AvroTypeCodec[KeyType](
     KEY_SCHEMA,
     fingerprint=KEY_FINGERPRINT,
+    encoder=_avro_codec.encode_shipment_tracking_key,
+    decoder=_avro_codec.decode_shipment_tracking_key,
+    classes=_avro_codec.CLASSES,
+    readers=_avro_codec.READERS,
+    resolvers=_avro_codec.RESOLVERS,
     name="shipment-tracking-key",
     expected="int",
 )

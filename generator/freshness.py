@@ -85,11 +85,12 @@ def _tool_key() -> bytes:
     return _tool_key_cache
 
 
-def input_key(root: Path) -> str | None:
+def input_key(root: Path, store: dict[str, bytes] | None = None) -> str | None:
     """The key of everything compiling ``root`` depends on; None when it cannot be trusted.
 
     None when the folder has problems (the compiler reports them) or holds AsyncAPI
-    documents (they may reference files this walk does not see).
+    documents (they may reference files this walk does not see). ``store``, when given,
+    receives the bytes read, by path (for :func:`generator.input_files.preloaded`).
     """
     problems = ProblemCollector()
     found = find_input_files(root, problems)
@@ -105,6 +106,8 @@ def input_key(root: Path) -> str | None:
     for rel, path in paths:
         try:
             data = path.read_bytes()
+            if store is not None:
+                store[os.fspath(path)] = data
         except IsADirectoryError:
             data = b"\0folder"  # an unused x.json folder is no problem; one in use is
         except OSError:

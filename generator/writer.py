@@ -94,6 +94,18 @@ def with_manifest(
     return {**files, MANIFEST: manifest_text(inputs, outputs)}
 
 
+def _encoded_with_manifest(
+    files: dict[str, str], kept: list[str], inputs: str | None
+) -> dict[str, bytes]:
+    """:func:`with_manifest` as bytes, each file encoded once (at thousands of files and
+    tens of megabytes, encoding again for the digest, the comparison and the write costs)."""
+    encoded = {name: content.encode("utf-8") for name, content in files.items()}
+    outputs: dict[str, str | None] = {name: None for name in kept}
+    outputs.update((name, digest(data)) for name, data in encoded.items())
+    encoded[MANIFEST] = manifest_text(inputs, outputs).encode("utf-8")
+    return encoded
+
+
 def _manifest_core(data: bytes) -> bytes:
     # The inputs key only lets a later run skip compiling; it changes with every edit of the
     # generator's own code, which alone does not make the generated files stale. Lines of kept
@@ -204,10 +216,17 @@ def _diff(old: str, new: str, a: str, b: str) -> list[str]:
 
 def _check_room(out: Path, names: list[str]) -> None:
     """Raise :class:`OutputError` before any change if a path in ``out`` is in the way."""
+    checked: set[str] = set()  # each folder once: thousands of files share a few folders
     for name in names:
         target = out / name
-        for folder in reversed(target.parents):
-            if folder.is_relative_to(out) and folder != out and folder.is_file():
+        parts = name.split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            rel = "/".join(parts[:depth])
+            if rel in checked:
+                continue
+            checked.add(rel)
+            folder = out / rel
+            if folder.is_file():
                 raise OutputError(
                     f"{folder} is a file, but gen-topics writes a folder there "
                     f"(for {target.name}); move the file away and run gen-topics again"
@@ -237,21 +256,25 @@ def write(
     out.mkdir(parents=True, exist_ok=True)
     old = previously_generated(out)
     stale = sorted(old - set(files) - {MANIFEST})
-    final = with_manifest(files, [] if clean else stale, inputs)
+    final = _encoded_with_manifest(files, [] if clean else stale, inputs)
     previous: dict[str, bytes | None] = {}
     changed: list[str] = []
-    for name, content in sorted(final.items()):
+    for name, data in sorted(final.items()):
         current = _read_bytes(out / name) if (out / name).is_file() else None
-        if current != content.encode("utf-8"):
+        if current != data:
             changed.append(name)
             previous[name] = current
     _check_room(out, changed)
     staging = Path(tempfile.mkdtemp(prefix=".gen-topics-", dir=out.parent))
     try:
+        made: set[str] = set()
         for name in changed:
-            target = staging / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(final[name], encoding="utf-8", newline="\n")
+            parent = os.path.dirname(name)
+            if parent not in made:
+                os.makedirs(os.path.join(staging, parent), exist_ok=True)
+                made.add(parent)
+            with open(os.path.join(staging, name), "wb") as fh:
+                fh.write(final[name])
         _replace_all(out, staging, changed, previous)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -270,13 +293,19 @@ def _replace_all(
     """Move the staged files into ``out``; on a failure, put the old files back and raise."""
     done: list[str] = []
     made: list[Path] = []
+    ready: set[str] = set()  # folders known to exist
     try:
         for name in changed:
             destination = out / name
-            missing = [p for p in destination.parents if p.is_relative_to(out) and not p.exists()]
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            made.extend(sorted(missing, key=lambda p: len(p.parts)))
-            os.replace(staging / name, destination)
+            parent = os.path.dirname(name)
+            if parent not in ready:
+                missing = [
+                    p for p in destination.parents if p.is_relative_to(out) and not p.exists()
+                ]
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                made.extend(sorted(missing, key=lambda p: len(p.parts)))
+                ready.add(parent)
+            os.replace(os.path.join(staging, name), destination)
             done.append(name)
     except OSError:
         for name in reversed(done):

@@ -6,11 +6,12 @@ from typing import Any
 
 import jinja2
 
+from generator.avro.codec_code import CodecModule, topic_root
 from generator.avro.defaults import convert_default
 from generator.avro.model import AvroType, NamedType, Primitive
 from generator.avro.type_names import namespace_modules
 from generator.avro.typing_map import TypeRenderer
-from generator.model import CompileModel
+from generator.model import AvroPayload, CompileModel
 from generator.naming import (
     ANNOTATION_BUILTINS,
     RESERVED_FIELD_NAMES,
@@ -56,12 +57,25 @@ class MemberNames:
 
 
 def namespace_files(env: jinja2.Environment, model: CompileModel) -> dict[str, str]:
-    """Relative path -> content of the module of every Avro namespace."""
+    """Relative path -> content of the module of every Avro namespace (the package's
+    specialised codec module is :func:`codec_file`)."""
     names = MemberNames(model)
     return {
         "/".join(parts) + "/__init__.py": _namespace_module(env, model, names, parts, types)
         for parts, types in namespace_modules(model.registry).items()
     }
+
+
+def codec_file(model: CompileModel) -> str:
+    """The content of the package's specialised codec module (``_avro_codec.py``)."""
+    roots = [
+        topic_root(model.registry, topic.module, side, payload.type)
+        for topic in model.topics
+        for side, payload in (("key", topic.key), ("value", topic.value))
+        if isinstance(payload, AvroPayload)
+    ]
+    codec = CodecModule(model.registry, model.names, MemberNames(model).members)
+    return codec.source(roots)
 
 
 def relative_imports(r: TypeRenderer, package: tuple[str, ...]) -> list[tuple[str, str]]:
