@@ -31,7 +31,7 @@ from .avro.com.acme import orders as _avro_com_acme_orders
 from .avro.com.acme import payments as _avro_com_acme_payments
 
 #: Digest of this module's code: a compiled copy is used only when it matches.
-CODE_DIGEST: Final = "8a38b4d51be7c1381df7077654023001"
+CODE_DIGEST: Final = "d20f8e277d8dfc4aede006398eeb5e1a"
 
 
 #: One-byte zigzag varints: byte -> value.
@@ -177,6 +177,13 @@ def _decimal_digits(d: _decimal.Decimal, precision: int, scale: int) -> int:
         raise ValueError("Scale provided in schema does not match the decimal")
     unscaled = int(d.scaleb(scale, _EXACT))
     return unscaled
+
+
+def _decimal_of(data: bytes, exponent: int, context: _decimal.Context) -> _decimal.Decimal:
+    """The decimal whose unscaled two's complement integer is ``data``."""
+    return context.create_decimal(int.from_bytes(data, "big", signed=True)).scaleb(
+        exponent, context
+    )
 
 
 def _decimal_bytes(d: object, precision: int, scale: int) -> bytes:
@@ -370,9 +377,7 @@ def _write_com_acme_common_Money(out: bytearray, v: _avro_com_acme_common.Money)
 def _read_com_acme_common_Money(data: bytes, pos: int) -> tuple[_avro_com_acme_common.Money, int]:
     o = object.__new__(_avro_com_acme_common.Money)
     s1, pos = _read_bytes(data, pos)
-    o.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(s1, "big", signed=True)).scaleb(
-        -2, _DECIMAL_CONTEXT_12
-    )
+    o.amount = _decimal_of(s1, -2, _DECIMAL_CONTEXT_12)
     b3 = data[pos]
     n2, pos = (_ZIGZAG[b3], pos + 1) if b3 < 128 else _read_long(data, pos)
     o.currency = _ENUM_MEMBER_com_acme_common_Currency[n2]
@@ -512,9 +517,7 @@ def _read_com_acme_customers_Customer(
     o.attributes = m15
     o19 = object.__new__(_avro_com_acme_common.Money)
     s20, pos = _read_bytes(data, pos)
-    o19.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(s20, "big", signed=True)).scaleb(
-        -2, _DECIMAL_CONTEXT_12
-    )
+    o19.amount = _decimal_of(s20, -2, _DECIMAL_CONTEXT_12)
     b22 = data[pos]
     n21, pos = (_ZIGZAG[b22], pos + 1) if b22 < 128 else _read_long(data, pos)
     o19.currency = _ENUM_MEMBER_com_acme_common_Currency[n21]
@@ -883,9 +886,7 @@ def _read_com_acme_orders_OrderCancelled(
     elif b6 == 2:
         o7 = object.__new__(_avro_com_acme_common.Money)
         s8, pos = _read_bytes(data, pos)
-        o7.amount = _DECIMAL_CONTEXT_12.create_decimal(
-            int.from_bytes(s8, "big", signed=True)
-        ).scaleb(-2, _DECIMAL_CONTEXT_12)
+        o7.amount = _decimal_of(s8, -2, _DECIMAL_CONTEXT_12)
         b10 = data[pos]
         n9, pos = (_ZIGZAG[b10], pos + 1) if b10 < 128 else _read_long(data, pos)
         o7.currency = _ENUM_MEMBER_com_acme_common_Currency[n9]
@@ -1063,9 +1064,7 @@ def _read_com_acme_orders_OrderLine(
     o.quantity = n1
     o3 = object.__new__(_avro_com_acme_common.Money)
     s4, pos = _read_bytes(data, pos)
-    o3.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(s4, "big", signed=True)).scaleb(
-        -2, _DECIMAL_CONTEXT_12
-    )
+    o3.amount = _decimal_of(s4, -2, _DECIMAL_CONTEXT_12)
     b6 = data[pos]
     n5, pos = (_ZIGZAG[b6], pos + 1) if b6 < 128 else _read_long(data, pos)
     o3.currency = _ENUM_MEMBER_com_acme_common_Currency[n5]
@@ -1077,9 +1076,7 @@ def _read_com_acme_orders_OrderLine(
     elif b7 == 2:
         o8 = object.__new__(_avro_com_acme_common.Money)
         s9, pos = _read_bytes(data, pos)
-        o8.amount = _DECIMAL_CONTEXT_12.create_decimal(
-            int.from_bytes(s9, "big", signed=True)
-        ).scaleb(-2, _DECIMAL_CONTEXT_12)
+        o8.amount = _decimal_of(s9, -2, _DECIMAL_CONTEXT_12)
         b11 = data[pos]
         n10, pos = (_ZIGZAG[b11], pos + 1) if b11 < 128 else _read_long(data, pos)
         o8.currency = _ENUM_MEMBER_com_acme_common_Currency[n10]
@@ -1182,9 +1179,7 @@ def _read_com_acme_orders_OrderPlaced(
             o4.quantity = n5
             o7 = object.__new__(_avro_com_acme_common.Money)
             s8, pos = _read_bytes(data, pos)
-            o7.amount = _DECIMAL_CONTEXT_12.create_decimal(
-                int.from_bytes(s8, "big", signed=True)
-            ).scaleb(-2, _DECIMAL_CONTEXT_12)
+            o7.amount = _decimal_of(s8, -2, _DECIMAL_CONTEXT_12)
             b10 = data[pos]
             n9, pos = (_ZIGZAG[b10], pos + 1) if b10 < 128 else _read_long(data, pos)
             o7.currency = _ENUM_MEMBER_com_acme_common_Currency[n9]
@@ -1196,9 +1191,7 @@ def _read_com_acme_orders_OrderPlaced(
             elif b11 == 2:
                 o12 = object.__new__(_avro_com_acme_common.Money)
                 s13, pos = _read_bytes(data, pos)
-                o12.amount = _DECIMAL_CONTEXT_12.create_decimal(
-                    int.from_bytes(s13, "big", signed=True)
-                ).scaleb(-2, _DECIMAL_CONTEXT_12)
+                o12.amount = _decimal_of(s13, -2, _DECIMAL_CONTEXT_12)
                 b15 = data[pos]
                 n14, pos = (_ZIGZAG[b15], pos + 1) if b15 < 128 else _read_long(data, pos)
                 o12.currency = _ENUM_MEMBER_com_acme_common_Currency[n14]
@@ -1209,9 +1202,7 @@ def _read_com_acme_orders_OrderPlaced(
     o.lines = a3
     o18 = object.__new__(_avro_com_acme_common.Money)
     s19, pos = _read_bytes(data, pos)
-    o18.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(s19, "big", signed=True)).scaleb(
-        -2, _DECIMAL_CONTEXT_12
-    )
+    o18.amount = _decimal_of(s19, -2, _DECIMAL_CONTEXT_12)
     b21 = data[pos]
     n20, pos = (_ZIGZAG[b21], pos + 1) if b21 < 128 else _read_long(data, pos)
     o18.currency = _ENUM_MEMBER_com_acme_common_Currency[n20]
@@ -1504,9 +1495,7 @@ def _read_com_acme_payments_Payment(
     o.order_id = _uuid_from_str(s2)
     o3 = object.__new__(_avro_com_acme_common.Money)
     s4, pos = _read_bytes(data, pos)
-    o3.amount = _DECIMAL_CONTEXT_12.create_decimal(int.from_bytes(s4, "big", signed=True)).scaleb(
-        -2, _DECIMAL_CONTEXT_12
-    )
+    o3.amount = _decimal_of(s4, -2, _DECIMAL_CONTEXT_12)
     b6 = data[pos]
     n5, pos = (_ZIGZAG[b6], pos + 1) if b6 < 128 else _read_long(data, pos)
     o3.currency = _ENUM_MEMBER_com_acme_common_Currency[n5]
@@ -1591,9 +1580,7 @@ def _read_com_acme_payments_Payment(
         int(n29 / 3600000), int(n29 / 60000) % 60, int(n29 / 1000) % 60, int(n29 % 1000) * 1000
     )
     e31 = pos + 8
-    o.fee = _DECIMAL_CONTEXT_10.create_decimal(
-        int.from_bytes(data[pos:e31], "big", signed=True)
-    ).scaleb(-4, _DECIMAL_CONTEXT_10)
+    o.fee = _decimal_of(data[pos:e31], -4, _DECIMAL_CONTEXT_10)
     pos = e31
     m32: dict[str, str | int | bool | None] = {}
     while True:
@@ -1725,9 +1712,7 @@ def _resolve_com_acme_payments_Payment(
             )
         elif a == 12:
             e23 = pos + 8
-            o.fee = _DECIMAL_CONTEXT_10.create_decimal(
-                int.from_bytes(data[pos:e23], "big", signed=True)
-            ).scaleb(-4, _DECIMAL_CONTEXT_10)
+            o.fee = _decimal_of(data[pos:e23], -4, _DECIMAL_CONTEXT_10)
             pos = e23
         elif a == 13:
             m24: dict[str, str | int | bool | None] = {}
@@ -1986,9 +1971,7 @@ def decode_orders_value(
         elif b18 == 2:
             o19 = object.__new__(_avro_com_acme_common.Money)
             s20, pos = _read_bytes(data, pos)
-            o19.amount = _DECIMAL_CONTEXT_12.create_decimal(
-                int.from_bytes(s20, "big", signed=True)
-            ).scaleb(-2, _DECIMAL_CONTEXT_12)
+            o19.amount = _decimal_of(s20, -2, _DECIMAL_CONTEXT_12)
             b22 = data[pos]
             n21, pos = (_ZIGZAG[b22], pos + 1) if b22 < 128 else _read_long(data, pos)
             o19.currency = _ENUM_MEMBER_com_acme_common_Currency[n21]

@@ -34,6 +34,7 @@ from generator.avro.model import (
 )
 from generator.avro.type_names import PyName
 from generator.avro.typing_map import TypeRenderer
+from generator.formatting import LINE_LENGTH
 from generator.naming import module_alias, relative_import
 from generator.source_text import header_lines, import_block, py_bytes
 
@@ -176,22 +177,17 @@ class CodecModule:
                 continue  # read as decimal.Decimal
             cls = f"{self._support()}.Duration" if nt.logical == "duration" else None
             classes.append(f'    "{fullname}": {cls or self.r.class_ref(fullname)},')
+        writers = [f'    "{fn}": _write_{ident},' for fn, ident in self.idents.items()]
+        readers = [f'    "{fn}": _read_{ident},' for fn, ident in self.idents.items()]
+        resolvers = [f'    "{fn}": _resolve_{self.idents[fn]},' for fn in planned]
         tables = [
             "#: The generated class of every named type, by Avro full name (for resolution).",
-            "CLASSES: Final[dict[str, type[Any]]] = {",
-            *classes,
-            "}",
+            *_table("CLASSES: Final[dict[str, type[Any]]]", classes),
             "#: Writer and reader of every record type, by Avro full name.",
-            "WRITERS: Final[dict[str, Callable[[bytearray, Any], None]]] = {",
-            *(f'    "{fn}": _write_{ident},' for fn, ident in self.idents.items()),
-            "}",
-            "READERS: Final[dict[str, Callable[[bytes, int], tuple[Any, int]]]] = {",
-            *(f'    "{fn}": _read_{ident},' for fn, ident in self.idents.items()),
-            "}",
+            *_table("WRITERS: Final[dict[str, Callable[[bytearray, Any], None]]]", writers),
+            *_table("READERS: Final[dict[str, Callable[[bytes, int], tuple[Any, int]]]]", readers),
             "#: Plan-following reader of every record type (see the _resolve_* functions).",
-            "RESOLVERS: Final[dict[str, Callable[..., tuple[Any, int]]]] = {",
-            *(f'    "{fn}": _resolve_{self.idents[fn]},' for fn in planned),
-            "}",
+            *_table("RESOLVERS: Final[dict[str, Callable[..., tuple[Any, int]]]]", resolvers),
         ]
         code: list[str] = []
         for name in sorted(self.m.helpers):
@@ -266,7 +262,7 @@ class CodecModule:
         ann = self.r.annotation(root.type)
         # A `bool | int` parameter would reach mypyc-compiled code as an int (see below).
         param = "object" if self._bool_or_int(root.type) else ann
-        lines = [f"def {root.encode}(v: {param}) -> bytes:", "    out = bytearray()"]
+        lines = [*_signature(root.encode, [f"v: {param}"], "bytes"), "    out = bytearray()"]
         t = root.type
         if isinstance(t, Ref) and self.registry.named(t).kind == "record":
             lines.append(f"    _write_{self.idents[t.fullname]}(out, v)")
@@ -278,7 +274,7 @@ class CodecModule:
     def _decoder(self, root: CodecRoot) -> list[str]:
         fn = _Function()
         ann = self.r.annotation(root.type)
-        lines = [f"def {root.decode}(data: bytes) -> {ann}:"]
+        lines = _signature(root.decode, ["data: bytes"], ann)
         t = root.type
         result = fn.var("x")
         if isinstance(t, Ref) and self.registry.named(t).kind == "record":
@@ -303,13 +299,9 @@ class CodecModule:
         nt = self.registry.types[fullname]
         fn = _Function()
         ident = self.idents[fullname]
-        lines = [
-            f"def _write_{ident}(out: bytearray, v: {self.r.class_ref(fullname)}) -> None:",
-            *self._record_fields_write(nt, "v", 1, fn, 0),
-        ]
-        if len(lines) == 1:
-            lines.append("    return")
-        return lines
+        body = self._record_fields_write(nt, "v", 1, fn, 0) or ["    return"]
+        params = ["out: bytearray", f"v: {self.r.class_ref(fullname)}"]
+        return [*_signature(f"_write_{ident}", params, "None"), *body]
 
     def _record_reader(self, fullname: str) -> list[str]:
         nt = self.registry.types[fullname]
@@ -317,7 +309,7 @@ class CodecModule:
         ident = self.idents[fullname]
         cls = self.r.class_ref(fullname)
         return [
-            f"def _read_{ident}(data: bytes, pos: int) -> tuple[{cls}, int]:",
+            *_signature(f"_read_{ident}", ["data: bytes", "pos: int"], f"tuple[{cls}, int]"),
             f"    o = object.__new__({cls})",
             *self._record_fields_read(nt, "o", 1, fn, 0),
             "    return o, pos",
@@ -927,8 +919,9 @@ class CodecModule:
     def _decimal_read(self, span: str, precision: int, scale: int) -> str:
         ctx = f"_DECIMAL_CONTEXT_{precision}"
         self.m.constants[ctx] = f"_decimal.Context(prec={precision})"
-        unscaled = f'int.from_bytes({span}, "big", signed=True)'
-        return f"{ctx}.create_decimal({unscaled}).scaleb({-scale}, {ctx})"
+        # A helper call, not the expression spelled out: that line would be too long for the
+        # formatter's limit in most places (and the call is a small part of a decimal's cost).
+        return f"_decimal_of({span}, {-scale}, {ctx})"
 
     def _const_ident(self, fullname: str) -> str:
         return re.sub(r"\W", "_", fullname)
@@ -1267,6 +1260,13 @@ def _decimal_digits(d: _decimal.Decimal, precision: int, scale: int) -> int:
     return unscaled
 
 
+def _decimal_of(data: bytes, exponent: int, context: _decimal.Context) -> _decimal.Decimal:
+    """The decimal whose unscaled two's complement integer is ``data``."""
+    return context.create_decimal(int.from_bytes(data, "big", signed=True)).scaleb(
+        exponent, context
+    )
+
+
 def _decimal_bytes(d: object, precision: int, scale: int) -> bytes:
     """A bytes-backed decimal; like fastavro, bytes pass through unchanged."""
     if not isinstance(d, _decimal.Decimal):
@@ -1321,6 +1321,25 @@ _BASE_HELPERS = _BASE_HELPERS.replace(
         for logical, (expr, fallback) in _LOGICAL_WRITES.items()
     ),
 )
+
+
+def _table(head: str, entries: list[str]) -> list[str]:
+    """A dict constant, one entry a line; an empty one as ``{}`` (as ruff format writes it)."""
+    return [f"{head} = {{", *entries, "}"] if entries else [f"{head} = {{}}"]
+
+
+def _signature(name: str, params: list[str], returns: str) -> list[str]:
+    """A ``def`` line as ruff format writes it: one line, or the parameters on a line of
+    their own (a single one with a trailing comma) when that is too long. Anything longer
+    is left on one line for the formatter (generator.formatting)."""
+    line = f"def {name}({', '.join(params)}) -> {returns}:"
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    inner = "    " + ", ".join(params) + ("," if len(params) == 1 else "")
+    close = f") -> {returns}:"
+    if len(inner) > LINE_LENGTH or len(close) > LINE_LENGTH:
+        return [line]
+    return [f"def {name}(", inner, close]
 
 
 def _base_blocks() -> list[tuple[str, str]]:

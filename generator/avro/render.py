@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jinja2
@@ -11,6 +12,7 @@ from generator.avro.defaults import convert_default
 from generator.avro.model import AvroType, NamedType, Primitive
 from generator.avro.type_names import namespace_modules
 from generator.avro.typing_map import TypeRenderer
+from generator.formatting import LINE_LENGTH
 from generator.model import AvroPayload, CompileModel
 from generator.naming import (
     ANNOTATION_BUILTINS,
@@ -156,6 +158,28 @@ def _namespace_module(
     )
 
 
+_NULLABLE = re.compile(r"None if (\S+) is None else (.+)")
+
+
+def _wrapped(expr: str, indent: str, before: int, after: int) -> str:
+    """``expr`` (after ``before`` characters of its line, followed by ``after`` more) split
+    over lines as ruff format splits a too long ``None if x is None else y``; any other
+    expression is left as it is (a long line goes through ruff: see generator.formatting)."""
+    if len(indent) + before + len(expr) + after <= LINE_LENGTH:
+        return expr
+    match = _NULLABLE.fullmatch(_without_outer_parentheses(expr))
+    if match is None:
+        return expr
+    inner = f"None if {match[1]} is None else {match[2]}"
+    body = indent + "    "
+    if len(body) + len(inner) <= LINE_LENGTH:
+        return f"(\n{body}{inner}\n{indent})"
+    lines = ["None", f"if {match[1]} is None", f"else {match[2]}"]
+    if any(len(body) + len(line) > LINE_LENGTH for line in lines):
+        return expr
+    return "(\n" + "".join(f"{body}{line}\n" for line in lines) + f"{indent})"
+
+
 def _without_outer_parentheses(expr: str) -> str:
     """``expr`` without parentheses around all of it, which ruff format drops from the
     right-hand side of an assignment."""
@@ -205,9 +229,12 @@ def _record(
             else:
                 default = literal
         fields.append({"name": name, "annotation": r.annotation(f.type), "default": default})
-        encode_items.append((f'"{f.name}"', r.encode(f.type, f"self.{name}") or f"self.{name}"))
-        decoded = r.decode(f.type, f'd["{f.name}"]') or f'd["{f.name}"]'
-        decode_items.append((name, _without_outer_parentheses(decoded)))
+        encoded = r.encode(f.type, f"self.{name}") or f"self.{name}"
+        key = f'"{f.name}"'
+        # As ruff format writes them: `            "name": <expr>,` and `        obj.x = <expr>`.
+        encode_items.append((key, _wrapped(encoded, " " * 12, len(key) + 2, 1)))
+        decoded = _without_outer_parentheses(r.decode(f.type, f'd["{f.name}"]') or f'd["{f.name}"]')
+        decode_items.append((name, _wrapped(decoded, " " * 8, len(f"obj.{name} = "), 0)))
         fdoc = _field_doc(f.type, f.doc)
         if fdoc:
             attrs.append((name, fdoc))
