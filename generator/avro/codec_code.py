@@ -195,7 +195,10 @@ class CodecModule:
         for body in bodies:
             code += ["", "", *body]
         code += ["", "", *tables]
-        code = [*_used_base(code), "", "", *self._constant_lines(), *code]
+        constants = self._constant_lines()
+        # Two blank lines between top-level blocks, as ruff format writes them (``code``
+        # starts with its own two).
+        code = [*_used_base(code), *(["", "", *constants] if constants else []), *code]
         rest = "\n".join(code) + "\n" + _NATIVE_SWAP
         head = self._head(rest)
         text = head + rest
