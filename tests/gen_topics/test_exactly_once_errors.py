@@ -16,6 +16,7 @@ from gen_topics._transport.base import ConsumerSettings
 from gen_topics.errors import TransactionError, TransactionTimeoutError
 from scripts.kafka_service import start_kafka
 from scripts.running import RunningService
+from tests.gen_topics.eos_checks import read_committed
 
 pytestmark = pytest.mark.kafka
 
@@ -91,22 +92,6 @@ async def _stable_end(url: str, tp: TP) -> int:
             await consumer.stop()
 
 
-async def _derived(url: str, sink: str) -> collections.Counter[bytes]:
-    sentinel = b"end-" + uuid.uuid4().hex.encode()
-    async with App(f"w-{uuid.uuid4().hex[:8]}", broker=url) as app:
-        await (await app.topic(sink, value_serializer="raw").send(value=sentinel))
-    found: collections.Counter[bytes] = collections.Counter()
-    async with App(
-        f"check-{uuid.uuid4().hex[:8]}", broker=url, consumer_isolation_level="read_committed"
-    ) as app:
-        async with asyncio.timeout(_TIMEOUT):
-            async for event in app.topic(sink, value_serializer="raw"):
-                if event.value == sentinel:
-                    break
-                found[event.value or b""] += 1
-    return found
-
-
 async def test_a_transaction_open_longer_than_its_timeout_fails_and_its_events_come_again(
     kafka_bootstrap: str, unique: str
 ) -> None:
@@ -156,5 +141,5 @@ async def test_a_transaction_open_longer_than_its_timeout_fails_and_its_events_c
                 if len(values) == records:
                     again.request_stop()  # the next read acks this one and ends the loop
     assert values == [b"%d" % i for i in range(records)]
-    found = await _derived(url, sink)
+    found = await read_committed(url, sink, 1)
     assert found == collections.Counter({b"d-%d" % i: 1 for i in range(records)})

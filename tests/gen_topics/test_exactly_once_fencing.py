@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import uuid
 
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -16,50 +15,11 @@ from gen_topics import TP, App
 from gen_topics._transport.base import ConsumerSettings, ConsumerTransport, ProducerSettings
 from gen_topics._transport.kafka_kip447 import UnstableOffsetCommitError
 from gen_topics.errors import MemberFencedError
+from tests.gen_topics.eos_checks import committed_to_end, read_committed
 
 pytestmark = pytest.mark.kafka
 
 _TIMEOUT = 60.0
-
-
-async def _read_committed(url: str, topic: str, partitions: int) -> collections.Counter[bytes]:
-    """Every value a read_committed reader finds in ``topic`` before a sentinel per partition."""
-    sentinel = b"end-" + uuid.uuid4().hex.encode()
-    async with App(f"w-{uuid.uuid4().hex[:8]}", broker=url) as app:
-        out = app.topic(topic, value_serializer="raw")
-        for p in range(partitions):
-            await (await out.send(value=sentinel, partition=p))
-    found: collections.Counter[bytes] = collections.Counter()
-    ended = 0
-    async with App(
-        f"check-{uuid.uuid4().hex[:8]}", broker=url, consumer_isolation_level="read_committed"
-    ) as app:
-        async with asyncio.timeout(_TIMEOUT):
-            async for event in app.topic(topic, value_serializer="raw"):
-                if event.value == sentinel:
-                    ended += 1
-                    if ended == partitions:
-                        break
-                else:
-                    found[event.value or b""] += 1
-    return found
-
-
-async def _committed_to_end(url: str, group: str, source: str, partitions: int, n: int) -> None:
-    """Wait until ``group`` committed every partition of ``source`` up to its end."""
-    async with App(f"probe-{uuid.uuid4().hex[:8]}", broker=url) as app:
-        consumer = app.transport.consumer(
-            ConsumerSettings(group_id=group, isolation_level="read_committed")
-        )
-        await consumer.start()
-        try:
-            tps = [TP(source, p) for p in range(partitions)]
-            ends = await consumer.end_offsets(tps)
-            assert sum(ends.values()) == n
-            while not all([await consumer.committed(tp) == ends[tp] for tp in tps]):
-                await asyncio.sleep(0.1)
-        finally:
-            await consumer.stop()
 
 
 async def _poll_until(consumers: list[ConsumerTransport], done: object) -> None:
@@ -141,7 +101,7 @@ async def test_a_member_with_a_stale_generation_cannot_commit_its_transaction(
             await producer.stop()
             await second.stop()
             await first.stop()
-    assert await _read_committed(url, sink, 1) == collections.Counter({b"owner": 1})
+    assert await read_committed(url, sink, 1) == collections.Counter({b"owner": 1})
 
 
 async def test_a_zombie_app_that_missed_the_rebalance_cannot_commit(
@@ -206,14 +166,14 @@ async def test_a_zombie_app_that_missed_the_rebalance_cannot_commit(
                 assert not any(t.done() for t in tasks), [t.exception() for t in tasks]
             # Going again, the zombie commits (on its interval, or at the latest at stop).
             release.set()
-            await _committed_to_end(url, group, source, 2, records)
+            await committed_to_end(url, group, source, 2, records)
     finally:
         release.set()
         zombie.request_stop()
         other.request_stop()
         await asyncio.gather(*tasks)
 
-    found = await _read_committed(url, sink, 1)
+    found = await read_committed(url, sink, 1)
     expected = {b"d-%d" % i for i in range(records)}
     assert set(found) == expected
     assert [v for v, n in found.items() if n > 1] == []

@@ -7,13 +7,12 @@ import asyncio
 import collections
 import signal
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from gen_topics import TP, App
-from gen_topics._transport.base import ConsumerSettings
+from gen_topics import App
+from tests.gen_topics.eos_checks import committed_to_end, read_committed
 
 PROCESSOR = Path(__file__).with_name("eos_processor.py")
 RECORDS = 20_000
@@ -45,44 +44,6 @@ async def _run_until(args: list[str], *, kill_after: int | None, done: asyncio.E
             await proc.wait()
 
 
-async def _wait_committed(url: str, group: str, source: str) -> None:
-    async with App(f"probe-{uuid.uuid4().hex[:8]}", broker=url) as app:
-        consumer = app.transport.consumer(ConsumerSettings(group_id=group))
-        await consumer.start()
-        try:
-            tps = [TP(source, p) for p in range(PARTITIONS)]
-            ends = await consumer.end_offsets(tps)
-            while True:
-                if all([await consumer.committed(tp) == ends[tp] for tp in tps]):
-                    return
-                await asyncio.sleep(0.2)
-        finally:
-            await consumer.stop()
-
-
-async def _derived(url: str, sink: str) -> collections.Counter[bytes]:
-    """The derived values a read_committed reader finds (up to a sentinel per partition)."""
-    sentinel = b"end-" + uuid.uuid4().hex.encode()
-    async with App(f"w-{uuid.uuid4().hex[:8]}", broker=url) as app:
-        topic = app.topic(sink, value_serializer="raw")
-        for p in range(PARTITIONS):
-            await (await topic.send(value=sentinel, partition=p))
-    found: collections.Counter[bytes] = collections.Counter()
-    ended = 0
-    level = "read_committed"
-    async with App(
-        f"check-{uuid.uuid4().hex[:8]}", broker=url, consumer_isolation_level=level
-    ) as app:
-        async for event in app.topic(sink, value_serializer="raw"):
-            if event.value == sentinel:
-                ended += 1
-                if ended == PARTITIONS:
-                    break
-            else:
-                found[event.value or b""] += 1
-    return found
-
-
 async def _killed_twice(url: str, unique: str, guarantee: str) -> collections.Counter[bytes]:
     source, sink, group = f"kin-{unique}", f"kout-{unique}", f"kg-{unique}"
     async with App(f"fill-{unique}", broker=url) as app:
@@ -98,10 +59,10 @@ async def _killed_twice(url: str, unique: str, guarantee: str) -> collections.Co
     await _run_until(args, kill_after=6000, done=never)
     done = asyncio.Event()
     last = asyncio.create_task(_run_until(args, kill_after=None, done=done))
-    await _wait_committed(url, group, source)
+    await committed_to_end(url, group, source, PARTITIONS)
     done.set()
     await last
-    return await _derived(url, sink)
+    return await read_committed(url, sink, PARTITIONS)
 
 
 @pytest.mark.kafka

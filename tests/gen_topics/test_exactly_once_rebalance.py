@@ -5,14 +5,13 @@ exactly once, and the group's committed offsets reach the input's end."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import uuid
 from typing import Any
 
 import pytest
 
 from gen_topics import TP, App
-from gen_topics._transport.base import ConsumerSettings
+from tests.gen_topics.eos_checks import committed_to_end, read_committed
 
 RECORDS = 6_000
 PARTITIONS = 4
@@ -27,43 +26,6 @@ async def _fill(url: str, source: str, sink: str) -> None:
         for i in range(RECORDS):
             inp.send_soon(key=str(i).encode(), value=str(i).encode())
         await app.flush()
-
-
-async def _committed_to_end(url: str, group: str, source: str) -> None:
-    """Wait until ``group`` committed every input partition up to its end."""
-    async with App(f"probe-{uuid.uuid4().hex[:8]}", broker=url) as app:
-        consumer = app.transport.consumer(ConsumerSettings(group_id=group))
-        await consumer.start()
-        try:
-            tps = [TP(source, p) for p in range(PARTITIONS)]
-            ends = await consumer.end_offsets(tps)
-            assert sum(ends.values()) == RECORDS
-            while not all([await consumer.committed(tp) == ends[tp] for tp in tps]):
-                await asyncio.sleep(0.2)
-        finally:
-            await consumer.stop()
-
-
-async def _derived(url: str, sink: str) -> collections.Counter[bytes]:
-    """The derived values a read_committed reader finds before a sentinel per partition."""
-    sentinel = b"end-" + uuid.uuid4().hex.encode()
-    async with App(f"w-{uuid.uuid4().hex[:8]}", broker=url) as app:
-        topic = app.topic(sink, value_serializer="raw")
-        for p in range(PARTITIONS):
-            await (await topic.send(value=sentinel, partition=p))
-    found: collections.Counter[bytes] = collections.Counter()
-    ended = 0
-    async with App(
-        f"check-{uuid.uuid4().hex[:8]}", broker=url, consumer_isolation_level="read_committed"
-    ) as app:
-        async for event in app.topic(sink, value_serializer="raw"):
-            if event.value == sentinel:
-                ended += 1
-                if ended == PARTITIONS:
-                    break
-            else:
-                found[event.value or b""] += 1
-    return found
 
 
 class _Instance:
@@ -117,12 +79,12 @@ async def test_exactly_once_across_a_member_joining_mid_stream(
             running.append(asyncio.create_task(second.run()))
             await second.started.wait()
             after_join = first.processed
-            await _committed_to_end(url, group, source)
+            await committed_to_end(url, group, source, PARTITIONS, RECORDS)
         finally:
             first.app.request_stop()
             second.app.request_stop()
             await asyncio.gather(*running)
-        found = await _derived(url, sink)
+        found = await read_committed(url, sink, PARTITIONS)
 
     assert joined_at < RECORDS and second.processed > 0, "the second instance got nothing"
     # The first instance still worked after the rebalance (on the partitions it kept).

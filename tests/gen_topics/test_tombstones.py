@@ -119,9 +119,7 @@ async def test_a_refused_tombstone_follows_the_decode_policy(memory_url: str, po
         await refuses.send(key="k", value=b"v")
         [event] = await _read(refuses, 1)
         assert isinstance(event, Event) and event.value == b"v"
-        assert (refuses.skipped, refuses.dead_lettered) == (
-            (1, 0) if policy == "skip" else (0, 1)
-        )
+        assert (refuses.skipped, refuses.dead_lettered) == ((1, 0) if policy == "skip" else (0, 1))
 
 
 @pytest.mark.parametrize("compacted", [False, True])
