@@ -133,9 +133,7 @@ class App:
             )
         interval = self.sensors.lag_interval()
         if interval is not None and self._lag_task is None:
-            self._lag_task = asyncio.create_task(
-                self._report_lag(interval), name=f"{self.id}-lag"
-            )
+            self._lag_task = asyncio.create_task(self._report_lag(interval), name=f"{self.id}-lag")
         if len(self.conductor):
             await self.conductor.ensure_running()
 
@@ -333,6 +331,8 @@ class App:
         producer = self.transport.producer(c.producer())
         await producer.start()
         self._producer = producer
+        if self.transactions is not None:
+            self.transactions.producer_started()
         self.send_path = producer.send_path()
         producer.on_send_path_change = self._set_send_path
         return producer

@@ -13,7 +13,12 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from gen_topics.errors import MemberFencedError, TransactionTimeoutError
+from gen_topics.errors import (
+    MemberFencedError,
+    TransactionError,
+    TransactionFencedError,
+    TransactionTimeoutError,
+)
 
 if TYPE_CHECKING:
     from gen_topics._app import App
@@ -35,6 +40,14 @@ class Transactions:
         # An abort happened while events were in readers' hands: what they still send goes
         # into the next transaction, which must therefore abort too, not commit.
         self._poisoned = False
+        # The error that left the producer unable to commit (the broker aborted its
+        # transaction on timeout, or a newer producer fenced it): later commits, such as the
+        # one stop() makes, have nothing valid to commit.
+        self._broken: TransactionError | None = None
+
+    def producer_started(self) -> None:
+        """A new producer (a new transactional session) can commit again."""
+        self._broken = None
 
     # -- readers -------------------------------------------------------------------------
 
@@ -87,6 +100,14 @@ class Transactions:
         if self._committing is not None:
             await asyncio.shield(self._committing)
             return
+        if self._broken is not None:
+            log.warning(
+                "app %r: not committing: the producer's transactions failed earlier (%s); "
+                "what was processed since the last commit is processed again after a restart",
+                self.app.id,
+                self._broken,
+            )
+            return
         loop = asyncio.get_running_loop()
         done = self._committing = loop.create_future()
         try:
@@ -122,7 +143,11 @@ class Transactions:
                 await self.abort()
                 return
             await self._commit_now()
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, TransactionTimeoutError | TransactionFencedError) and not (
+                isinstance(exc, MemberFencedError)  # the member rejoins; the producer is fine
+            ):
+                self._broken = exc
             await self.abort()
             raise
         finally:
