@@ -68,8 +68,27 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="report format (github: workflow annotations on the files, for GitHub Actions)",
     )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="worker processes for large compiles (default: $GEN_TOPICS_JOBS, else one per "
+        "CPU on Linux, one elsewhere); the output is the same for every N",
+    )
     parser.add_argument("--version", action="version", version=f"gen-topics {_version()}")
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 class _Reporter:
@@ -171,7 +190,9 @@ def _compile_and_write(
 
     warnings: list[str] = []
     try:
-        files = compile_folder(args.schemas, reporter.progress, warn=warnings.append)
+        files = compile_folder(
+            args.schemas, reporter.progress, warn=warnings.append, jobs=args.jobs
+        )
     except GeneratorError as exc:
         return _report_errors(exc, reporter)
     for warning in warnings:

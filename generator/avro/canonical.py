@@ -1,14 +1,17 @@
 """Avro Parsing Canonical Form and the CRC-64-AVRO (Rabin) fingerprint.
 
 The canonical form comes from fastavro, the runtime's Avro library. The fingerprint is
-fastavro's algorithm (and tested against it), with its lookup table built once instead of
-on every call: at thousands of topics, rebuilding it took most of the compile time.
+computed by crcmod-plus's C extension when it is installed (about 25 times faster; at
+thousands of topics the pure-Python loop was a tenth of the compile), else by fastavro's
+algorithm with its lookup table built once; both are tested against fastavro's.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from fastavro.schema import to_parsing_canonical_form
@@ -35,7 +38,7 @@ def _tables() -> tuple[tuple[int, ...], ...]:
 _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = _tables()
 
 
-def crc64_avro(data: bytes) -> int:
+def crc64_avro_python(data: bytes) -> int:
     """The unsigned 64-bit CRC-64-AVRO fingerprint of ``data`` (UTF-8 text, like a PCF)."""
     result = _EMPTY_64
     whole = len(data) - len(data) % 8
@@ -57,6 +60,26 @@ def crc64_avro(data: bytes) -> int:
     for byte in data[whole:]:
         result = (result >> 8) ^ t0[(result ^ byte) & 0xFF]
     return result
+
+
+def _native() -> Callable[[bytes], int] | None:
+    """crcmod-plus's compiled CRC with Avro's parameters, or None without its C extension
+    (its pure-Python fallback is slower than :func:`crc64_avro_python`)."""
+    try:
+        import crcmod
+
+        importlib.import_module("crcmod._crcfunext")
+    except ImportError:
+        return None
+    # Avro's reflected polynomial is the "empty" value; crcmod wants it unreflected, with
+    # the x^64 term, and starts from the same value (no final XOR).
+    poly = int(f"{_EMPTY_64:064b}"[::-1], 2) | 1 << 64
+    fn: Callable[[bytes], int] = crcmod.mkCrcFun(poly, initCrc=_EMPTY_64, rev=True, xorOut=0)
+    return fn
+
+
+#: CRC-64-AVRO of ``data``: compiled when crcmod-plus is installed, else pure Python.
+crc64_avro: Callable[[bytes], int] = _native() or crc64_avro_python
 
 
 def to_signed(fingerprint: int) -> int:

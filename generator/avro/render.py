@@ -10,7 +10,6 @@ import jinja2
 from generator.avro.codec_code import CodecModule, topic_root
 from generator.avro.defaults import convert_default
 from generator.avro.model import AvroType, NamedType, Primitive
-from generator.avro.type_names import namespace_modules
 from generator.avro.typing_map import TypeRenderer
 from generator.formatting import LINE_LENGTH
 from generator.model import AvroPayload, CompileModel
@@ -58,17 +57,12 @@ class MemberNames:
             self.members[fullname] = names
 
 
-def namespace_files(env: jinja2.Environment, model: CompileModel) -> dict[str, str]:
-    """Relative path -> content of the module of every Avro namespace (the package's
-    specialised codec module is :func:`codec_file`)."""
-    names = MemberNames(model)
-    return {
-        "/".join(parts) + "/__init__.py": _namespace_module(env, model, names, parts, types)
-        for parts, types in namespace_modules(model.registry).items()
-    }
+def namespace_path(parts: tuple[str, ...]) -> str:
+    """The relative path of the module of namespace ``parts``."""
+    return "/".join(parts) + "/__init__.py"
 
 
-def codec_file(model: CompileModel) -> str:
+def codec_file(model: CompileModel, names: MemberNames | None = None) -> str:
     """The content of the package's specialised codec module (``_avro_codec.py``)."""
     roots = [
         topic_root(model.registry, topic.module, side, payload.type)
@@ -76,7 +70,8 @@ def codec_file(model: CompileModel) -> str:
         for side, payload in (("key", topic.key), ("value", topic.value))
         if isinstance(payload, AvroPayload)
     ]
-    codec = CodecModule(model.registry, model.names, MemberNames(model).members)
+    names = MemberNames(model) if names is None else names
+    codec = CodecModule(model.registry, model.names, names.members)
     return codec.source(roots)
 
 
@@ -88,13 +83,14 @@ def relative_imports(r: TypeRenderer, package: tuple[str, ...]) -> list[tuple[st
     ]
 
 
-def _namespace_module(
+def namespace_file(
     env: jinja2.Environment,
     model: CompileModel,
     names: MemberNames,
     parts: tuple[str, ...],
     types: list[NamedType],
 ) -> str:
+    """The content of the module of namespace ``parts``, which holds ``types``."""
     r = TypeRenderer(model.registry, model.names, parts)
     enums, fixeds, records = [], [], []
     typing_names: set[str] = set()

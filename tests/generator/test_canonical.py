@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator.avro.canonical import canonical_form, crc64_avro, fingerprint, to_signed
+from generator.avro import canonical
+from generator.avro.canonical import (
+    canonical_form,
+    crc64_avro,
+    crc64_avro_python,
+    fingerprint,
+    to_signed,
+)
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "data/corpus/compat/avro_canonical_cases.jsonl"
 CASES: list[dict[str, Any]] = (
@@ -37,8 +45,15 @@ def test_fingerprint_matches_apache_avro(case: dict[str, Any]) -> None:
     assert f"{fp:016x}" == case["fingerprint_rabin64_unsigned_hex"]
 
 
-def test_crc64_of_empty_input_is_the_seed() -> None:
-    assert crc64_avro(b"") == 0xC15D213AA4D7A795
+@pytest.mark.parametrize("crc", [crc64_avro, crc64_avro_python], ids=["chosen", "python"])
+def test_crc64_of_empty_input_is_the_seed(crc: Callable[[bytes], int]) -> None:
+    assert crc(b"") == 0xC15D213AA4D7A795
+
+
+def test_compiled_crc_is_used_when_crcmod_is_installed() -> None:
+    pytest.importorskip("crcmod._crcfunext")
+    assert crc64_avro is not crc64_avro_python
+    assert canonical._native() is not None
 
 
 def test_corpus_has_enough_vectors() -> None:
@@ -50,5 +65,8 @@ def test_corpus_has_enough_vectors() -> None:
 def test_crc64_is_fastavros_fingerprint(data: bytes) -> None:
     # The table is built once here, and on every call in fastavro: same algorithm, same number.
     text = data.decode("latin-1")
-    digest = fastavro.schema.fingerprint(text, "CRC-64-AVRO")
-    assert crc64_avro(text.encode("utf-8")) == int.from_bytes(bytes.fromhex(digest), "little")
+    expected = int.from_bytes(
+        bytes.fromhex(fastavro.schema.fingerprint(text, "CRC-64-AVRO")), "little"
+    )
+    assert crc64_avro_python(text.encode("utf-8")) == expected
+    assert crc64_avro(text.encode("utf-8")) == expected

@@ -1,0 +1,148 @@
+"""Compile work spread over processes gives the result of doing it in one, whatever fails."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import generator.parallel as parallel
+from generator.compiler import compile_folder
+from generator.parallel import available_jobs, balanced, fork_map
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN_INPUTS = Path(__file__).resolve().parent / "golden_inputs"
+PARENT = os.getpid()
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir() or not hasattr(os, "fork"), reason="needs Linux"
+)
+
+
+def _children() -> set[int]:
+    """This process's child processes, zombies included (Linux)."""
+    found: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+def _square_where(item: int) -> tuple[int, int]:
+    return item * item, os.getpid()
+
+
+def test_results_are_in_order_and_come_from_other_processes() -> None:
+    items = list(range(40))
+    results = fork_map(_square_where, items, [1.0] * len(items), jobs=3)
+    assert [square for square, _ in results] == [i * i for i in items]
+    assert len({pid for _, pid in results}) == 3  # the parent and two workers
+    assert os.getpid() in {pid for _, pid in results}
+
+
+def test_small_work_stays_in_this_process() -> None:
+    results = fork_map(_square_where, [1, 2, 3], [0.01] * 3, jobs=4)
+    assert {pid for _, pid in results} == {os.getpid()}
+
+
+def _dies_in_a_worker(item: int) -> int:
+    if os.getpid() != PARENT:
+        os._exit(3)  # a worker killed halfway: no result at all
+    return item + 1
+
+
+def _raises_in_a_worker(item: int) -> int:
+    if os.getpid() != PARENT:
+        raise MemoryError("worker out of memory")
+    return item + 1
+
+
+@pytest.mark.parametrize("fn", [_dies_in_a_worker, _raises_in_a_worker])
+def test_a_failed_worker_costs_time_not_results(fn: object) -> None:
+    before = _children()
+    items = list(range(10))
+    assert fork_map(fn, items, [1.0] * 10, jobs=2) == [i + 1 for i in items]  # type: ignore[arg-type]
+    assert _children() == before  # every worker was reaped
+
+
+def _fails_on_seven(item: int) -> int:
+    if item == 7:
+        raise ValueError(f"bad item {item}")
+    return item
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 4])
+def test_an_error_of_the_work_itself_surfaces_as_raised(jobs: int) -> None:
+    before = _children()
+    with pytest.raises(ValueError, match="bad item 7"):
+        fork_map(_fails_on_seven, list(range(12)), [1.0] * 12, jobs=jobs)
+    assert _children() == before
+
+
+def test_balanced_groups_hold_every_item_once_and_even_out() -> None:
+    weights = [5.0, 1.0, 1.0, 1.0, 1.0, 1.0, 4.0, 2.0]
+    groups = balanced(weights, 2)
+    assert sorted(i for g in groups for i in g) == list(range(len(weights)))
+    loads = [sum(weights[i] for i in g) for g in groups]
+    assert max(loads) - min(loads) <= 1.0
+    assert balanced([1.0], 3) == [[0]]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("3", 3), ("0", 1), ("x", 1)])
+def test_jobs_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: int
+) -> None:
+    monkeypatch.setenv(parallel.JOBS_ENV, value)
+    assert available_jobs() == expected
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [ROOT / "schemas", *sorted(p for p in GOLDEN_INPUTS.iterdir() if p.is_dir())],
+    ids=lambda p: p.name,
+)
+def test_compiling_on_several_processes_writes_the_same_files(
+    monkeypatch: pytest.MonkeyPatch, folder: Path
+) -> None:
+    alone = compile_folder(folder, jobs=1)
+    monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)  # fork even for these small folders
+    assert compile_folder(folder, jobs=3) == alone
+
+
+def test_a_schema_fastavro_rejects_is_reported_the_same_on_several_processes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import fastavro
+
+    from generator.errors import GeneratorError
+
+    # The loader refuses every schema fastavro is known to refuse, so the refusal is
+    # injected: what is tested is that it travels back from a worker intact and in order.
+    real = fastavro.parse_schema
+
+    def picky(schema: Any, *args: Any, **kwargs: Any) -> Any:
+        if "Refused" in json.dumps(schema):
+            raise fastavro.schema.SchemaParseException("no Refused types here")
+        return real(schema, *args, **kwargs)
+
+    monkeypatch.setattr(fastavro, "parse_schema", picky)
+    for name in ("Fine", "Refused", "AlsoRefused"):
+        (tmp_path / f"{name}.avsc").write_text(
+            json.dumps({"type": "record", "name": name, "fields": [{"name": "a", "type": "int"}]})
+        )
+    (tmp_path / "t.topic.yaml").write_text(
+        "topics:\n"
+        + "".join(f"  t{i}:\n    value: {n}\n" for i, n in enumerate(["Fine", "Refused"] * 5))
+        + "  last:\n    key: AlsoRefused\n"
+    )
+    messages = []
+    for jobs in (1, 3):
+        monkeypatch.setattr(parallel, "_MIN_WORK", 0.0 if jobs > 1 else 0.3)
+        with pytest.raises(GeneratorError) as info:
+            compile_folder(tmp_path, jobs=jobs)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert messages[0].count("fastavro (the runtime) rejects the value schema") == 5
+    assert "rejects the key schema: no Refused types here" in messages[0]
