@@ -130,6 +130,24 @@ def topic_root(registry: AvroRegistry, module: str, side: str, t: AvroType) -> C
     return CodecRoot(f"{module}.{side}", t, f"encode_{module}_{side}", f"decode_{module}_{side}")
 
 
+#: One piece of the module: a record type (full name, whether it gets a plan-following
+#: reader) or a topic side's encoder/decoder pair.
+CodeUnit = tuple[str, bool] | CodecRoot
+
+
+@dataclass
+class CodePart:
+    """The functions of some :data:`CodeUnit`s, and the helpers, constants and imports
+    they use (see :meth:`CodecModule.render_part`)."""
+
+    bodies: list[list[str]]
+    helpers: dict[str, list[str]]
+    constants: dict[str, str]
+    uses_cast: bool
+    modules: set[tuple[str, ...]]
+    typing: set[str]
+
+
 class CodecModule:
     """Builds the source of ``_avro_codec.py`` for a set of named types and topic sides."""
 
@@ -152,24 +170,60 @@ class CodecModule:
     def source(self, topic_roots: list[CodecRoot]) -> str:
         """The module text: helpers, a writer and a reader per record type, and an
         encoder/decoder pair per topic key or value."""
-        bodies: list[list[str]] = []
+        return self.assemble(topic_roots, [self.render_part(p) for p in self.parts(topic_roots, 1)])
+
+    def parts(self, topic_roots: list[CodecRoot], count: int) -> list[list[CodeUnit]]:
+        """The module's functions in order, cut into ``count`` runs of about equal length
+        for :meth:`render_part` (possibly in other processes) and :meth:`assemble`."""
         # Plan-following readers only for the records topics carry at their top: where
         # schemas usually evolve; a changed nested record is resolved in Python.
-        planned = sorted({fn for root in topic_roots for fn in self._top_records(root.type)})
-        planned_set = set(planned)
-        for fullname in self.idents:
-            bodies.append(self._record_writer(fullname))
-            bodies.append(self._record_reader(fullname))
-            if fullname in planned_set:
-                bodies.append(self._record_resolver(fullname))
+        planned = {fn for root in topic_roots for fn in self._top_records(root.type)}
+        units: list[CodeUnit] = [(fullname, fullname in planned) for fullname in self.idents]
         seen: set[str] = set()
         # By name, not in the order topics were declared: the same module whatever order
         # the inputs are read in.
         for root in sorted(topic_roots, key=lambda r: r.encode):
             if root.key not in seen:
                 seen.add(root.key)
-                bodies.append(self._encoder(root))
-                bodies.append(self._decoder(root))
+                units.append(root)
+        size = -(-len(units) // max(1, count)) or 1
+        return [units[i : i + size] for i in range(0, len(units), size)] or [[]]
+
+    def render_part(self, units: list[CodeUnit]) -> CodePart:
+        """The functions of ``units``, with what they need from the module around them."""
+        bodies: list[list[str]] = []
+        for unit in units:
+            if isinstance(unit, CodecRoot):
+                bodies.append(self._encoder(unit))
+                bodies.append(self._decoder(unit))
+                continue
+            fullname, planned = unit
+            bodies.append(self._record_writer(fullname))
+            bodies.append(self._record_reader(fullname))
+            if planned:
+                bodies.append(self._record_resolver(fullname))
+        return CodePart(
+            bodies,
+            dict(self.m.helpers),
+            dict(self.m.constants),
+            self.m.uses_cast,
+            set(self.r.modules),
+            set(self.r.typing),
+        )
+
+    def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> str:
+        """The module text from the rendered :meth:`parts`, in their order."""
+        bodies: list[list[str]] = []
+        for part in parts:
+            bodies += part.bodies
+            # Helpers and constants are named by what they hold: the same name from two
+            # parts is the same definition.
+            self.m.helpers.update(part.helpers)
+            self.m.constants.update(part.constants)
+            self.m.uses_cast |= part.uses_cast
+            self.r.modules |= part.modules
+            self.r.typing |= part.typing
+        planned = sorted({fn for root in topic_roots for fn in self._top_records(root.type)})
         classes = []
         for fullname in sorted(self.registry.types):
             nt = self.registry.types[fullname]

@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from generator.avro.codec_code import CodecModule, topic_root
+from generator.avro.codec_code import CodecModule, CodecRoot, topic_root
 from generator.avro.defaults import convert_default
 from generator.avro.model import AvroType, NamedType, Primitive
 from generator.avro.typing_map import TypeRenderer
@@ -64,15 +64,20 @@ def namespace_path(parts: tuple[str, ...]) -> str:
 
 def codec_file(model: CompileModel, names: MemberNames | None = None) -> str:
     """The content of the package's specialised codec module (``_avro_codec.py``)."""
+    codec, roots = codec_builder(model, MemberNames(model) if names is None else names)
+    return codec.source(roots)
+
+
+def codec_builder(model: CompileModel, names: MemberNames) -> tuple[CodecModule, list[CodecRoot]]:
+    """The builder of the codec module and the topic sides it encodes and decodes (for
+    rendering it in parts: :meth:`CodecModule.parts`)."""
     roots = [
         topic_root(model.registry, topic.module, side, payload.type)
         for topic in model.topics
         for side, payload in (("key", topic.key), ("value", topic.value))
         if isinstance(payload, AvroPayload)
     ]
-    names = MemberNames(model) if names is None else names
-    codec = CodecModule(model.registry, model.names, names.members)
-    return codec.source(roots)
+    return CodecModule(model.registry, model.names, names.members), roots
 
 
 def relative_imports(r: TypeRenderer, package: tuple[str, ...]) -> list[tuple[str, str]]:
