@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import fastavro
 
@@ -18,7 +19,6 @@ from generator.avro.type_names import assign_names
 from generator.descriptors import TopicDescriptor, TypeRef, read_descriptor
 from generator.errors import GeneratorError, Problem, ProblemCollector
 from generator.input_files import find_input_files
-from generator.jsonschema import JsonSchemaCompiler
 from generator.model import (
     AvroPayload,
     CodecPayload,
@@ -31,6 +31,9 @@ from generator.naming import AVRO_PACKAGE, SUPPORT_MODULE, topic_class, topic_mo
 from generator.parallel import fork_map
 from generator.render import render
 from generator.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from generator.jsonschema.compiler import JsonSchemaCompiler
 
 _RESERVED_MODULES = {AVRO_PACKAGE, SUPPORT_MODULE, "jsonmodels", "py"}
 Progress = Callable[[str], None]
@@ -156,6 +159,8 @@ def _build_model(root: Path, progress: Progress | None, jobs: int | None) -> Com
             try:
                 if ref is not None and ref.is_json_schema:
                     if json_compiler is None:
+                        from generator.jsonschema.compiler import JsonSchemaCompiler
+
                         json_compiler = JsonSchemaCompiler(root, extra=asyncapi.json)
                     payloads.append(_json_payload(json_compiler, ref, root, desc, serializer, side))
                 else:

@@ -204,6 +204,18 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     )
 
 
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_jobs_must_be_a_positive_number(
+    schemas: Path, jobs: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([str(schemas), "-j", jobs])
+    assert info.value.code == 2
+    assert f"argument -j/--jobs: expected a whole number of at least 1, got {jobs!r}" in (
+        capsys.readouterr().err
+    )
+
+
 def test_an_empty_schemas_folder_compiles_with_a_warning_every_time(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
