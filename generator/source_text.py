@@ -13,9 +13,22 @@ _WIDTH = 88
 def py_string(text: str, indent: str = "    ") -> str:
     """A double-quoted Python literal for ``text``; long texts become a parenthesised
     concatenation of one literal per line (and per 72 characters)."""
-    single = string_literal(text)
-    if len(single) <= 72 and "\n" not in text.rstrip("\n"):
-        return single
+    if len(text) <= 70 and "\n" not in text.rstrip("\n"):
+        single = string_literal(text)
+        if len(single) <= 72:
+            return single
+    if not _SPECIAL.search(text):
+        # One line with only quotes to escape (embedded JSON schemas, thousands of pieces
+        # per compile): the pieces string_literal would give, without a call per piece.
+        literals = []
+        for i in range(0, len(text), 72):
+            c = text[i : i + 72]
+            if c.count('"') > c.count("'"):
+                literals.append("'" + c.replace("'", "\\'") + "'" if "'" in c else f"'{c}'")
+            else:
+                literals.append('"' + c.replace('"', '\\"') + '"' if '"' in c else f'"{c}"')
+        body = f"\n{indent}".join(literals)
+        return f"(\n{indent}{body}\n{indent[:-4]})"
     chunks: list[str] = []
     for line in text.splitlines(keepends=True):
         while len(line) > 72:
@@ -25,6 +38,10 @@ def py_string(text: str, indent: str = "    ") -> str:
             chunks.append(line)
     body = "\n".join(f"{indent}{string_literal(c)}" for c in chunks)
     return f"(\n{body}\n{indent[:-4]})"
+
+
+# What makes a text more than one line (str.splitlines) or needs an escape besides quotes.
+_SPECIAL = re.compile(r"[\\\x00-\x1f\x85\u2028\u2029]")
 
 
 # What json.dumps escapes besides double quotes.

@@ -18,6 +18,7 @@ Rules the emitted code keeps, because mypyc compiles it:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -146,6 +147,7 @@ class CodePart:
     uses_cast: bool
     modules: set[tuple[str, ...]]
     typing: set[str]
+    base: set[str]  # base helpers the bodies name (see _base_names_in)
 
 
 class CodecModule:
@@ -202,6 +204,9 @@ class CodecModule:
             bodies.append(self._record_reader(fullname))
             if planned:
                 bodies.append(self._record_resolver(fullname))
+        # Searched here, part by part, rather than in the assembled module: parts may be
+        # rendered side by side, and no helper name spans two functions.
+        base = _base_names_in("\n".join(line for body in bodies for line in body))
         return CodePart(
             bodies,
             dict(self.m.helpers),
@@ -209,13 +214,16 @@ class CodecModule:
             self.m.uses_cast,
             set(self.r.modules),
             set(self.r.typing),
+            base,
         )
 
     def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> str:
         """The module text from the rendered :meth:`parts`, in their order."""
         bodies: list[list[str]] = []
+        base: set[str] = set()
         for part in parts:
             bodies += part.bodies
+            base |= part.base
             # Helpers and constants are named by what they hold: the same name from two
             # parts is the same definition.
             self.m.helpers.update(part.helpers)
@@ -246,13 +254,15 @@ class CodecModule:
         code: list[str] = []
         for name in sorted(self.m.helpers):
             code += ["", "", *self.m.helpers[name]]
+        base |= _base_names_in("\n".join(code))
+        base |= _base_names_in("\n".join(tables))
         for body in bodies:
             code += ["", "", *body]
         code += ["", "", *tables]
         constants = self._constant_lines()
         # Two blank lines between top-level blocks, as ruff format writes them (``code``
         # starts with its own two).
-        code = [*_used_base(code), *(["", "", *constants] if constants else []), *code]
+        code = [*_used_base(base), *(["", "", *constants] if constants else []), *code]
         rest = "\n".join(code) + "\n" + _NATIVE_SWAP
         head = self._head(rest)
         text = head + rest
@@ -1399,41 +1409,46 @@ def _signature(name: str, params: list[str], returns: str) -> list[str]:
     return [f"def {name}(", inner, close]
 
 
-def _base_blocks() -> list[tuple[str, str]]:
+@functools.cache
+def _base_blocks() -> tuple[tuple[str, str], ...]:
     """(defined name, text) of each definition in ``_BASE_HELPERS``."""
     blocks = []
     for chunk in re.split(r"\n\n+(?=[#_a-zA-Z])", _BASE_HELPERS.strip("\n")):
         match = re.search(r"^(?:def |)(_\w+)", chunk, re.MULTILINE)
         assert match is not None, chunk
         blocks.append((match.group(1), chunk))
-    return blocks
+    return tuple(blocks)
 
 
-def _used_base(code: list[str]) -> list[str]:
-    """The base helpers ``code`` uses (directly or through other helpers), in order."""
+def _base_names_in(source: str) -> set[str]:
+    """The base helpers ``source`` names itself (not through other helpers)."""
+    return {name for name, _ in _base_blocks() if _uses(source, name)}
+
+
+def _uses(source: str, name: str) -> bool:
+    # Substring searches with a look at the neighbours: a regex over a module of hundreds
+    # of thousands of lines costs a large part of its generation.
+    start = source.find(name)
+    while start >= 0:
+        end = start + len(name)
+        before = source[start - 1] if start else " "
+        after = source[end] if end < len(source) else " "
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            return True
+        start = source.find(name, end)
+    return False
+
+
+def _used_base(named: set[str]) -> list[str]:
+    """The lines of the base helpers in ``named`` and of those they use, in order."""
     blocks = _base_blocks()
     chunks = dict(blocks)
-    text = "\n".join(code)
-
-    def uses(source: str, name: str) -> bool:
-        # Substring searches with a look at the neighbours: a regex over a module of
-        # hundreds of thousands of lines costs a large part of its generation.
-        start = source.find(name)
-        while start >= 0:
-            end = start + len(name)
-            before = source[start - 1] if start else " "
-            after = source[end] if end < len(source) else " "
-            if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
-                return True
-            start = source.find(name, end)
-        return False
-
-    used = {name for name in chunks if uses(text, name)}
+    used = set(named)
     pending = list(used)
     while pending:  # helpers using other helpers
         chunk = chunks[pending.pop()]
         for name in chunks:
-            if name not in used and uses(chunk, name):
+            if name not in used and _uses(chunk, name):
                 used.add(name)
                 pending.append(name)
     out: list[str] = []
