@@ -74,6 +74,13 @@ def build_model(
         ) from None
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported when it is read
+
+
 def _located(root: Path, file: str) -> str:
     path = Path(file)
     if path.is_absolute():
@@ -106,12 +113,29 @@ def _build_model(root: Path, progress: Progress | None, jobs: int | None) -> Com
             + (f" and {len(documents)} AsyncAPI documents" if documents else "")
         )
     asyncapi = read_documents(root, documents, problems)
-    registry = read_avro(root, avsc, problems, extra=asyncapi.avro)
+
+    def load(part: str) -> tuple[AvroRegistry | None, list[TopicDescriptor], list[Problem]]:
+        # The .avsc files here, the descriptors beside them in a worker if there is one:
+        # the two do not depend on each other, and only the descriptors are small to send.
+        found = ProblemCollector()
+        if part == "avro":
+            return read_avro(root, avsc, found, extra=asyncapi.avro), [], found.problems
+        declared: list[TopicDescriptor] = []
+        for path in descriptor_files:
+            declared.extend(read_descriptor(path, path.relative_to(root).as_posix(), found))
+        return None, declared, found.problems
+
+    # Seconds each, roughly: only the balance matters (the heavier part stays here).
+    descriptor_bytes = sum(_size(path) for path in descriptor_files)
+    weights = [1e-4 * len(avsc), 1.4e-6 * descriptor_bytes]
+    (registry, _, avro_problems), (_, descriptors, descriptor_problems) = fork_map(
+        load, ["avro", "descriptors"], weights, jobs=jobs
+    )
+    assert registry is not None
+    problems.problems.extend(avro_problems)
     problems.problems[:] = asyncapi.relocate(problems.problems)
     schema_files = _AvroState.of(root, registry, problems)
-    descriptors: list[TopicDescriptor] = []
-    for path in descriptor_files:
-        descriptors.extend(read_descriptor(path, path.relative_to(root).as_posix(), problems))
+    problems.problems.extend(descriptor_problems)
     descriptors.extend(asyncapi.descriptors)
     schema_files = replace(schema_files, facts=_prepared_facts(schema_files, descriptors, jobs))
     json_compiler: JsonSchemaCompiler | None = None

@@ -146,3 +146,25 @@ def test_a_schema_fastavro_rejects_is_reported_the_same_on_several_processes(
     assert messages[0] == messages[1]
     assert messages[0].count("fastavro (the runtime) rejects the value schema") == 5
     assert "rejects the key schema: no Refused types here" in messages[0]
+
+
+BAD_INPUTS = ROOT / "tests" / "data" / "bad_inputs"
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p for p in BAD_INPUTS.iterdir() if p.is_dir()), ids=lambda p: p.name
+)
+def test_input_problems_are_the_same_and_in_the_same_order_on_several_processes(
+    monkeypatch: pytest.MonkeyPatch, folder: Path
+) -> None:
+    from generator.errors import GeneratorError
+
+    def problems(jobs: int) -> list[tuple[str, int, str]] | dict[str, str]:
+        try:
+            return compile_folder(folder, jobs=jobs)
+        except GeneratorError as exc:
+            return [(p.file, p.line, p.message) for p in exc.problems]
+
+    alone = problems(1)
+    monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)
+    assert problems(3) == alone
