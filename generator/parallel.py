@@ -3,9 +3,10 @@
 Rendering thousands of modules is pure Python and single-threaded; forked workers share
 the loaded model for free (copy-on-write), so only their results cross a pipe. Every
 item's result depends on the item and the model alone, so the output is the same byte for
-byte whatever the number of workers. Where ``fork`` is unsafe or missing (macOS, Windows)
-or a worker fails in any way, the work runs in this process instead: a worker can only
-make a compile faster, never change or break it.
+byte whatever the number of workers. Where ``fork`` is unsafe or missing (macOS, Windows),
+in a process that runs other threads (a lock a thread holds at the fork would never be
+released in the worker), or when a worker fails in any way, the work runs in this process
+instead: a worker can only make a compile faster, never change or break it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -70,6 +72,10 @@ def fork_map(
     jobs = available_jobs() if jobs is None else jobs
     if jobs <= 1 or len(items) < 2 or sum(weights) < _MIN_WORK or not hasattr(os, "fork"):
         return [fn(item) for item in items]
+    if _other_threads():
+        # A thread holding a lock (logging, imports) at the fork would hold it forever in
+        # the worker: the compile would hang. The command itself runs no threads.
+        return [fn(item) for item in items]
     groups = balanced(weights, min(jobs, len(items)))
     children: list[tuple[int, int, list[int]]] = []
     for group in groups[1:]:
@@ -99,6 +105,10 @@ def fork_map(
                 if index not in results:
                     results[index] = fn(items[index])
     return [results[i] for i in range(len(items))]
+
+
+def _other_threads() -> bool:
+    return threading.active_count() > 1
 
 
 def _start(fn: Callable[[T], R], items: Sequence[T], group: list[int]) -> tuple[int, int] | None:

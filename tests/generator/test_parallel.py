@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,13 @@ PARENT = os.getpid()
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/task").is_dir() or not hasattr(os, "fork"), reason="needs Linux"
 )
+
+
+@pytest.fixture(autouse=True)
+def _single_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Earlier tests in the session may leave idle threads (asyncio's executor); the tests
+    # here fork only pure functions, so they may ignore them, except the test of that rule.
+    monkeypatch.setattr(parallel, "_other_threads", lambda: False)
 
 
 def _children() -> set[int]:
@@ -40,6 +48,20 @@ def test_results_are_in_order_and_come_from_other_processes() -> None:
     assert [square for square, _ in results] == [i * i for i in items]
     assert len({pid for _, pid in results}) == 3  # the parent and two workers
     assert os.getpid() in {pid for _, pid in results}
+
+
+def test_a_process_running_other_threads_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the real check
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait)
+    thread.start()
+    try:
+        results = fork_map(_square_where, list(range(8)), [1.0] * 8, jobs=4)
+    finally:
+        release.set()
+        thread.join()
+    assert {pid for _, pid in results} == {os.getpid()}
+    assert [square for square, _ in results] == [i * i for i in range(8)]
 
 
 def test_small_work_stays_in_this_process() -> None:
