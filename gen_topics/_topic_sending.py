@@ -18,6 +18,7 @@ from gen_topics._messages import (
 )
 from gen_topics._schema import Schema, Serializer
 from gen_topics._topic_core import HeadersArg, TopicCore
+from gen_topics._transport.base import passthrough
 from gen_topics.codecs import Codec, PreparedCodec
 
 K = TypeVar("K")
@@ -136,16 +137,19 @@ class TopicSending(TopicCore[K, V]):
                 hdrs = hdrs or []
                 tokens = sensors.send_start(name, key, value is None, hdrs)
                 started = time.monotonic()
-            send, delivery = self.app.send_path or await self.app.start_send_path()
+            send, delivery, queue = self.app.send_path or await self.app.start_send_path()
+            timestamp_ms = None if timestamp is None else int(timestamp * 1000)
+            hdrs = hdrs or None
             try:
-                handle = await send(
-                    name,
-                    value_bytes,
-                    key_bytes,
-                    partition,
-                    None if timestamp is None else int(timestamp * 1000),
-                    hdrs or None,
+                # Queued at once where the transport can (no coroutine below this one);
+                # otherwise, or when the record has to wait, through the client's send.
+                handle = (
+                    None
+                    if queue is None
+                    else queue(name, value_bytes, key_bytes, partition, timestamp_ms, hdrs)
                 )
+                if handle is None:
+                    handle = await send(name, value_bytes, key_bytes, partition, timestamp_ms, hdrs)
             except Exception as exc:
                 error = self.app.send_error(exc, name, partition, key_bytes)
                 if sensors.active:
@@ -156,6 +160,11 @@ class TopicSending(TopicCore[K, V]):
             if sensors.active:
                 size = len(key_bytes or b"") + len(value_bytes or b"")
                 sensors.watch_delivery(tokens, name, handle, size, started)
+            if delivery is passthrough:
+                # The handle already is the awaitable of our RecordMetadata (no call, no
+                # typing.cast: either costs more here than the rest of this block).
+                delivered: Awaitable[RecordMetadata] = handle
+                return delivered
             return delivery(handle, name, partition, key_bytes)
         fut = FutureMessage(
             PendingMessage(
@@ -289,7 +298,7 @@ class TopicSending(TopicCore[K, V]):
         if sensors.active:
             tokens = sensors.send_start(name, message.key, message.value is None, hdrs)
             started = time.monotonic()
-        send, delivery_of = self.app.send_path or await self.app.start_send_path()
+        send, delivery_of, _ = self.app.send_path or await self.app.start_send_path()
         try:
             handle = await send(
                 name,

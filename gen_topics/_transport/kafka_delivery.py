@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.producer.message_accumulator import MessageAccumulator, MessageBatch
 
 from gen_topics._messages import TP, RecordMetadata
+from gen_topics._transport.base import passthrough
 from gen_topics.errors import DeliveryError
 
 __all__ = ["ConvertingDelivery", "ErrorFactory", "install_batch_hook", "passthrough"]
@@ -42,11 +43,6 @@ class ErrorFactory(Protocol):
         key: bytes | None,
         elapsed: float,
     ) -> DeliveryError: ...
-
-
-def passthrough(handle: Any, topic: str, partition: int | None, key: bytes | None) -> Any:
-    """The delivery of a record on a hooked producer: aiokafka's future as it is."""
-    return handle
 
 
 def _no_ack_metadata(topic: str) -> RecordMetadata:
