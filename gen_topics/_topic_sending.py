@@ -17,9 +17,9 @@ from gen_topics._messages import (
     normalize_headers,
 )
 from gen_topics._schema import Schema, Serializer
-from gen_topics._topic_core import HeadersArg, TopicCore
+from gen_topics._topic_core import HeadersArg, SendCodecs, TopicCore
 from gen_topics._transport.base import passthrough
-from gen_topics.codecs import Codec, PreparedCodec
+from gen_topics.codecs import Codec, PreparedCodec, RawCodec
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -113,16 +113,19 @@ class TopicSending(TopicCore[K, V]):
             or (schema is not None)
         ):
             fast = self._send_codecs(key_serializer, value_serializer, schema)
-        name, key_codec, value_codec, prepared = fast
+        name, key_codec, value_codec, prepared, raw_key, raw_value = fast
         if prepared:
             await self._prepare_codecs(key_codec, value_codec, key, value)
         key_bytes: bytes | None = None
         value_bytes: bytes | None = None
         try:
+            # Bytes through the raw codec are themselves: no call for the commonest case.
             if key is not None:
-                key_bytes = key_codec.encode(key)
+                key_bytes = key if raw_key and isinstance(key, bytes) else key_codec.encode(key)
             if value is not None:
-                value_bytes = value_codec.encode(value)
+                value_bytes = (
+                    value if raw_value and isinstance(value, bytes) else value_codec.encode(value)
+                )
         except Exception:
             key_bytes = value_bytes = None  # re-encode below for the precise error
         if (key is not None and type(key_bytes) is not bytes) or (
@@ -188,11 +191,18 @@ class TopicSending(TopicCore[K, V]):
         key_serializer: Serializer | None,
         value_serializer: Serializer | None,
         schema: Schema | None,
-    ) -> tuple[str, Codec[Any], Codec[Any], bool]:
+    ) -> SendCodecs:
         name = self.get_topic_name()
         key_codec, key_prepared = self._codec(name, True, key_serializer, schema)
         value_codec, value_prepared = self._codec(name, False, value_serializer, schema)
-        result = (name, key_codec, value_codec, key_prepared or value_prepared)
+        result = (
+            name,
+            key_codec,
+            value_codec,
+            key_prepared or value_prepared,
+            type(key_codec) is RawCodec,
+            type(value_codec) is RawCodec,
+        )
         if key_serializer is None and value_serializer is None and schema is None:
             self._fast = result
         return result
