@@ -5,13 +5,16 @@ the accumulator's ``add_message``), yet when the topic's metadata is known and t
 partition's last batch has room none of them waits: they check, serialize, partition and
 append. ``Topic.send`` adds its own coroutine on top, so sending through aiokafka's ``send``
 costs gen-topics a frame more than calling aiokafka directly. :func:`queue_function` does the
-same steps synchronously, with aiokafka's own ``_serialize`` (the size check and its
-``MessageSizeTooLargeError``), ``_partition`` (its partitioner: murmur2, like Java's) and
-batches (created through the accumulator's ``_append_batch``, so the delivery hook of
-``kafka_delivery`` applies). Whenever anything would make ``send`` wait or raise (no metadata
-yet, a full batch, a closed or failed accumulator, a transactional producer outside a
-transaction, neither key nor value) it returns ``None`` before queueing anything, and the
-caller awaits aiokafka's ``send``, which then does and raises exactly what it always did.
+same steps synchronously, with aiokafka's own pieces: the size estimate ``_serialize`` checks
+against ``max_request_size``, the producer's partitioner (murmur2, like Java's) over the
+partition lists ``_partition`` gives it, and batches created through the accumulator's
+``_append_batch`` (so the delivery hook of ``kafka_delivery`` and a transaction's partition
+registration apply). Whenever anything would make ``send`` wait or raise (no metadata yet, a
+record over ``max_request_size``, an unknown partition, a full batch, a closed or failed
+accumulator, a transactional producer outside a transaction, neither key nor value) it
+returns ``None`` before queueing anything, and the caller awaits aiokafka's ``send``, which
+then does and raises exactly what it always did. The only step left out is ``send``'s
+``log.debug`` line per record.
 
 Only installed when aiokafka's ``send`` and ``add_message`` look as expected (aiokafka 0.14,
 pinned in pyproject.toml); otherwise the producer has no queue function and every record goes
@@ -23,7 +26,9 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.producer import producer as aiokafka_producer
 from aiokafka.producer.message_accumulator import MessageAccumulator
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.structs import TopicPartition
 
 from gen_topics._messages import Headers
@@ -50,6 +55,12 @@ _SEND_NAMES = frozenset(
 _ADD_NAMES = frozenset(
     {"_closed", "_exception", "_batches", "create_builder", "_append_batch", "append"}
 )
+_SERIALIZE_NAMES = frozenset(
+    {"_key_serializer", "_value_serializer", "estimate_size_in_bytes", "_max_request_size"}
+)
+_PARTITION_NAMES = frozenset(
+    {"partitions_for_topic", "available_partitions_for_topic", "_partitioner"}
+)
 
 
 def _looks_known(producer: AIOKafkaProducer) -> bool:
@@ -58,6 +69,11 @@ def _looks_known(producer: AIOKafkaProducer) -> bool:
     return (
         set(send.co_names) >= _SEND_NAMES
         and set(add.co_names) >= _ADD_NAMES
+        and set(AIOKafkaProducer._serialize.__code__.co_names) >= _SERIALIZE_NAMES
+        and set(AIOKafkaProducer._partition.__code__.co_names) >= _PARTITION_NAMES
+        and getattr(aiokafka_producer, "DefaultRecordBatchBuilder", None)
+        is DefaultRecordBatchBuilder
+        and isinstance(getattr(producer, "_max_request_size", None), int)
         and isinstance(getattr(producer, "_message_accumulator", None), MessageAccumulator)
         and getattr(producer, "_metadata", None) is getattr(producer.client, "cluster", ())
         and getattr(producer, "_key_serializer", 1) is None
@@ -75,8 +91,9 @@ def queue_function(producer: AIOKafkaProducer) -> QueueFn | None:
     batches = accumulator._batches
     txn = producer._txn_manager
     transactional = txn is not None and txn.transactional_id is not None
-    serialize = producer._serialize
-    choose = producer._partition
+    estimate_size = DefaultRecordBatchBuilder.estimate_size_in_bytes
+    max_request_size = producer._max_request_size
+    partitioner = producer._partitioner
 
     def queue(
         topic: str,
@@ -86,17 +103,25 @@ def queue_function(producer: AIOKafkaProducer) -> QueueFn | None:
         timestamp_ms: int | None,
         headers: Headers | None,
     ) -> Any:
+        partitions = metadata.partitions_for_topic(topic)
         if (
             (value is None and key is None)
-            or metadata.partitions_for_topic(topic) is None
+            or partitions is None
             or accumulator._closed
             or accumulator._exception is not None
             or (transactional and not txn.is_in_transaction())
         ):
             return None
         record_headers = headers or []
-        key, value = serialize(key, value, record_headers)
-        tp = TopicPartition(topic, choose(topic, partition, key, value, key, value))
+        if estimate_size(key, value, record_headers) > max_request_size:
+            return None  # send raises its MessageSizeTooLargeError
+        if partition is None:
+            partition = partitioner(
+                key, list(partitions), list(metadata.available_partitions_for_topic(topic))
+            )
+        elif partition < 0 or partition not in partitions:
+            return None  # send fails its own check
+        tp = TopicPartition(topic, partition)
         pending = batches.get(tp)
         if pending:
             batch = pending[-1]

@@ -116,3 +116,16 @@ async def test_a_record_over_max_request_size_fails_before_anything_is_queued(
         assert caught.value.topic == f"size-{unique}"
         after = await (await topic.send(value=b"after"))
         assert after.offset == 1  # the large record took no offset: it was never queued
+
+
+async def test_an_unknown_partition_fails_as_aiokafka_fails_it_and_queues_nothing(
+    kafka_bootstrap: str, unique: str, send_way: str
+) -> None:
+    async with App(f"part-{unique}", broker=f"kafka://{kafka_bootstrap}") as app:
+        topic = app.topic(f"part-{unique}", partitions=2, value_serializer="raw")
+        await topic.declare()
+        await (await topic.send(value=b"warm", partition=0))
+        with pytest.raises(AssertionError, match="Unrecognized partition"):
+            await topic.send(value=b"x", partition=2)
+        after = await (await topic.send(value=b"after", partition=1))
+        assert (after.partition, after.offset) == (1, 0)  # partition 1 got nothing before
