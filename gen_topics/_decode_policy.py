@@ -87,7 +87,7 @@ async def dead_letter(
     where = f"{message.topic}[{message.partition}]@{message.offset}"
     ts = message.timestamp
     try:
-        send, delivery = app.send_path or await app.start_send_path()
+        send, delivery, _ = app.send_path or await app.start_send_path()
         handle = await send(
             target,
             message.value,

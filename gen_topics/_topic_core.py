@@ -30,7 +30,11 @@ T = TypeVar("T")
 
 HeadersArg = Sequence[tuple[str, bytes]] | Mapping[str, bytes] | None
 
-__all__ = ["HeadersArg", "ReadStats", "TopicCore"]
+SendCodecs = tuple[str, Codec[Any], Codec[Any], bool, bool, bool]
+"""What ``send`` needs without overrides: the topic name, key and value codecs, whether either
+needs async preparation, and whether each is exactly the raw codec (bytes pass as they are)."""
+
+__all__ = ["HeadersArg", "ReadStats", "SendCodecs", "TopicCore"]
 
 
 class _OptionView(Generic[T]):
@@ -129,8 +133,8 @@ class TopicCore(Generic[K, V]):
             names = tuple(self.default_topics)
         else:
             names = ()
-        # send()'s codecs without overrides: (name, key codec, value codec, any needs prepare).
-        self._fast: tuple[str, Codec[Any], Codec[Any], bool] | None = None
+        # send()'s codecs without overrides (see SendCodecs).
+        self._fast: SendCodecs | None = None
         self._codecs: dict[tuple[str, bool], tuple[Codec[Any], bool]] = {}
         self._topics: tuple[str, ...] = names
         self._pattern: Pattern[str] | None = None

@@ -17,8 +17,9 @@ from gen_topics._messages import (
     normalize_headers,
 )
 from gen_topics._schema import Schema, Serializer
-from gen_topics._topic_core import HeadersArg, TopicCore
-from gen_topics.codecs import Codec, PreparedCodec
+from gen_topics._topic_core import HeadersArg, SendCodecs, TopicCore
+from gen_topics._transport.base import passthrough
+from gen_topics.codecs import Codec, PreparedCodec, RawCodec
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -112,16 +113,19 @@ class TopicSending(TopicCore[K, V]):
             or (schema is not None)
         ):
             fast = self._send_codecs(key_serializer, value_serializer, schema)
-        name, key_codec, value_codec, prepared = fast
+        name, key_codec, value_codec, prepared, raw_key, raw_value = fast
         if prepared:
             await self._prepare_codecs(key_codec, value_codec, key, value)
         key_bytes: bytes | None = None
         value_bytes: bytes | None = None
         try:
+            # Bytes through the raw codec are themselves: no call for the commonest case.
             if key is not None:
-                key_bytes = key_codec.encode(key)
+                key_bytes = key if raw_key and isinstance(key, bytes) else key_codec.encode(key)
             if value is not None:
-                value_bytes = value_codec.encode(value)
+                value_bytes = (
+                    value if raw_value and isinstance(value, bytes) else value_codec.encode(value)
+                )
         except Exception:
             key_bytes = value_bytes = None  # re-encode below for the precise error
         if (key is not None and type(key_bytes) is not bytes) or (
@@ -136,16 +140,19 @@ class TopicSending(TopicCore[K, V]):
                 hdrs = hdrs or []
                 tokens = sensors.send_start(name, key, value is None, hdrs)
                 started = time.monotonic()
-            send, delivery = self.app.send_path or await self.app.start_send_path()
+            send, delivery, queue = self.app.send_path or await self.app.start_send_path()
+            timestamp_ms = None if timestamp is None else int(timestamp * 1000)
+            hdrs = hdrs or None
             try:
-                handle = await send(
-                    name,
-                    value_bytes,
-                    key_bytes,
-                    partition,
-                    None if timestamp is None else int(timestamp * 1000),
-                    hdrs or None,
+                # Queued at once where the transport can (no coroutine below this one);
+                # otherwise, or when the record has to wait, through the client's send.
+                handle = (
+                    None
+                    if queue is None
+                    else queue(name, value_bytes, key_bytes, partition, timestamp_ms, hdrs)
                 )
+                if handle is None:
+                    handle = await send(name, value_bytes, key_bytes, partition, timestamp_ms, hdrs)
             except Exception as exc:
                 error = self.app.send_error(exc, name, partition, key_bytes)
                 if sensors.active:
@@ -156,6 +163,11 @@ class TopicSending(TopicCore[K, V]):
             if sensors.active:
                 size = len(key_bytes or b"") + len(value_bytes or b"")
                 sensors.watch_delivery(tokens, name, handle, size, started)
+            if delivery is passthrough:
+                # The handle already is the awaitable of our RecordMetadata (no call, no
+                # typing.cast: either costs more here than the rest of this block).
+                delivered: Awaitable[RecordMetadata] = handle
+                return delivered
             return delivery(handle, name, partition, key_bytes)
         fut = FutureMessage(
             PendingMessage(
@@ -179,11 +191,18 @@ class TopicSending(TopicCore[K, V]):
         key_serializer: Serializer | None,
         value_serializer: Serializer | None,
         schema: Schema | None,
-    ) -> tuple[str, Codec[Any], Codec[Any], bool]:
+    ) -> SendCodecs:
         name = self.get_topic_name()
         key_codec, key_prepared = self._codec(name, True, key_serializer, schema)
         value_codec, value_prepared = self._codec(name, False, value_serializer, schema)
-        result = (name, key_codec, value_codec, key_prepared or value_prepared)
+        result = (
+            name,
+            key_codec,
+            value_codec,
+            key_prepared or value_prepared,
+            type(key_codec) is RawCodec,
+            type(value_codec) is RawCodec,
+        )
         if key_serializer is None and value_serializer is None and schema is None:
             self._fast = result
         return result
@@ -289,7 +308,7 @@ class TopicSending(TopicCore[K, V]):
         if sensors.active:
             tokens = sensors.send_start(name, message.key, message.value is None, hdrs)
             started = time.monotonic()
-        send, delivery_of = self.app.send_path or await self.app.start_send_path()
+        send, delivery_of, _ = self.app.send_path or await self.app.start_send_path()
         try:
             handle = await send(
                 name,

@@ -20,11 +20,13 @@ __all__ = [
     "GroupMetadata",
     "ProducerSettings",
     "ProducerTransport",
+    "QueueFn",
     "RebalanceListener",
     "SendFn",
     "SendPath",
     "TopicDescription",
     "Transport",
+    "passthrough",
 ]
 
 
@@ -105,15 +107,29 @@ DeliveryFn = Callable[[Any, str, int | None, bytes | None], Awaitable[RecordMeta
 maps to when none was given) when the broker does not acknowledge the record."""
 
 
-class SendPath(NamedTuple):
-    """The two callables a started producer sends through, fetched once per producer.
+QueueFn = Callable[[str, bytes | None, bytes | None, int | None, int | None, Headers | None], Any]
+"""``queue(topic, value, key, partition, timestamp_ms, headers)``: queue one record at once,
+without a coroutine: the same delivery handle awaiting ``send`` gives, or ``None`` when the
+record cannot be queued without waiting or checking more (then ``send`` does it, nothing was
+queued). It raises what ``send`` raises for a record that cannot be sent at all."""
 
-    Split in two, and not methods, so the per-record path adds no Python frame over the
-    client's own ``send``.
+
+def passthrough(handle: Any, topic: str, partition: int | None, key: bytes | None) -> Any:
+    """The delivery of a transport whose handle already is the awaitable of our
+    :class:`RecordMetadata`: the handle as it is (the sender skips the call)."""
+    return handle
+
+
+class SendPath(NamedTuple):
+    """The callables a started producer sends through, fetched once per producer.
+
+    Separate callables, and not methods, so the per-record path adds no Python frame over the
+    client's own ``send``; ``queue`` (when the transport has one) not even a coroutine.
     """
 
     send: SendFn
     delivery: DeliveryFn
+    queue: QueueFn | None = None
 
 
 class ProducerTransport(ABC):

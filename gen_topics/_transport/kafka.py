@@ -67,6 +67,7 @@ from gen_topics._transport.kafka_kip447 import (
     install_group_fencing,
     install_stable_offset_fetch,
 )
+from gen_topics._transport.kafka_queue import queue_function
 from gen_topics.errors import (
     CommitFailed,
     DeclareError,
@@ -250,17 +251,19 @@ class KafkaProducer(ProducerTransport):
 
     def send_path(self) -> SendPath:
         """aiokafka's own bound ``send`` (same argument order), and its delivery future as
-        it is: this producer's batches resolve it with our types (see kafka_delivery)."""
+        it is: this producer's batches resolve it with our types (see kafka_delivery); and
+        the synchronous way into its batches for records that need no waiting (kafka_queue)."""
         if self._producer is None:
             raise RuntimeError("kafka producer is not started: call start() first")
+        queue = queue_function(self._producer)
         if self._hooked:
-            return SendPath(self._producer.send, passthrough)
+            return SendPath(self._producer.send, passthrough, queue)
         delivery = type(
             "ConvertingDelivery",
             (ConvertingDelivery,),
             {"__slots__": (), "_error": staticmethod(self.delivery_error)},
         )
-        return SendPath(self._producer.send, delivery)
+        return SendPath(self._producer.send, delivery, queue)
 
     async def flush(self) -> None:
         """Wait for all queued records."""

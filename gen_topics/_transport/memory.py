@@ -95,7 +95,7 @@ class MemoryProducer(ProducerTransport):
 
     def send_path(self) -> SendPath:
         """Append at once (the handle is the metadata); the delivery is already done."""
-        return SendPath(self._send, _delivered)
+        return SendPath(self._send, _delivered, self._queue)
 
     async def _send(
         self,
@@ -106,6 +106,18 @@ class MemoryProducer(ProducerTransport):
         timestamp_ms: int | None = None,
         headers: Headers | None = None,
     ) -> RecordMetadata:
+        return self._queue(topic, value, key, partition, timestamp_ms, headers)
+
+    def _queue(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Headers | None = None,
+    ) -> RecordMetadata:
+        # Appending never waits: the same as _send without its coroutine.
         return self.broker.append(
             topic,
             key,

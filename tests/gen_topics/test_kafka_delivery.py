@@ -116,3 +116,21 @@ async def test_other_aiokafka_producers_in_the_process_are_untouched(
     assert type(ours) is RecordMetadata
     assert type(theirs) is AiokafkaRecordMetadata
     assert theirs.offset == ours.offset + 1
+
+
+async def test_each_record_of_a_batch_reports_its_own_timestamp(
+    kafka_bootstrap: str, unique: str
+) -> None:
+    # aiokafka's own batches report the first record's CreateTime for every record of the
+    # batch (so does the converting fallback, which only sees aiokafka's metadata); the
+    # hooked ones report each record's. The sends are queued before the loop runs: one batch.
+    async with App(f"ts-{unique}", broker=f"kafka://{kafka_bootstrap}") as app:
+        topic = app.topic(f"ts-{unique}", partitions=1, value_serializer="raw")
+        await topic.declare()
+        await (await topic.send(value=b"warm"))
+        stamps = [1_700_000_000.0 + i for i in range(5)]
+        pending = [await topic.send(value=b"v", timestamp=ts) for ts in stamps]
+        results = [await p for p in pending]
+    assert len({md.offset for md in results}) == 5
+    assert [md.timestamp_ms for md in results] == [int(ts * 1000) for ts in stamps]
+    assert {md.timestamp_type for md in results} == {0}

@@ -119,6 +119,32 @@ async def test_codec_returning_non_bytes_is_rejected(memory_url: str, unique: st
             await topic.send(value=5)
 
 
+class _Tagged(bytes):
+    """A bytes subclass: what it would carry beyond its bytes cannot reach the broker."""
+
+
+async def test_raw_codec_sends_bytes_as_they_are_and_converts_the_rest(
+    memory_url: str, unique: str, take: Any
+) -> None:
+    async with _app(memory_url, unique) as app:
+        topic = app.topic(f"raw-{unique}", key_serializer="raw", value_serializer="raw")
+        await topic.send(key=b"k", value=b"bytes")
+        await topic.send(key="k\u00e9", value="text \u00e9")
+        await topic.send(key=bytearray(b"ba"), value=memoryview(b"view"))
+        with pytest.raises(EncodeError, match="codec 'raw' returned _Tagged, not bytes"):
+            await topic.send(key=b"k", value=_Tagged(b"tagged"))
+        with pytest.raises(EncodeError, match="raw codec expects bytes or str, got int") as info:
+            await topic.send(key=b"k", value=7)
+        assert info.value.field == "value"
+        events = await take(topic, 3)
+        assert [(e.key, e.value) for e in events] == [
+            (b"k", b"bytes"),
+            ("k\u00e9".encode(), "text \u00e9".encode()),
+            (b"ba", b"view"),
+        ]
+        assert all(type(e.key) is bytes and type(e.value) is bytes for e in events)
+
+
 async def test_send_soon_then_stop_flushes_everything(
     broker_url: str, unique: str, take: Any
 ) -> None:
