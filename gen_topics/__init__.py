@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         TransientDecodeError,
         UndeliveredRecordsError,
         UnknownCodecError,
+        UnknownPartitionError,
     )
     from gen_topics.registry.errors import RegistryUnavailableError, SchemaRegistryError
 
@@ -79,6 +80,7 @@ __all__ = [
     "TransientDecodeError",
     "UndeliveredRecordsError",
     "UnknownCodecError",
+    "UnknownPartitionError",
     "get_codec",
 ]
 
@@ -109,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "SchemaCodec": "gen_topics.codecs",
     "SchemaRegistryError": "gen_topics.registry.errors",
     "SeekError": "gen_topics.errors",
+    "UnknownPartitionError": "gen_topics.errors",
     "Settings": "gen_topics._settings",
     "ShutdownReport": "gen_topics._runner",
     "TP": "gen_topics._messages",

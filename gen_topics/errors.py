@@ -61,6 +61,7 @@ __all__ = [
     "TransientDecodeError",
     "UndeliveredRecordsError",
     "UnknownCodecError",
+    "UnknownPartitionError",
 ]
 
 
@@ -245,6 +246,10 @@ class DeadLetterError(GenTopicsError):
         self.partition = partition
         self.offset = offset
         self.dead_letter_topic = dead_letter_topic
+
+
+class UnknownPartitionError(GenTopicsError, ValueError):
+    """A record was sent to a partition the topic does not have."""
 
 
 class SeekError(GenTopicsError, ValueError):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import fastavro
 
-from generator.asyncapi.reader import read_documents
+from generator.asyncapi.inputs import AsyncApiInputs
 from generator.avro.canonical import fingerprint
 from generator.avro.loader import read_avro
 from generator.avro.model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
@@ -112,7 +112,12 @@ def _build_model(root: Path, progress: Progress | None, jobs: int | None) -> Com
             f"loading {len(avsc)} Avro schemas, {len(descriptor_files)} descriptors"
             + (f" and {len(documents)} AsyncAPI documents" if documents else "")
         )
-    asyncapi = read_documents(root, documents, problems)
+    asyncapi = AsyncApiInputs()
+    if documents:
+        # Imported only when needed: a tenth of the start-up of a compile without them.
+        from generator.asyncapi.reader import read_documents
+
+        asyncapi = read_documents(root, documents, problems)
 
     def load(part: str) -> tuple[AvroRegistry | None, list[TopicDescriptor], list[Problem]]:
         # The .avsc files here, the descriptors beside them in a worker if there is one:

@@ -8,8 +8,11 @@ never with a traceback and never with 1, which means "stale files" to CI.
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
+
+from generator.github import annotation  # the standard library only
 
 #: Top-level modules of the ``codegen`` extra (pyproject.toml) and what installs them.
 CODEGEN_MODULES = {
@@ -47,6 +50,25 @@ def reports_missing_codegen(main: Callable[[list[str] | None], int]) -> Callable
             if message is None:
                 raise
             print(message, file=sys.stderr)
+            _machine_readable(message, sys.argv[1:] if argv is None else list(argv))
             return EXIT_INVALID
 
     return wrapper
+
+
+def _machine_readable(message: str, argv: list[str]) -> None:
+    """The error also in the format CI asked for on stdout (``--format json|github``): a
+    job that parses the output gets a verdict, not empty input. argparse never ran (its
+    options may be what failed to import), so the option is looked for by hand."""
+    fmt = None
+    for i, arg in enumerate(argv):
+        if arg == "--format" and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif arg.startswith("--format="):
+            fmt = arg.partition("=")[2]
+    text = message.removeprefix("gen-topics: error: ")
+    if fmt == "json":
+        error = {"file": "", "line": 0, "message": text}
+        print(json.dumps({"ok": False, "errors": [error]}, indent=2))
+    elif fmt == "github":
+        sys.stdout.write(annotation("error", text, title="gen-topics"))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import gen_topics
 from generator.errors import ProblemCollector
-from generator.input_files import find_input_files
+from generator.input_files import find_input_files, relative_names
 from generator.writer import (
     MANIFEST,
     digest,
@@ -97,12 +97,8 @@ def input_key(root: Path, store: dict[str, bytes] | None = None) -> str | None:
     if problems.problems or found.asyncapi:
         return None
     h = hashlib.sha256(_tool_key())
-    paths = sorted(
-        (
-            (p.relative_to(root).as_posix(), p)
-            for p in (*found.avsc, *found.descriptors, *found.json)
-        ),
-    )
+    every = [*found.avsc, *found.descriptors, *found.json]
+    paths = sorted(zip(relative_names(every, root), every, strict=True))
     for rel, path in paths:
         try:
             data = path.read_bytes()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+from collections.abc import Container
 
 AVRO_PACKAGE = "avro"
 SUPPORT_MODULE = "_avro_support"
@@ -41,9 +42,7 @@ def is_reserved(name: str) -> bool:
 ANNOTATION_BUILTINS = frozenset({"str", "int", "float", "bool", "bytes", "list", "dict"})
 
 
-def mangle(
-    name: str, taken: set[str] | frozenset[str] = frozenset(), *, builtins_too: bool = True
-) -> str:
+def mangle(name: str, taken: Container[str] = frozenset(), *, builtins_too: bool = True) -> str:
     """``name`` with trailing ``_`` added while it is reserved or in ``taken``.
 
     A leading ``__`` (which Python would name-mangle in a class body) gets an ``x`` prefix.

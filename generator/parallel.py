@@ -12,12 +12,13 @@ instead: a worker can only make a compile faster, never change or break it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -28,6 +29,10 @@ JOBS_ENV = "GEN_TOPICS_JOBS"
 
 # Below this much estimated work (seconds) forking costs more than it saves.
 _MIN_WORK = 0.3
+# Runs per process: more even out a wrong estimate better, each costs one pipe read.
+_CHUNKS_PER_WORKER = 16
+# Tickets are single bytes.
+_MAX_CHUNKS = 256
 
 
 def available_jobs() -> int:
@@ -46,15 +51,31 @@ def available_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def balanced(weights: Sequence[float], workers: int) -> list[list[int]]:
-    """Item indexes per worker, heaviest items first onto the least loaded worker."""
-    loads = [0.0] * workers
-    groups: list[list[int]] = [[] for _ in range(workers)]
-    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
-        target = min(range(workers), key=lambda w: (loads[w], w))
-        groups[target].append(index)
-        loads[target] += weights[index]
-    return [sorted(group) for group in groups if group]
+def chunks(weights: Sequence[float], workers: int) -> list[list[int]]:
+    """Item indexes cut into runs for ``workers`` processes to take one after another.
+
+    Heaviest items first, so that the last runs taken are light and every process finishes
+    at about the same time; at most :data:`_MAX_CHUNKS` runs, at least one per worker.
+    """
+    order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
+    total = sum(weights)
+    # Small runs even out what the weights got wrong; each costs a pipe read, no more.
+    size = max(total / (workers * _CHUNKS_PER_WORKER), total / _MAX_CHUNKS)
+    runs: list[list[int]] = []
+    run: list[int] = []
+    load = 0.0
+    for index in order:
+        run.append(index)
+        load += weights[index]
+        if load >= size:
+            runs.append(run)
+            run, load = [], 0.0
+    if run:
+        runs.append(run)
+    while len(runs) > _MAX_CHUNKS:  # weights of zero: merge the lightest runs
+        last = runs.pop()
+        runs[-1] += last
+    return runs
 
 
 def fork_map(
@@ -76,42 +97,73 @@ def fork_map(
         # A thread holding a lock (logging, imports) at the fork would hold it forever in
         # the worker: the compile would hang. The command itself runs no threads.
         return [fn(item) for item in items]
-    groups = balanced(weights, min(jobs, len(items)))
-    children: list[tuple[int, int, list[int]]] = []
-    for group in groups[1:]:
-        child = _start(fn, items, group)
-        if child is not None:
-            children.append((*child, group))
-    results: dict[int, R] = {}
-    delegated = {i for _, _, group in children for i in group}
+    runs = chunks(weights, min(jobs, len(items)))
+    processes = min(jobs, len(runs))
+    # Each process starts with a run of its own (the heaviest ones), then takes the others
+    # one by one from a pipe of one-byte tickets, so that a process the weights
+    # underestimated does not keep the rest waiting. A one-byte read is atomic.
+    tickets = _tickets(range(processes, len(runs)))
+    children: list[tuple[int, int]] = []
     try:
-        for index in range(len(items)):
-            if index not in delegated:
-                results[index] = fn(items[index])
-    except BaseException:
-        _abandon(children)
-        raise
-    for n, (pid, fd, group) in enumerate(children):
+        for first in range(1, processes):
+            child = _start(fn, items, runs, first, tickets)
+            if child is not None:
+                children.append(child)
+        results: dict[int, R] = {}
         try:
-            got: list[R] | None = _collect(pid, fd)
+            # Without a ticket pipe, what no process took is done at the end, below.
+            for run in itertools.chain((0,), () if tickets is None else _take(tickets)):
+                for index in runs[run]:
+                    results[index] = fn(items[index])
+        except BaseException:
+            _abandon(children)
+            raise
+    finally:
+        if tickets is not None:
+            os.close(tickets)
+    for n, (pid, fd) in enumerate(children):
+        try:
+            got: dict[int, R] | None = _collect(pid, fd)
         except BaseException:
             _abandon(children[n + 1 :])
             raise
-        if got is not None and len(got) == len(group):
-            results.update(zip(group, got, strict=True))
-        else:
-            # The worker failed: compute here, where an exception gets its real traceback.
-            for index in group:
-                if index not in results:
-                    results[index] = fn(items[index])
-    return [results[i] for i in range(len(items))]
+        if got is not None:
+            results.update(got)
+    # What a failed worker had taken is computed here, where an exception gets its real
+    # traceback.
+    return [results[i] if i in results else fn(items[i]) for i in range(len(items))]
 
 
 def _other_threads() -> bool:
     return threading.active_count() > 1
 
 
-def _start(fn: Callable[[T], R], items: Sequence[T], group: list[int]) -> tuple[int, int] | None:
+def _tickets(runs: range) -> int | None:
+    """The read end of a pipe holding one byte per run in ``runs``, its write end closed."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        os.write(write_end, bytes(runs))  # at most 256 bytes: far below a pipe's buffer
+    finally:
+        os.close(write_end)
+    return read_end
+
+
+def _take(tickets: int) -> Iterator[int]:
+    """Runs taken from the ticket pipe until it is empty."""
+    while ticket := os.read(tickets, 1):
+        yield ticket[0]
+
+
+def _start(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    runs: list[list[int]],
+    first: int,
+    tickets: int | None,
+) -> tuple[int, int] | None:
     try:
         read_end, write_end = os.pipe()
     except OSError:
@@ -128,7 +180,9 @@ def _start(fn: Callable[[T], R], items: Sequence[T], group: list[int]) -> tuple[
         status = 1
         try:
             os.close(read_end)
-            data = pickle.dumps([fn(items[i]) for i in group], protocol=pickle.HIGHEST_PROTOCOL)
+            taken = itertools.chain((first,), () if tickets is None else _take(tickets))
+            done = {i: fn(items[i]) for run in taken for i in runs[run]}  # one run at a time
+            data = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
             status = 0
@@ -140,9 +194,9 @@ def _start(fn: Callable[[T], R], items: Sequence[T], group: list[int]) -> tuple[
     return pid, read_end
 
 
-def _abandon(children: list[tuple[int, int, list[int]]]) -> None:
+def _abandon(children: list[tuple[int, int]]) -> None:
     """Stop workers whose results are no longer wanted (this process failed)."""
-    for pid, fd, _ in children:
+    for pid, fd in children:
         with contextlib.suppress(OSError):
             os.close(fd)
         with contextlib.suppress(OSError):
@@ -151,14 +205,14 @@ def _abandon(children: list[tuple[int, int, list[int]]]) -> None:
             os.waitpid(pid, 0)
 
 
-def _collect(pid: int, fd: int) -> list[R] | None:
+def _collect(pid: int, fd: int) -> dict[int, R] | None:
     with os.fdopen(fd, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
     if status != 0:
         return None
     try:
-        got: list[R] = pickle.loads(data)
+        got: dict[int, R] = pickle.loads(data)
     except Exception:
         return None
     return got

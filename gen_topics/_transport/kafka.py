@@ -76,6 +76,7 @@ from gen_topics.errors import (
     TransactionError,
     TransactionFencedError,
     TransactionTimeoutError,
+    UnknownPartitionError,
 )
 
 __all__ = ["KafkaAdmin", "KafkaConsumer", "KafkaProducer", "KafkaTransport"]
@@ -426,6 +427,8 @@ class KafkaProducer(ProducerTransport):
     ) -> Exception | None:
         """aiokafka's ``send`` failed before queueing: no metadata for the topic, or its
         buffer stayed full, for ``request_timeout_ms``; or the producer was stopped."""
+        if isinstance(exc, AssertionError):
+            return self._unknown_partition(topic, partition)
         if not isinstance(exc, KafkaError):
             return None
         partition = self._partition_of(topic, partition, key)
@@ -438,6 +441,17 @@ class KafkaProducer(ProducerTransport):
             topic=topic,
             partition=partition,
             retriable=_is_transient(exc),
+        )
+
+    def _unknown_partition(self, topic: str, partition: int | None) -> Exception | None:
+        # aiokafka checks an explicit partition with a bare assert: say what is wrong.
+        if partition is None or self._producer is None:
+            return None
+        partitions = self._producer.client.cluster.partitions_for_topic(topic)
+        if not partitions or partition in partitions:
+            return None
+        return UnknownPartitionError(
+            f"topic {topic!r} has partitions 0..{max(partitions)}, got partition {partition}"
         )
 
     def retriable(self, exc: BaseException) -> bool:

@@ -17,13 +17,9 @@ from typing import ClassVar
 
 from gen_topics._messages import TP, Headers, Message, RecordMetadata
 from gen_topics._partitioner import RoundRobin, partition_for_key
-from gen_topics.errors import GenTopicsError, TransactionFencedError
+from gen_topics.errors import TransactionFencedError, UnknownPartitionError
 
 __all__ = ["MemoryBroker", "MemoryTopic", "UnknownPartitionError"]
-
-
-class UnknownPartitionError(GenTopicsError, ValueError):
-    """A record was sent to a partition the topic does not have."""
 
 
 @dataclass

@@ -19,7 +19,7 @@ import os
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -35,9 +35,10 @@ from generator.asyncapi.formats import (
     known_lookup_strategies,
     strategy_from_lookup,
 )
+from generator.asyncapi.inputs import AsyncApiInputs, Origin
 from generator.avro.model import NAMED_KINDS, PRIMITIVES
-from generator.descriptors import TopicDescriptor, topic_from_node
-from generator.errors import GeneratorError, Problem, ProblemCollector
+from generator.descriptors import topic_from_node
+from generator.errors import GeneratorError, ProblemCollector
 from generator.input_files import ASYNCAPI_SUFFIXES
 from generator.jsonschema.index import DATA_KEYWORDS
 from generator.suggest import did_you_mean
@@ -46,8 +47,6 @@ from generator.yaml_lines import Node
 __all__ = ["ASYNCAPI_SUFFIXES", "AsyncApiInputs", "is_asyncapi_file", "read_documents"]
 
 _TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}\Z")
-_AT_JSON_PATH = re.compile(r" \(at (\$[^)]*)\)")
-_JSON_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]")
 _NOT_IN_NAMES = {
     "components",
     "schemas",
@@ -63,56 +62,6 @@ _NOT_IN_NAMES = {
 def is_asyncapi_file(name: str) -> bool:
     """Whether a file name is an AsyncAPI document gen-topics compiles."""
     return name.endswith(ASYNCAPI_SUFFIXES)
-
-
-@dataclass(frozen=True)
-class _Origin:
-    document: Document
-    pointer: str
-
-
-@dataclass
-class AsyncApiInputs:
-    """What the AsyncAPI documents of a schemas folder contribute to a compilation."""
-
-    descriptors: list[TopicDescriptor] = field(default_factory=list)
-    #: Avro schemas as (registry file name, JSON text), for ``read_avro(extra=...)``.
-    avro: list[tuple[str, str]] = field(default_factory=list)
-    #: JSON Schemas as (absolute path under the root, text), for the JSON Schema index.
-    json: list[tuple[Path, str]] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    _origins: dict[str, _Origin] = field(default_factory=dict)
-
-    def relocate(self, problems: Iterable[Problem]) -> list[Problem]:
-        """``problems`` with those found in a schema inside a document moved to the document:
-        its line, and the JSON pointer of the place in it."""
-        out: list[Problem] = []
-        for problem in problems:
-            origin = self._origins.get(problem.file)
-            if origin is None:
-                out.append(problem)
-                continue
-            doc, pointer = origin.document, origin.pointer
-            message = problem.message
-            # The last "(at $...)" is where the problem is (a message may name another place).
-            matches = list(_AT_JSON_PATH.finditer(message))
-            match = matches[-1] if matches else None
-            if match is not None:
-                pointer = _pointer_of_json_path(pointer, match.group(1))
-                message = message[: match.start()] + message[match.end() :]
-            out.append(Problem(doc.file, doc.line(pointer), f"{message} (at {doc.where(pointer)})"))
-        return out
-
-    def is_virtual(self, file: str) -> bool:
-        """Whether ``file`` names a schema inside a document rather than a file."""
-        return file in self._origins
-
-
-def _pointer_of_json_path(base: str, json_path: str) -> str:
-    tokens: list[str | int] = []
-    for match in _JSON_PATH_PART.finditer(json_path):
-        tokens.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
-    return pointer_join(base, *tokens)
 
 
 def read_documents(root: Path, paths: Iterable[Path], problems: ProblemCollector) -> AsyncApiInputs:
@@ -607,7 +556,7 @@ class _Reader:
                 name = named
         self.out.avro.append((name, text))
         self._avro_names.add(name)
-        self.out._origins[name] = _Origin(self.doc, spointer)
+        self.out._origins[name] = Origin(self.doc, spointer)
         return _Schema("avro", spointer, names)
 
     def _avro_name_for(self, file: str, text: str, fallback: str) -> str | None:
@@ -696,7 +645,7 @@ class _Reader:
             self._json_done[pointer] = path
             text = json.dumps(self._local_refs(schema, pointer, path), indent=2, ensure_ascii=False)
         self.out.json.append((path, text))
-        self.out._origins[str(path)] = _Origin(self.doc, pointer)
+        self.out._origins[str(path)] = Origin(self.doc, pointer)
         return path
 
     def _local_refs(self, node: Any, base: str, path: Path) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from generator.avro.model import (
@@ -1115,20 +1116,53 @@ def _recursive_records(registry: AvroRegistry) -> set[str]:
             elif isinstance(t, UnionType):
                 pending.extend(t.branches)
         edges[fullname] = out
-    recursive: set[str] = set()
-    for start in edges:
-        seen: set[str] = set()
-        stack = list(edges[start])
-        while stack:
-            node = stack.pop()
-            if node == start:
-                recursive.add(start)
-                break
-            if node in seen:
+    return _on_cycles(edges)
+
+
+def _on_cycles(edges: dict[str, set[str]]) -> set[str]:
+    """The nodes that lie on a cycle: those of a strongly connected component of more than
+    one node, or with an edge to themselves (Tarjan's algorithm, without recursion, in time
+    linear in the graph: a search from every node is quadratic at thousands of records)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: set[str] = set()
+    for root in edges:
+        if root in index:
+            continue
+        work: list[tuple[str, Iterator[str]]] = []
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work.append((root, iter(edges.get(root, ()))))
+        while work:
+            node, pending = work[-1]
+            child = next(pending, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
                 continue
-            seen.add(node)
-            stack.extend(edges.get(node, ()))
-    return recursive
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in edges.get(node, ()):
+                    found.update(component)
+    return found
 
 
 _STDLIB = {

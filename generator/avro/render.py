@@ -41,20 +41,35 @@ class MemberNames:
         module_classes: dict[tuple[str, ...], set[str]] = {}
         for py in model.names.values():
             module_classes.setdefault(py.module, set()).add(py.name)
+        reserved = ANNOTATION_BUILTINS | RESERVED_FIELD_NAMES | RESERVED_MODULE_NAMES
+        # Per module, not per record: a namespace may hold thousands of classes.
+        module_taken = {module: reserved | classes for module, classes in module_classes.items()}
         for fullname, nt in model.registry.types.items():
-            taken: set[str] = set()
             names: dict[str, str] = {}
             if nt.kind == "enum":
+                taken: set[str] = set()
                 for symbol in nt.symbols:
                     names[symbol] = enum_member(symbol, taken)
                     taken.add(names[symbol])
             elif nt.kind == "record":
-                taken = set(ANNOTATION_BUILTINS | RESERVED_FIELD_NAMES | RESERVED_MODULE_NAMES)
-                taken |= module_classes[model.names[fullname].module]
+                fields = _Taken(module_taken[model.names[fullname].module])
                 for f in nt.fields:
-                    names[f.name] = mangle(f.name, taken, builtins_too=False)
-                    taken.add(names[f.name])
+                    names[f.name] = mangle(f.name, fields, builtins_too=False)
+                    fields.own.add(names[f.name])
             self.members[fullname] = names
+
+
+class _Taken:
+    """The names a record's field may not take: the module's, then its earlier fields'."""
+
+    __slots__ = ("fixed", "own")
+
+    def __init__(self, fixed: frozenset[str] | set[str]) -> None:
+        self.fixed = fixed
+        self.own: set[str] = set()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.own or name in self.fixed
 
 
 def namespace_path(parts: tuple[str, ...]) -> str:

@@ -19,7 +19,7 @@ from gen_topics import _avro_resolve
 from gen_topics.errors import DecodeError, EncodeError
 from generated import _avro_codec as codec
 from generated import payments
-from generator.avro.codec_code import _LOGICAL_READS
+from generator.avro.codec_code import _LOGICAL_READS, _on_cycles
 
 
 def _outcome(fn: Any, *args: Any) -> tuple[str, Any]:
@@ -166,3 +166,35 @@ def test_a_wrong_type_in_a_union_is_an_encode_error_naming_the_union() -> None:
     payment.risk_score = "high"  # type: ignore[assignment]
     with pytest.raises(EncodeError, match=r"'high' \(type str\) is none of float \| None"):
         payments.VALUE_CODEC.encode(payment)
+
+
+def _on_a_cycle_by_search(edges: dict[str, set[str]]) -> set[str]:
+    """The obvious quadratic definition: a node that some path leads back to."""
+    found: set[str] = set()
+    for start in edges:
+        seen: set[str] = set()
+        stack = list(edges[start])
+        while stack:
+            node = stack.pop()
+            if node == start:
+                found.add(start)
+                break
+            if node not in seen:
+                seen.add(node)
+                stack.extend(edges.get(node, ()))
+    return found
+
+
+@given(
+    st.dictionaries(st.sampled_from("abcdefgh"), st.sets(st.sampled_from("abcdefghij"), max_size=4))
+)
+def test_records_on_a_cycle_are_the_ones_a_search_finds(edges: dict[str, set[str]]) -> None:
+    # Edges may point at nodes without edges of their own (i, j): records without records.
+    assert _on_cycles(edges) == _on_a_cycle_by_search(edges)
+
+
+def test_a_long_chain_is_not_recursive_and_a_ring_is() -> None:
+    chain = {f"r{i}": {f"r{i - 1}"} if i else set() for i in range(5000)}
+    assert _on_cycles(chain) == set()
+    ring = {f"r{i}": {f"r{(i + 1) % 5000}"} for i in range(5000)}
+    assert _on_cycles(ring) == set(ring)

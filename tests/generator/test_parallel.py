@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 
 import generator.parallel as parallel
 from generator.compiler import compile_folder
-from generator.parallel import available_jobs, balanced, fork_map
+from generator.parallel import available_jobs, chunks, fork_map
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_INPUTS = Path(__file__).resolve().parent / "golden_inputs"
@@ -118,13 +120,47 @@ def test_an_error_of_the_work_itself_surfaces_as_raised(jobs: int, workers: list
     assert len(workers) == min(jobs, 12) - 1 and _all_reaped(workers)
 
 
-def test_balanced_groups_hold_every_item_once_and_even_out() -> None:
+def test_runs_hold_every_item_once_heaviest_first() -> None:
     weights = [5.0, 1.0, 1.0, 1.0, 1.0, 1.0, 4.0, 2.0]
-    groups = balanced(weights, 2)
-    assert sorted(i for g in groups for i in g) == list(range(len(weights)))
-    loads = [sum(weights[i] for i in g) for g in groups]
-    assert max(loads) - min(loads) <= 1.0
-    assert balanced([1.0], 3) == [[0]]
+    runs = chunks(weights, 2)
+    assert sorted(i for run in runs for i in run) == list(range(len(weights)))
+    assert runs[0] == [0] and runs[1] == [6]  # the heaviest alone, first
+    loads = [sum(weights[i] for i in run) for run in runs]
+    assert loads == sorted(loads, reverse=True) or max(loads[2:]) <= loads[1]
+    assert chunks([1.0], 3) == [[0]]
+    assert len(chunks([0.0] * 1000, 4)) <= 256  # tickets are single bytes
+    assert sorted(i for run in chunks([0.0] * 1000, 4) for i in run) == list(range(1000))
+
+
+_DONE_ELSEWHERE: list[int] = []  # a pipe: workers write a byte per item they computed
+
+
+def _parent_stuck_on_the_first(item: int) -> tuple[int, int]:
+    read_end, write_end = _DONE_ELSEWHERE
+    if os.getpid() != PARENT:
+        os.write(write_end, b".")
+    elif item == 0:
+        # The heaviest item, which this process takes first, takes as long as all the
+        # rest: the workers must take every other run meanwhile, not wait for a share.
+        waited = b""
+        while len(waited) < 39:
+            ready, _, _ = select.select([read_end], [], [], 120.0)
+            assert ready, f"workers computed only {len(waited)} of the 39 other items"
+            waited += os.read(read_end, 39 - len(waited))
+    return item, os.getpid()
+
+
+def test_workers_take_the_runs_a_slow_process_cannot(monkeypatch: pytest.MonkeyPatch) -> None:
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys.modules[__name__], "_DONE_ELSEWHERE", [read_end, write_end])
+    try:
+        weights = [2.0] + [1.0] * 39
+        results = fork_map(_parent_stuck_on_the_first, list(range(40)), weights, jobs=3)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert [item for item, _ in results] == list(range(40))
+    assert [pid for _, pid in results].count(os.getpid()) == 1
 
 
 @pytest.mark.parametrize(("value", "expected"), [("1", 1), ("3", 3), ("0", 1), ("x", 1)])
@@ -146,6 +182,33 @@ def test_compiling_on_several_processes_writes_the_same_files(
     alone = compile_folder(folder, jobs=1)
     monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)  # fork even for these small folders
     assert compile_folder(folder, jobs=3) == alone
+
+
+def _tree(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mode)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_files_written_by_several_processes_are_those_one_writes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workers: list[int]
+) -> None:
+    from generator.writer import write
+
+    files = compile_folder(ROOT / "schemas", jobs=1)
+    write(tmp_path / "one", files, clean=False, jobs=1)
+    assert workers == []
+    monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)
+    # Into an empty folder (staged, then moved whole) and over an older generation (staged,
+    # then replaced file by file), with the files written by three processes.
+    write(tmp_path / "three", files, clean=False, jobs=3)
+    changed = {name: text + "\n# changed\n" for name, text in files.items() if name.endswith(".py")}
+    write(tmp_path / "over", {**files, **changed}, clean=False, jobs=1)
+    write(tmp_path / "over", files, clean=False, jobs=3)
+    assert len(workers) == 4 and _all_reaped(workers)
+    assert _tree(tmp_path / "three") == _tree(tmp_path / "one") == _tree(tmp_path / "over")
 
 
 def test_a_schema_fastavro_rejects_is_reported_the_same_on_several_processes(

@@ -7,6 +7,7 @@ without the package would.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -73,3 +74,20 @@ def test_an_unrelated_missing_module_is_not_blamed_on_the_extra(tmp_path: Path) 
     # fastavro is a run-time dependency: its absence is a broken install, shown as it is.
     done = _run("fastavro", [str(ROOT / "schemas"), "-o", str(tmp_path / "g")], tmp_path)
     assert done.returncode == 1 and "ModuleNotFoundError: No module named 'fastavro'" in done.stderr
+
+
+@pytest.mark.parametrize("spelling", [["--format", "json"], ["--format=json"]])
+def test_json_output_gets_the_error_as_json(spelling: list[str], tmp_path: Path) -> None:
+    done = _run("jinja2", [str(ROOT / "schemas"), "--check", *spelling], tmp_path)
+    assert done.returncode == 2, done.stderr
+    verdict = json.loads(done.stdout)
+    assert verdict["ok"] is False and len(verdict["errors"]) == 1
+    assert verdict["errors"][0]["message"].startswith("the code generator needs the Python module")
+    assert "pip install 'gen-topics[codegen]'" in done.stderr  # people read stderr still
+
+
+def test_github_output_gets_the_error_as_an_annotation(tmp_path: Path) -> None:
+    done = _run("yaml", [str(ROOT / "schemas"), "--format", "github"], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout.startswith("::error title=gen-topics::the code generator needs")
+    assert done.stdout.count("\n") == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import generator.writer as writer
 from generator.cli import main
 
 ORDER = """{"type": "record", "name": "Order", "namespace": "shop", "fields": [
@@ -117,3 +118,46 @@ def test_existing_output_that_is_not_utf8_is_rewritten(
     assert "stale" in capsys.readouterr().err
     assert main([str(schemas), "-o", str(out)]) == 0
     assert main([str(schemas), "-o", str(out), "--check"]) == 0
+
+
+def _generate(tmp_path: Path, out: Path) -> int:
+    schemas = tmp_path / "schemas"
+    schemas.mkdir(exist_ok=True)
+    (schemas / "order.avsc").write_text(ORDER)
+    (schemas / "shop.topic.yaml").write_text(TOPICS)
+    return main([str(schemas), "-o", str(out)])
+
+
+def test_a_first_generation_moves_the_staged_folder_into_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced: list[str] = []
+    real = writer._replace_all
+    monkeypatch.setattr(writer, "_replace_all", lambda *a: replaced.append("per file") or real(*a))
+    out = tmp_path / "new" / "out"
+    assert _generate(tmp_path, out) == 0
+    assert replaced == []  # one rename of the whole folder
+    assert {"aa.py", "mm.py", "zz.py", "py.typed"} <= set(_snapshot(out))
+    # The folder has the mode a plain mkdir gives, not the private one of a staging folder.
+    (tmp_path / "plain").mkdir()
+    assert out.stat().st_mode == (tmp_path / "plain").stat().st_mode
+    assert _leftovers(out.parent) == []
+
+
+def test_an_empty_folder_is_filled_and_a_folder_with_anything_in_it_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replaced: list[str] = []
+    real = writer._replace_all
+    monkeypatch.setattr(writer, "_replace_all", lambda *a: replaced.append("per file") or real(*a))
+    empty = tmp_path / "empty"
+    empty.mkdir(mode=0o750)
+    assert _generate(tmp_path, empty) == 0
+    assert replaced == [] and empty.stat().st_mode & 0o777 == 0o750
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    assert _generate(tmp_path, kept) == 0
+    assert replaced == ["per file"]
+    assert (kept / "notes.txt").read_text() == "mine" and (kept / "aa.py").is_file()
+    assert _snapshot(kept).keys() - {"notes.txt"} == _snapshot(empty).keys()
