@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Set
 from pathlib import Path
 
 from gen_topics.errors import GenTopicsError
 
-__all__ = ["LINE_LENGTH", "FormatterError", "formatted"]
+__all__ = ["LINE_LENGTH", "FormatterError", "fits", "formatted"]
 
 LINE_LENGTH = 100
 _MYPY_LINE = '# mypy: disable-error-code="no-any-return"\n'
@@ -28,17 +29,29 @@ class FormatterError(GenTopicsError):
     """ruff could not be run on the generated code, or rejected it (a gen-topics bug)."""
 
 
-def formatted(files: dict[str, str]) -> dict[str, str]:
-    """``files`` with every Python module formatted (see the module docstring)."""
-    long = {name: text for name, text in files.items() if name.endswith(".py") and _too_long(text)}
+def formatted(files: dict[str, str], *, fitting: Set[str] = frozenset()) -> dict[str, str]:
+    """``files`` with every Python module formatted (see the module docstring).
+
+    ``fitting`` names modules already known to :func:`fits` (checked where they were made).
+    """
+    long = {
+        name: text
+        for name, text in files.items()
+        if name.endswith(".py") and name not in fitting and _too_long(text)
+    }
     if not long:
         return files
     done = {**files, **_ruff_format(long)}
     return {name: _waive_long_lines(text) if name in long else text for name, text in done.items()}
 
 
+def fits(text: str) -> bool:
+    """Whether no line of ``text`` is longer than :data:`LINE_LENGTH`."""
+    return max(map(len, text.splitlines()), default=0) <= LINE_LENGTH
+
+
 def _too_long(text: str) -> bool:
-    return max(map(len, text.splitlines()), default=0) > LINE_LENGTH
+    return not fits(text)
 
 
 def _waive_long_lines(source: str) -> str:

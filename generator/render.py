@@ -20,7 +20,7 @@ from generator.avro.render import (
 from generator.avro.type_names import namespace_modules
 from generator.avro.typing_map import TypeRenderer
 from generator.descriptors import TopicDescriptor
-from generator.formatting import formatted
+from generator.formatting import fits, formatted
 from generator.jsonschema.references import JsonReference
 from generator.jsonschema.topic_code import ModuleDocuments, json_side_code, json_topic_subjects
 from generator.model import (
@@ -62,14 +62,16 @@ def render(model: CompileModel, *, jobs: int | None = None) -> dict[str, str]:
     work += [("namespace", i) for i in range(len(namespaces))]
     work += [("topic", i) for i in range(len(model.topics))]
 
-    def one(item: tuple[str, int]) -> str | CodePart:
+    def one(item: tuple[str, int]) -> tuple[str, bool] | CodePart:
         kind, index = item
         if kind == "codec":
             return codec.render_part(codec_parts[index])
         if kind == "namespace":
             parts, types = namespaces[index]
-            return namespace_file(env, model, names, parts, types)
-        return _topic_module(env, model, model.topics[index], subjects)
+            text = namespace_file(env, model, names, parts, types)
+        else:
+            text = _topic_module(env, model, model.topics[index], subjects)
+        return text, fits(text)  # checked beside the rendering, not after it in one process
 
     # Rough seconds per item on one core, measured at 5,000 types: only the balance matters.
     types = len(model.registry.types)
@@ -78,10 +80,11 @@ def render(model: CompileModel, *, jobs: int | None = None) -> dict[str, str]:
     weights += [3.2e-4] * len(model.topics)
     done = fork_map(one, work, weights, jobs=jobs)
     rendered = [r for r in done[: len(codec_parts)] if isinstance(r, CodePart)]
-    texts = [t for t in done[len(codec_parts) :] if isinstance(t, str)]
-    files = {namespace_path(parts): texts[i] for i, (parts, _) in enumerate(namespaces)}
-    for i, topic in enumerate(model.topics):
-        files[f"{topic.module}.py"] = texts[len(namespaces) + i]
+    modules = [r for r in done[len(codec_parts) :] if isinstance(r, tuple)]
+    names_in_order = [namespace_path(parts) for parts, _ in namespaces]
+    names_in_order += [f"{topic.module}.py" for topic in model.topics]
+    files = {name: text for name, (text, _) in zip(names_in_order, modules, strict=True)}
+    fitting = {name for name, (_, fit) in zip(names_in_order, modules, strict=True) if fit}
     files[f"{SUPPORT_MODULE}.py"] = env.get_template("support_module.py.j2").render(
         header_lines=header_lines([])
     )
@@ -97,7 +100,7 @@ def render(model: CompileModel, *, jobs: int | None = None) -> dict[str, str]:
     )
     files["py.typed"] = ""
     files[f"{CODEC_MODULE}.py"] = codec.assemble(roots, rendered)
-    return formatted(dict(sorted(files.items())))
+    return formatted(dict(sorted(files.items())), fitting=fitting)
 
 
 def _topic_module(

@@ -142,13 +142,14 @@ class CodePart:
     """The functions of some :data:`CodeUnit`s, and the helpers, constants and imports
     they use (see :meth:`CodecModule.render_part`)."""
 
-    bodies: list[list[str]]
+    bodies: list[str]  # each function's lines, joined: one string crosses a pipe faster
     helpers: dict[str, list[str]]
     constants: dict[str, str]
     uses_cast: bool
     modules: set[tuple[str, ...]]
     typing: set[str]
     base: set[str]  # base helpers the bodies name (see _base_names_in)
+    imports: set[str]  # what decides the imports, in the bodies (see _imports_in)
 
 
 class CodecModule:
@@ -207,24 +208,28 @@ class CodecModule:
                 bodies.append(self._record_resolver(fullname))
         # Searched here, part by part, rather than in the assembled module: parts may be
         # rendered side by side, and no helper name spans two functions.
-        base = _base_names_in("\n".join(line for body in bodies for line in body))
+        texts = ["\n".join(body) for body in bodies]
+        joined = "\n".join(texts)
         return CodePart(
-            bodies,
+            texts,
             dict(self.m.helpers),
             dict(self.m.constants),
             self.m.uses_cast,
             set(self.r.modules),
             set(self.r.typing),
-            base,
+            _base_names_in(joined),
+            _imports_in(joined),
         )
 
     def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> str:
         """The module text from the rendered :meth:`parts`, in their order."""
-        bodies: list[list[str]] = []
+        bodies: list[str] = []
         base: set[str] = set()
+        imports: set[str] = set()
         for part in parts:
             bodies += part.bodies
             base |= part.base
+            imports |= part.imports
             # Helpers and constants are named by what they hold: the same name from two
             # parts is the same definition.
             self.m.helpers.update(part.helpers)
@@ -252,21 +257,23 @@ class CodecModule:
             "#: Plan-following reader of every record type (see the _resolve_* functions).",
             *_table("RESOLVERS: Final[dict[str, Callable[..., tuple[Any, int]]]]", resolvers),
         ]
-        code: list[str] = []
+        helpers: list[str] = []
         for name in sorted(self.m.helpers):
-            code += ["", "", *self.m.helpers[name]]
-        base |= _base_names_in("\n".join(code))
+            helpers += ["", "", *self.m.helpers[name]]
+        base |= _base_names_in("\n".join(helpers))
         base |= _base_names_in("\n".join(tables))
-        for body in bodies:
-            code += ["", "", *body]
-        code += ["", "", *tables]
         constants = self._constant_lines()
-        # Two blank lines between top-level blocks, as ruff format writes them (``code``
+        # Two blank lines between top-level blocks, as ruff format writes them (``helpers``
         # starts with its own two).
-        code = [*_used_base(base), *(["", "", *constants] if constants else []), *code]
-        rest = "\n".join(code) + "\n" + _NATIVE_SWAP
-        head = self._head(rest)
-        text = head + rest
+        before = [*_used_base(base), *(["", "", *constants] if constants else []), *helpers]
+        after = ["", "", *tables]
+        # What the parts did not search for standard modules: all but their bodies.
+        imports |= _imports_in("\n".join(before + after) + _NATIVE_SWAP)
+        pieces = before
+        for body in bodies:
+            pieces += ["", "", body]
+        rest = "\n".join([*pieces, *after]) + "\n" + _NATIVE_SWAP
+        text = self._head(imports) + rest
         # The digest covers the whole text but its own value.
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
         return text.replace(_DIGEST_PLACEHOLDER, digest, 1)
@@ -274,13 +281,14 @@ class CodecModule:
     def _constant_lines(self) -> list[str]:
         return [f"{name}: Final = {self.m.constants[name]}" for name in sorted(self.m.constants)]
 
-    def _head(self, body: str) -> str:
-        stdlib = {line for alias, line in _STDLIB.items() if f"{alias}." in body}
+    def _head(self, used: set[str]) -> str:
+        """The module's header and imports; ``used``: what :func:`_imports_in` found in it."""
+        stdlib = {line for alias, line in _STDLIB.items() if f"{alias}." in used}
         stdlib.add("from collections.abc import Callable")
         names = ["Any", "Final"]
         if self.m.uses_cast or "cast" in self.r.typing:
             names.append("cast")
-        if "TypeVar(" in body:
+        if "TypeVar(" in used:
             names.append("TypeVar")
         stdlib.add(f"from typing import {', '.join(sorted(names))}")
         relative = [
@@ -307,7 +315,7 @@ class CodecModule:
             "",
             *std_lines,
         ]
-        if "_values." in body:
+        if "_values." in used:
             lines += [
                 "",
                 "# isort: split",
@@ -1173,6 +1181,7 @@ _STDLIB = {
     "_struct": "import struct as _struct",
     "_uuid": "import uuid as _uuid",
 }
+_IMPORT_MARKERS = (*(f"{alias}." for alias in _STDLIB), "TypeVar(", "_values.")
 
 # Logical type -> (expression converting the value {0} to the Avro int/long, the support
 # module's fallback for other values, which follows fastavro).
@@ -1452,6 +1461,12 @@ def _base_blocks() -> tuple[tuple[str, str], ...]:
         assert match is not None, chunk
         blocks.append((match.group(1), chunk))
     return tuple(blocks)
+
+
+def _imports_in(source: str) -> set[str]:
+    """Which of the texts that decide the module's imports ``source`` holds: a standard
+    module's alias and a dot (``_STDLIB``), ``TypeVar(``, ``_values.``."""
+    return {marker for marker in _IMPORT_MARKERS if marker in source}
 
 
 def _base_names_in(source: str) -> set[str]:
