@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 import fastavro
 
 from generator.asyncapi.inputs import AsyncApiInputs
-from generator.avro.canonical import fingerprint
+from generator.avro.canonical import parsed_fingerprint
 from generator.avro.loader import read_avro
 from generator.avro.model import PRIMITIVES, AvroRegistry, AvroType, Primitive, Ref, UnionType
 from generator.avro.text import schema_text
 from generator.avro.type_names import assign_names
 from generator.descriptors import TopicDescriptor, TypeRef, read_descriptor
 from generator.errors import GeneratorError, Problem, ProblemCollector
-from generator.input_files import find_input_files
+from generator.input_files import find_input_files, relative_names
 from generator.model import (
     AvroPayload,
     CodecPayload,
@@ -204,7 +204,7 @@ def _build_model(root: Path, progress: Progress | None, jobs: int | None) -> Com
         json_files: dict[str, str] = json_compiler.render() if json_compiler is not None else {}
     except GeneratorError as exc:
         raise GeneratorError(asyncapi.relocate(exc.problems)) from None
-    sources = sorted([p.relative_to(root).as_posix() for p in avsc + descriptor_files + documents])
+    sources = sorted(relative_names(avsc + descriptor_files + documents, root))
     return CompileModel(
         registry,
         assign_names(registry),
@@ -368,10 +368,10 @@ def schema_facts(t: AvroType, registry: AvroRegistry) -> SchemaFacts:
     text = schema_text(t, registry)
     try:
         # The generated module parses this text with fastavro on import: fail here instead.
-        fastavro.parse_schema(json.loads(text))
+        parsed = fastavro.parse_schema(json.loads(text))
     except (ValueError, TypeError, KeyError, fastavro.schema.SchemaParseException) as exc:
         return text, str(exc), 0
-    return text, None, fingerprint(text)
+    return text, None, parsed_fingerprint(parsed)  # fingerprint(text), without parsing again
 
 
 def _known_avro_type(registry: AvroRegistry, names: tuple[str, ...]) -> AvroType | None:

@@ -94,4 +94,10 @@ def canonical_form(schema: Any) -> str:
 
 def fingerprint(schema_text: str) -> int:
     """CRC-64-AVRO of the Parsing Canonical Form of ``schema_text`` (unsigned)."""
-    return crc64_avro(canonical_form(json.loads(schema_text)).encode("utf-8"))
+    return parsed_fingerprint(json.loads(schema_text))
+
+
+def parsed_fingerprint(schema: Any) -> int:
+    """:func:`fingerprint` of a schema already parsed from JSON, or by fastavro's
+    ``parse_schema`` (which its canonical form then uses as it is)."""
+    return crc64_avro(canonical_form(schema).encode("utf-8"))

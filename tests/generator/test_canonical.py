@@ -18,6 +18,7 @@ from generator.avro.canonical import (
     crc64_avro,
     crc64_avro_python,
     fingerprint,
+    parsed_fingerprint,
     to_signed,
 )
 
@@ -43,6 +44,8 @@ def test_fingerprint_matches_apache_avro(case: dict[str, Any]) -> None:
     fp = fingerprint(case["input"])
     assert to_signed(fp) == case["fingerprint_rabin64_signed"]
     assert f"{fp:016x}" == case["fingerprint_rabin64_unsigned_hex"]
+    # The compiler fingerprints the schema fastavro parsed to check it: the same value.
+    assert parsed_fingerprint(fastavro.schema.parse_schema(json.loads(case["input"]))) == fp
 
 
 @pytest.mark.parametrize("crc", [crc64_avro, crc64_avro_python], ids=["chosen", "python"])
