@@ -15,9 +15,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from generator.errors import GeneratorError
 from generator.extras import missing_codegen_message, reports_missing_codegen
@@ -31,10 +30,23 @@ EXIT_OK, EXIT_STALE, EXIT_INVALID = 0, 1, 2
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # for --version alone
+
     try:
         return version("gen-topics")
     except PackageNotFoundError:
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for: importlib.metadata is slow to import."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"gen-topics {_version()}")
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes for large compiles (default: $GEN_TOPICS_JOBS, else one per "
         "CPU on Linux, one elsewhere); the output is the same for every N",
     )
-    parser.add_argument("--version", action="version", version=f"gen-topics {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     return parser
 
 

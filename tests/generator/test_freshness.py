@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,13 @@ def test_folder_with_problems_has_no_key(tmp_path: Path) -> None:
     root = tmp_path / "schemas"
     (root / "x.avsc").mkdir(parents=True)
     assert freshness.input_key(root) is None
+
+
+def test_library_versions_are_those_importlib_metadata_reports() -> None:
+    for name in freshness._LIBRARIES:
+        try:
+            expected = version(name)
+        except PackageNotFoundError:
+            expected = "-"
+        assert freshness._library_version(name) == expected, name
+    assert freshness._library_version("no-such-distribution-here") == "-"
