@@ -220,7 +220,7 @@ def _compile_and_write(
             _silence_stdout()
         return EXIT_OK if result.clean else EXIT_STALE
     try:
-        written, removed, kept = write(out, files, clean=args.clean, inputs=inputs, jobs=args.jobs)
+        written, removed, kept = write(out, files, clean=args.clean, inputs=inputs)
     except OutputError as exc:
         print(f"gen-topics: {reporter.error_prefix()}: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_INVALID

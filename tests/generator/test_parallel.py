@@ -184,33 +184,6 @@ def test_compiling_on_several_processes_writes_the_same_files(
     assert compile_folder(folder, jobs=3) == alone
 
 
-def _tree(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {
-        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mode)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def test_files_written_by_several_processes_are_those_one_writes(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workers: list[int]
-) -> None:
-    from generator.writer import write
-
-    files = compile_folder(ROOT / "schemas", jobs=1)
-    write(tmp_path / "one", files, clean=False, jobs=1)
-    assert workers == []
-    monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)
-    # Into an empty folder (staged, then moved whole) and over an older generation (staged,
-    # then replaced file by file), with the files written by three processes.
-    write(tmp_path / "three", files, clean=False, jobs=3)
-    changed = {name: text + "\n# changed\n" for name, text in files.items() if name.endswith(".py")}
-    write(tmp_path / "over", {**files, **changed}, clean=False, jobs=1)
-    write(tmp_path / "over", files, clean=False, jobs=3)
-    assert len(workers) == 4 and _all_reaped(workers)
-    assert _tree(tmp_path / "three") == _tree(tmp_path / "one") == _tree(tmp_path / "over")
-
-
 def test_a_schema_fastavro_rejects_is_reported_the_same_on_several_processes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
