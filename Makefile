@@ -45,6 +45,7 @@ demo: $(DEMO_INSTALLED)
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --exclude "*.md" .
 	$(BIN)/mypy
 	$(BIN)/mypy examples/demo.py examples/billing_service.py
 

@@ -324,6 +324,7 @@ class Conductor:
                 base = starts.get(tp, 0)
             lags[tp] = max(0, ends.get(tp, 0) - base)
         return lags
+
     async def rewind(self) -> None:
         """Read every partition again from its last committed offset (an aborted
         transaction's events are processed again; what readers queued is dropped)."""

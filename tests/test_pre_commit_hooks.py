@@ -185,7 +185,6 @@ def test_compat_hook_fails_on_a_breaking_change_naming_field_file_and_line(
     # The new field without a default: its file and line (the third field opens on line 14).
     assert (
         "schemas/user.avsc:14: error: users-value: READER_FIELD_MISSING_DEFAULT_VALUE"
-        " in record acme.users.User, field email: new field without a default"
-        in done.stdout
+        " in record acme.users.User, field email: new field without a default" in done.stdout
     ), done.stdout
     assert "compat: 1 of 2 subjects incompatible (users-value)" in done.stdout

@@ -1,5 +1,6 @@
-"""The project's own code passes `ruff check` and `mypy --strict` (the configuration in
-pyproject.toml), so a lint or typing regression fails the test suite, not only `make lint`."""
+"""The project's own code passes `ruff check`, `ruff format` and `mypy --strict` (the
+configuration in pyproject.toml), so a lint or typing regression fails the test suite, not
+only `make lint`."""
 
 from __future__ import annotations
 
@@ -45,3 +46,9 @@ def test_no_test_reads_outside_the_repository() -> None:
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert offenders == []
+
+
+def test_ruff_format_leaves_the_python_code_as_it_is() -> None:
+    # Markdown is left out: its code blocks are examples laid out for reading.
+    result = _run(str(BIN / "ruff"), "format", "--check", "--exclude", "*.md", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
