@@ -88,6 +88,16 @@ def test_small_work_stays_in_this_process() -> None:
     assert {pid for _, pid in results} == {os.getpid()}
 
 
+def test_without_a_ticket_pipe_every_item_is_still_computed(
+    monkeypatch: pytest.MonkeyPatch, workers: list[int]
+) -> None:
+    # No pipe (out of file descriptors): each worker does its first run, this process the rest.
+    monkeypatch.setattr(parallel, "_tickets", lambda runs: None)
+    results = fork_map(_square_where, list(range(40)), [1.0] * 40, jobs=3)
+    assert [square for square, _ in results] == [i * i for i in range(40)]
+    assert len({pid for _, pid in results}) == 3 and _all_reaped(workers)
+
+
 def _dies_in_a_worker(item: int) -> int:
     if os.getpid() != PARENT:
         os._exit(3)  # a worker killed halfway: no result at all
