@@ -240,11 +240,7 @@ def _check_room(out: Path, names: list[str]) -> None:
 
 
 def write(
-    out: Path,
-    files: dict[str, str],
-    *,
-    clean: bool,
-    inputs: str | None = None,
+    out: Path, files: dict[str, str], *, clean: bool, inputs: str | None = None
 ) -> tuple[list[str], list[str], list[str]]:
     """Write changed files (each replaced atomically) and, with ``clean``, remove stale ones.
 
@@ -257,6 +253,9 @@ def write(
     """
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file, but the output must be a folder; choose another -o")
+    # Only a folder this run creates may be replaced by the staged one as a whole: one the
+    # user made may carry an owner, ACLs or be a link that a rename would not keep.
+    created = not out.exists() and not out.is_symlink()
     out.mkdir(parents=True, exist_ok=True)
     old = previously_generated(out)
     stale = sorted(old - set(files) - {MANIFEST})
@@ -278,7 +277,7 @@ def write(
         for name in changed:
             with open(os.path.join(staging, name), "wb") as fh:
                 fh.write(final[name])
-        if not _moved_whole(out, staging):
+        if not (created and _moved_whole(out, staging)):
             _replace_all(out, staging, changed, previous)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -292,9 +291,9 @@ def write(
 
 
 def _moved_whole(out: Path, staging: Path) -> bool:
-    """Put the staging folder in the place of ``out`` when ``out`` is an empty folder: one
+    """Put the staging folder in the place of ``out``, an empty folder this run made: one
     atomic rename instead of one per file (thousands of them at scale). False when it cannot
-    be done (``out`` is not empty, or the platform cannot replace a folder)."""
+    be done (something appeared in ``out``, or the platform cannot replace a folder)."""
     try:
         with os.scandir(out) as entries:
             if next(entries, None) is not None:

@@ -144,7 +144,7 @@ def test_a_first_generation_moves_the_staged_folder_into_place(
     assert _leftovers(out.parent) == []
 
 
-def test_an_empty_folder_is_filled_and_a_folder_with_anything_in_it_file_by_file(
+def test_a_folder_the_user_made_is_filled_file_by_file_and_keeps_its_mode(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     replaced: list[str] = []
@@ -153,11 +153,12 @@ def test_an_empty_folder_is_filled_and_a_folder_with_anything_in_it_file_by_file
     empty = tmp_path / "empty"
     empty.mkdir(mode=0o750)
     assert _generate(tmp_path, empty) == 0
-    assert replaced == [] and empty.stat().st_mode & 0o777 == 0o750
-    kept = tmp_path / "kept"
-    kept.mkdir()
-    (kept / "notes.txt").write_text("mine")
-    assert _generate(tmp_path, kept) == 0
-    assert replaced == ["per file"]
-    assert (kept / "notes.txt").read_text() == "mine" and (kept / "aa.py").is_file()
-    assert _snapshot(kept).keys() - {"notes.txt"} == _snapshot(empty).keys()
+    assert replaced == ["per file"] and empty.stat().st_mode & 0o777 == 0o750
+    # A link to an empty folder stays a link, and the files land in the folder it names.
+    target = tmp_path / "target"
+    target.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert _generate(tmp_path, link) == 0
+    assert link.is_symlink() and (target / "aa.py").is_file()
+    assert _snapshot(target).keys() == _snapshot(empty).keys()
