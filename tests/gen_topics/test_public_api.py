@@ -49,6 +49,7 @@ EXPORTED = {
     "UndeliveredRecordsError",
     "TransientDecodeError",
     "UnknownCodecError",
+    "UnknownPartitionError",
     "get_codec",
 }
 PUBLIC_MODULES = {"codecs", "errors", "json_codec", "metrics", "registry", "sensors", "tracing"}
