@@ -22,7 +22,7 @@ from generator.errors import GeneratorError
 from generator.extras import missing_codegen_message, reports_missing_codegen
 from generator.freshness import input_key, up_to_date
 from generator.github import annotation
-from generator.input_files import preloaded
+from generator.input_files import InputFiles, preloaded
 from generator.writer import Comparison, OutputError, compare, with_manifest, write
 
 SUBCOMMANDS = ("compat", "pull", "push", "asyncapi", "plan", "apply")
@@ -175,7 +175,8 @@ def _main(args_list: list[str]) -> int:
     # Before compiling, and the compile reads the very bytes hashed here: the output always
     # matches its key, and an input edited meanwhile only costs a compile next time.
     sources: dict[str, bytes] = {}
-    inputs = input_key(args.schemas, store=sources)
+    listings: dict[str, InputFiles] = {}
+    inputs = input_key(args.schemas, store=sources, listings=listings)
     # The compiler builds millions of small objects that live until it is done: the cyclic
     # collector's passes over them cost about a sixth of a large compile and find nothing
     # to free.
@@ -183,7 +184,7 @@ def _main(args_list: list[str]) -> int:
     gc.disable()
     _COMPILED.append(True)
     try:
-        with preloaded(sources):
+        with preloaded(sources, listings):
             return _compile_and_write(args, reporter, out, inputs)
     finally:
         if was_enabled:

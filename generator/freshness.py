@@ -24,7 +24,7 @@ from pathlib import Path
 
 import gen_topics
 from generator.errors import ProblemCollector
-from generator.input_files import find_input_files, relative_names
+from generator.input_files import InputFiles, find_input_files, relative_names
 from generator.writer import (
     MANIFEST,
     digest,
@@ -116,17 +116,24 @@ def _tool_key() -> bytes:
     return _tool_key_cache
 
 
-def input_key(root: Path, store: dict[str, bytes] | None = None) -> str | None:
+def input_key(
+    root: Path,
+    store: dict[str, bytes] | None = None,
+    listings: dict[str, InputFiles] | None = None,
+) -> str | None:
     """The key of everything compiling ``root`` depends on; None when it cannot be trusted.
 
     None when the folder has problems (the compiler reports them) or holds AsyncAPI
     documents (they may reference files this walk does not see). ``store``, when given,
-    receives the bytes read, by path (for :func:`generator.input_files.preloaded`).
+    receives the bytes read, by path, and ``listings`` the files found, by root (both for
+    :func:`generator.input_files.preloaded`).
     """
     problems = ProblemCollector()
     found = find_input_files(root, problems)
     if problems.problems or found.asyncapi:
         return None
+    if listings is not None:
+        listings[os.fspath(root)] = found
     h = hashlib.sha256(_tool_key())
     every = [*found.avsc, *found.descriptors, *found.json]
     paths = sorted(zip(relative_names(every, root), every, strict=True))

@@ -63,6 +63,11 @@ class InputFiles:
 
 def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
     """The inputs under ``root`` (paths lexically under it); problems name ``rel`` paths."""
+    listed = _LISTED.get(os.fspath(root))
+    if listed is not None:  # found without problems earlier in this run (see preloaded)
+        return InputFiles(
+            list(listed.avsc), list(listed.descriptors), list(listed.json), list(listed.asyncapi)
+        )
     found = InputFiles()
 
     def on_error(exc: OSError) -> None:
@@ -169,19 +174,25 @@ def _not_a_file(path: Path, kind: str) -> str:
 
 
 _PRELOADED: dict[str, bytes] = {}
+_LISTED: dict[str, InputFiles] = {}
 
 
 @contextlib.contextmanager
-def preloaded(files: dict[str, bytes]) -> Iterator[None]:
+def preloaded(
+    files: dict[str, bytes], listings: dict[str, InputFiles] | None = None
+) -> Iterator[None]:
     """Within the block, :func:`read_input` takes these bytes (by path) instead of reading
-    the file again: the very bytes the inputs key was computed from (see
+    the file again, and :func:`find_input_files` these listings (by root folder) instead of
+    walking it again: the very files the inputs key was computed from (see
     :func:`generator.freshness.input_key`), so the output matches its key, and thousands
-    of files are read once."""
+    of files are found and read once."""
     _PRELOADED.update(files)
+    _LISTED.update(listings or {})
     try:
         yield
     finally:
         _PRELOADED.clear()
+        _LISTED.clear()
 
 
 def read_input(path: Path, rel: str) -> str:

@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -227,3 +228,29 @@ def test_library_versions_are_those_importlib_metadata_reports() -> None:
             expected = "-"
         assert freshness._library_version(name) == expected, name
     assert freshness._library_version("no-such-distribution-here") == "-"
+
+
+def test_a_compile_walks_the_schemas_folder_once(
+    tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    root, out = tree
+    out = out.parent / "first"  # no manifest yet: nothing to prove up to date first
+    walked: list[str] = []
+    real = os.walk
+
+    def counting(top: Any, *args: Any, **kwargs: Any) -> Any:
+        walked.append(os.fspath(top))
+        return real(top, *args, **kwargs)
+
+    monkeypatch.setattr(os, "walk", counting)
+    assert main([str(root), "-o", str(out)]) == 0
+    # Once for the inputs key; the compile takes that listing (and those bytes) as it is.
+    assert walked.count(str(root)) == 1
+    # Without a key (an AsyncAPI document may name files the walk does not see) the compile
+    # walks for itself.
+    walked.clear()
+    (root / "shop.asyncapi.yaml").write_text("asyncapi: 3.0.0\ninfo: {title: t, version: '1'}\n")
+    main([str(root), "-o", str(out.parent / "second")])
+    assert walked.count(str(root)) == 2
