@@ -128,12 +128,18 @@ def _generate(tmp_path: Path, out: Path) -> int:
     return main([str(schemas), "-o", str(out)])
 
 
-def test_a_first_generation_moves_the_staged_folder_into_place(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    replaced: list[str] = []
+@pytest.fixture
+def replaced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One entry per write that replaced its files one by one (not the folder as a whole)."""
+    calls: list[str] = []
     real = writer._replace_all
-    monkeypatch.setattr(writer, "_replace_all", lambda *a: replaced.append("per file") or real(*a))
+    monkeypatch.setattr(writer, "_replace_all", lambda *a: calls.append("per file") or real(*a))
+    return calls
+
+
+def test_a_first_generation_moves_the_staged_folder_into_place(
+    tmp_path: Path, replaced: list[str]
+) -> None:
     out = tmp_path / "new" / "out"
     assert _generate(tmp_path, out) == 0
     assert replaced == []  # one rename of the whole folder
@@ -145,11 +151,8 @@ def test_a_first_generation_moves_the_staged_folder_into_place(
 
 
 def test_a_folder_the_user_made_is_filled_file_by_file_and_keeps_its_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, replaced: list[str]
 ) -> None:
-    replaced: list[str] = []
-    real = writer._replace_all
-    monkeypatch.setattr(writer, "_replace_all", lambda *a: replaced.append("per file") or real(*a))
     empty = tmp_path / "empty"
     empty.mkdir(mode=0o750)
     assert _generate(tmp_path, empty) == 0
