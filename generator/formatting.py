@@ -37,7 +37,7 @@ def formatted(files: dict[str, str], *, fitting: Set[str] = frozenset()) -> dict
     long = {
         name: text
         for name, text in files.items()
-        if name.endswith(".py") and name not in fitting and _too_long(text)
+        if name.endswith(".py") and name not in fitting and not fits(text)
     }
     if not long:
         return files
@@ -50,13 +50,9 @@ def fits(text: str) -> bool:
     return max(map(len, text.splitlines()), default=0) <= LINE_LENGTH
 
 
-def _too_long(text: str) -> bool:
-    return not fits(text)
-
-
 def _waive_long_lines(source: str) -> str:
     # Only modules with gen-topics' header get the waiver, placed under it.
-    if not _too_long(source) or _MYPY_LINE not in source:
+    if fits(source) or _MYPY_LINE not in source:
         return source
     head, _, rest = source.partition(_MYPY_LINE)
     return f"{head}{_MYPY_LINE}{_WAIVER}{rest}"

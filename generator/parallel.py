@@ -59,6 +59,8 @@ def chunks(weights: Sequence[float], workers: int) -> list[list[int]]:
     """
     order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
     total = sum(weights)
+    if total <= 0:  # no estimates at all: every item counts the same
+        weights, total = [1.0] * len(weights), float(len(weights))
     # Small runs even out what the weights got wrong; each costs a pipe read, no more.
     size = max(total / (workers * _CHUNKS_PER_WORKER), total / _MAX_CHUNKS)
     runs: list[list[int]] = []
@@ -72,7 +74,7 @@ def chunks(weights: Sequence[float], workers: int) -> list[list[int]]:
             run, load = [], 0.0
     if run:
         runs.append(run)
-    while len(runs) > _MAX_CHUNKS:  # weights of zero: merge the lightest runs
+    while len(runs) > _MAX_CHUNKS:  # a rounding remainder: one more run than the tickets
         last = runs.pop()
         runs[-1] += last
     return runs
