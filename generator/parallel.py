@@ -1,12 +1,12 @@
 """Spread independent compile work over the machine's cores, with the same result.
 
 Rendering thousands of modules is pure Python and single-threaded; forked workers share
-the loaded model for free (copy-on-write), so only their results cross a pipe. Every
-item's result depends on the item and the model alone, so the output is the same byte for
-byte whatever the number of workers. Where ``fork`` is unsafe or missing (macOS, Windows),
-in a process that runs other threads (a lock a thread holds at the fork would never be
-released in the worker), or when a worker fails in any way, the work runs in this process
-instead: a worker can only make a compile faster, never change or break it.
+the loaded model for free (copy-on-write), so only their results cross (through a file in
+memory). Every item's result depends on the item and the model alone, so the output is the
+same byte for byte whatever the number of workers. Where ``fork`` is unsafe or missing
+(macOS, Windows), in a process that runs other threads (a lock a thread holds at the fork
+would never be released in the worker), or when a worker fails in any way, the work runs in
+this process instead: a worker can only make a compile faster, never change or break it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
@@ -166,34 +167,45 @@ def _start(
     first: int,
     tickets: int | None,
 ) -> tuple[int, int] | None:
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
+    results = _results_file()
+    if results is None:
         return None
     sys.stdout.flush()
     sys.stderr.flush()
     try:
         pid = os.fork()
     except OSError:
-        os.close(read_end)
-        os.close(write_end)
+        os.close(results)
         return None
     if pid == 0:  # the worker: compute, send, and leave without running any cleanup
         status = 1
         try:
-            os.close(read_end)
             taken = itertools.chain((first,), () if tickets is None else _take(tickets))
-            done = {i: fn(items[i]) for run in taken for i in runs[run]}  # one run at a time
-            data = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+            with os.fdopen(results, "wb", closefd=False) as out:
+                pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+                # Each run is written as soon as it is done, while the other processes
+                # still compute: at the end only the last run is left to encode.
+                for run in taken:
+                    pickler.dump({i: fn(items[i]) for i in runs[run]})
             status = 0
         except BaseException:
             pass
         finally:
             os._exit(status)
-    os.close(write_end)
-    return pid, read_end
+    return pid, results
+
+
+def _results_file() -> int | None:
+    """A file for a worker's results, in memory where the platform can: unlike a pipe it
+    never fills up, so a worker never waits for this process to read (it reads at the end).
+    """
+    try:
+        if hasattr(os, "memfd_create"):
+            return os.memfd_create("gen-topics-results", os.MFD_CLOEXEC)
+        with tempfile.TemporaryFile() as spare:  # unnamed: nothing is left behind
+            return os.dup(spare.fileno())
+    except OSError:
+        return None
 
 
 def _abandon(children: list[tuple[int, int]]) -> None:
@@ -208,13 +220,19 @@ def _abandon(children: list[tuple[int, int]]) -> None:
 
 
 def _collect(pid: int, fd: int) -> dict[int, R] | None:
-    with os.fdopen(fd, "rb") as pipe:
-        data = pipe.read()
     _, status = os.waitpid(pid, 0)
     if status != 0:
+        os.close(fd)
         return None
-    try:
-        got: dict[int, R] = pickle.loads(data)
-    except Exception:
-        return None
+    got: dict[int, R] = {}
+    with os.fdopen(fd, "rb") as results:
+        results.seek(0)  # the worker's writes moved the offset both processes share
+        unpickler = pickle.Unpickler(results)
+        try:
+            while True:
+                got.update(unpickler.load())
+        except EOFError:
+            pass  # every run the worker took was read
+        except Exception:
+            return None
     return got

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import importlib.resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from generator.source_text import header_lines
 
 
+class _Environment(jinja2.Environment):
+    """jinja2's environment, looking up ``x.name`` as a key first when ``x`` is a dict.
+
+    The templates are given dicts; jinja2 tries an attribute first and a key after the
+    AttributeError, an exception per use, hundreds of thousands of them at scale."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    return _Environment(
         loader=jinja2.FunctionLoader(load_template),
         trim_blocks=True,
         lstrip_blocks=True,

@@ -262,12 +262,16 @@ def write(
     final = _encoded_with_manifest(files, [] if clean else stale, inputs)
     previous: dict[str, bytes | None] = {}
     changed: list[str] = []
-    for name, data in sorted(final.items()):
-        current = _read_bytes(out / name) if (out / name).is_file() else None
-        if current != data:
-            changed.append(name)
-            previous[name] = current
-    _check_room(out, changed)
+    if created:  # nothing to compare with and nothing in the way: thousands of stats saved
+        changed = sorted(final)
+        previous = dict.fromkeys(changed)
+    else:
+        for name, data in sorted(final.items()):
+            current = _read_bytes(out / name) if (out / name).is_file() else None
+            if current != data:
+                changed.append(name)
+                previous[name] = current
+        _check_room(out, changed)
     staging = Path(tempfile.mkdtemp(prefix=".gen-topics-", dir=out.parent))
     try:
         for parent in sorted({os.path.dirname(name) for name in changed}):

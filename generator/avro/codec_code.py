@@ -36,7 +36,7 @@ from generator.avro.model import (
 )
 from generator.avro.type_names import PyName
 from generator.avro.typing_map import TypeRenderer
-from generator.formatting import LINE_LENGTH
+from generator.formatting import LINE_LENGTH, fits
 from generator.naming import module_alias, relative_import
 from generator.source_text import header_lines, import_block, py_bytes
 
@@ -150,6 +150,7 @@ class CodePart:
     typing: set[str]
     base: set[str]  # base helpers the bodies name (see _base_names_in)
     imports: set[str]  # what decides the imports, in the bodies (see _imports_in)
+    fits: bool  # no line of the bodies is too long (see generator.formatting.fits)
 
 
 class CodecModule:
@@ -219,10 +220,18 @@ class CodecModule:
             set(self.r.typing),
             _base_names_in(joined),
             _imports_in(joined),
+            fits(joined),
         )
 
     def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> str:
         """The module text from the rendered :meth:`parts`, in their order."""
+        return self.assemble_checked(topic_roots, parts)[0]
+
+    def assemble_checked(
+        self, topic_roots: list[CodecRoot], parts: list[CodePart]
+    ) -> tuple[str, bool]:
+        """:meth:`assemble`, and whether every line fits (known from the parts, so the
+        whole module, tens of megabytes at scale, is not searched again)."""
         bodies: list[str] = []
         base: set[str] = set()
         imports: set[str] = set()
@@ -269,14 +278,18 @@ class CodecModule:
         after = ["", "", *tables]
         # What the parts did not search for standard modules: all but their bodies.
         imports |= _imports_in("\n".join(before + after) + _NATIVE_SWAP)
-        pieces = before
+        pieces = list(before)
         for body in bodies:
             pieces += ["", "", body]
         rest = "\n".join([*pieces, *after]) + "\n" + _NATIVE_SWAP
-        text = self._head(imports) + rest
+        head = self._head(imports)
+        text = head + rest
         # The digest covers the whole text but its own value.
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        return text.replace(_DIGEST_PLACEHOLDER, digest, 1)
+        head = head.replace(_DIGEST_PLACEHOLDER, digest, 1)
+        frame = "\n".join([head, *before, *after, _NATIVE_SWAP])
+        fitting = all(part.fits for part in parts) and fits(frame)
+        return text.replace(_DIGEST_PLACEHOLDER, digest, 1), fitting
 
     def _constant_lines(self) -> list[str]:
         return [f"{name}: Final = {self.m.constants[name]}" for name in sorted(self.m.constants)]

@@ -94,3 +94,35 @@ def test_a_ruff_configuration_around_the_work_folder_is_ignored(tmp_path: Path) 
     out = json.loads(inside.stdout)["m.py"]
     assert out == formatted({"m.py": module})["m.py"]
     assert '"' + "a" * 40 + '"' in out
+
+
+def _codec_checked(folder: Path) -> tuple[str, bool]:
+    from generator.avro.render import MemberNames, codec_builder
+    from generator.compiler import build_model
+
+    model = build_model(folder)
+    codec, roots = codec_builder(model, MemberNames(model))
+    return codec.assemble_checked(roots, [codec.render_part(p) for p in codec.parts(roots, 3)])
+
+
+GOLDEN_INPUTS = Path(__file__).resolve().parent / "golden_inputs"
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [ROOT / "schemas", *sorted(p for p in GOLDEN_INPUTS.iterdir() if p.is_dir())],
+    ids=lambda p: p.name,
+)
+def test_the_codec_module_is_known_to_fit_exactly_when_it_does(folder: Path) -> None:
+    # Known from its parts, not searched whole: the answer must be the one a search gives.
+    text, fitting = _codec_checked(folder)
+    assert fitting == (max(len(line) for line in text.splitlines()) <= 100)
+
+
+def test_a_codec_line_over_the_limit_is_found_from_the_parts(tmp_path: Path) -> None:
+    name = "R" + "e" * 110  # a name this long makes the codec's lines with it too long
+    schema = {"type": "record", "name": name, "fields": [{"name": "a", "type": "int"}]}
+    (tmp_path / "r.avsc").write_text(json.dumps(schema))
+    (tmp_path / "t.topic.yaml").write_text(f"topics:\n  t:\n    value: {name}\n")
+    text, fitting = _codec_checked(tmp_path)
+    assert not fitting and max(len(line) for line in text.splitlines()) > 100
