@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -104,7 +105,7 @@ class _Module:
 def function_names(registry: AvroRegistry) -> dict[str, str]:
     """A unique identifier per record type (sorted, deterministic): ``a.b.C`` -> ``a_b_C``."""
     cached = _NAMES_CACHE.get("last")
-    if cached is not None and cached[0] is registry and cached[1] == len(registry.types):
+    if cached is not None and cached[0]() is registry and cached[1] == len(registry.types):
         return cached[2]
     out: dict[str, str] = {}
     taken: set[str] = set()
@@ -116,12 +117,14 @@ def function_names(registry: AvroRegistry) -> dict[str, str]:
             ident += "_"
         taken.add(ident)
         out[fullname] = ident
-    # Every topic asks for the names of the same registry: keep the last answer.
-    _NAMES_CACHE["last"] = (registry, len(registry.types), out)
+    # Every topic asks for the names of the same registry: keep the last answer, but not
+    # the registry itself, or a program that calls the compiler (a test run, a build tool)
+    # holds the whole model until its next compile and tears it down at exit.
+    _NAMES_CACHE["last"] = (weakref.ref(registry), len(registry.types), out)
     return out
 
 
-_NAMES_CACHE: dict[str, tuple[AvroRegistry, int, dict[str, str]]] = {}
+_NAMES_CACHE: dict[str, tuple[weakref.ref[AvroRegistry], int, dict[str, str]]] = {}
 
 
 def topic_root(registry: AvroRegistry, module: str, side: str, t: AvroType) -> CodecRoot:

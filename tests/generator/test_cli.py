@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -279,3 +280,28 @@ def test_registry_subcommands_are_dispatched(command: str) -> None:
     # Each command's own parser answers, not the compiler's (which would want SCHEMAS).
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: gen-topics {command} "), done.stdout
+
+
+def test_nothing_of_a_compile_outlives_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In-process callers (main(argv), compile_folder) must not keep a model alive: at
+    # thousands of types it is hundreds of megabytes, and its teardown at exit takes 0.75 s.
+    import gc
+    import weakref
+
+    import generator.compiler as compiler
+
+    built: list[weakref.ref[object]] = []
+    real = compiler.build_model
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        model = real(*args, **kwargs)
+        built.append(weakref.ref(model.registry))
+        return model
+
+    monkeypatch.setattr(compiler, "build_model", recording)
+    assert main([str(ROOT / "schemas"), "-o", str(tmp_path / "out"), "-j", "1"]) == 0
+    capsys.readouterr()
+    gc.collect()
+    assert built and all(ref() is None for ref in built), "the compile's model is still alive"
