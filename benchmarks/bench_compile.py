@@ -137,9 +137,11 @@ def main() -> None:
                 _run(schemas, out, "--check", expect=1)
             )
             figures.setdefault("regenerate, one input edited", []).append(_run(schemas, out))
-            # The outputs stay until the end: on this kind of machine (ext4 with online
-            # discard), creating files just after deleting tens of megabytes costs up to
-            # 2 s of kernel time, which a user's first generation does not pay.
+            # The outputs stay until the end: for a minute or more after thousands of
+            # files are deleted, ext4 looks at each of their inodes again for every file
+            # it creates (recently_deleted() in fs/ext4/ialloc.c, seen with perf), about
+            # 1 ms a file here, which a user's first generation does not pay. So a second
+            # run of this benchmark right after the first one reads high.
         outputs = sum(1 for _ in (tmp / "schemas").iterdir())
         load_after = os.getloadavg()[0]
         print(
