@@ -98,6 +98,36 @@ def test_without_a_ticket_pipe_every_item_is_still_computed(
     assert len({pid for _, pid in results}) == 3 and _all_reaped(workers)
 
 
+def test_without_a_file_for_results_the_work_stays_in_this_process(
+    monkeypatch: pytest.MonkeyPatch, workers: list[int]
+) -> None:
+    # No file for a worker's results (out of file descriptors or memory): no worker starts,
+    # and what the workers would have taken first is computed here.
+    monkeypatch.setattr(parallel, "_results_file", lambda: None)
+    results = fork_map(_square_where, list(range(40)), [1.0] * 40, jobs=3)
+    assert [square for square, _ in results] == [i * i for i in range(40)]
+    assert {pid for _, pid in results} == {os.getpid()} and not workers
+
+
+_COMPUTED_HERE: list[int] = []  # in a worker: the items it computed (its copy)
+
+
+def _dies_after_some_runs(item: int) -> int:
+    if os.getpid() != PARENT:
+        _COMPUTED_HERE.append(item)
+        if len(_COMPUTED_HERE) > 4:  # runs of two items: two of them written already
+            os._exit(3)
+    return item + 1
+
+
+def test_a_worker_killed_after_writing_some_runs_costs_time_not_results(
+    workers: list[int],
+) -> None:
+    items = list(range(40))
+    assert fork_map(_dies_after_some_runs, items, [1.0] * 40, jobs=2) == [i + 1 for i in items]
+    assert workers and _all_reaped(workers)
+
+
 def _dies_in_a_worker(item: int) -> int:
     if os.getpid() != PARENT:
         os._exit(3)  # a worker killed halfway: no result at all
