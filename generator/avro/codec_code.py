@@ -289,10 +289,10 @@ class CodecModule:
         text = head + rest
         # The digest covers the whole text but its own value.
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        head = head.replace(_DIGEST_PLACEHOLDER, digest, 1)
+        head = head.replace(_DIGEST_PLACEHOLDER, digest, 1)  # the head holds the placeholder
         frame = "\n".join([head, *before, *after, _NATIVE_SWAP])
         fitting = all(part.fits for part in parts) and fits(frame)
-        return text.replace(_DIGEST_PLACEHOLDER, digest, 1), fitting
+        return head + rest, fitting
 
     def _constant_lines(self) -> list[str]:
         return [f"{name}: Final = {self.m.constants[name]}" for name in sorted(self.m.constants)]
