@@ -178,7 +178,8 @@ class CodecModule:
     def source(self, topic_roots: list[CodecRoot]) -> str:
         """The module text: helpers, a writer and a reader per record type, and an
         encoder/decoder pair per topic key or value."""
-        return self.assemble(topic_roots, [self.render_part(p) for p in self.parts(topic_roots, 1)])
+        parts = [self.render_part(p) for p in self.parts(topic_roots, 1)]
+        return self.assemble(topic_roots, parts)[0]
 
     def parts(self, topic_roots: list[CodecRoot], count: int) -> list[list[CodeUnit]]:
         """The module's functions in order, cut into ``count`` runs of about equal length
@@ -226,15 +227,10 @@ class CodecModule:
             fits(joined),
         )
 
-    def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> str:
-        """The module text from the rendered :meth:`parts`, in their order."""
-        return self.assemble_checked(topic_roots, parts)[0]
-
-    def assemble_checked(
-        self, topic_roots: list[CodecRoot], parts: list[CodePart]
-    ) -> tuple[str, bool]:
-        """:meth:`assemble`, and whether every line fits (known from the parts, so the
-        whole module, tens of megabytes at scale, is not searched again)."""
+    def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> tuple[str, bool]:
+        """The module text from the rendered :meth:`parts`, in their order, and whether every
+        line fits (known from the parts: the whole module, tens of megabytes at scale, is not
+        searched again)."""
         bodies: list[str] = []
         base: set[str] = set()
         imports: set[str] = set()
