@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     if argv is not None:
         return _main(list(argv))
+    _ENDS_PROCESS.append(True)
     status = _main(sys.argv[1:])
     if _COMPILED:
         try:
@@ -154,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
 
 #: Set once a compile ran in this process (see :func:`main`).
 _COMPILED: list[bool] = []
+#: Set when this run ends the process (the console script): what it compiled is then
+#: kept here, never freed.
+_ENDS_PROCESS: list[bool] = []
+_RETAINED: list[object] = []
 
 
 def _main(args_list: list[str]) -> int:
@@ -204,7 +209,11 @@ def _compile_and_write(
     warnings: list[str] = []
     try:
         files = compile_folder(
-            args.schemas, reporter.progress, warn=warnings.append, jobs=args.jobs
+            args.schemas,
+            reporter.progress,
+            warn=warnings.append,
+            jobs=args.jobs,
+            retain=_RETAINED if _ENDS_PROCESS else None,
         )
     except GeneratorError as exc:
         return _report_errors(exc, reporter)

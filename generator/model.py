@@ -12,6 +12,7 @@ from generator.descriptors import TopicDescriptor
 if TYPE_CHECKING:
     from generator.jsonschema.compiler import JsonType
     from generator.jsonschema.index import SchemaIndex
+    from generator.render import RenderSetup
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,6 @@ class CompileModel:
     sources: list[str] = field(default_factory=list)
     #: The JSON Schema documents the JSON topics were resolved in (None without JSON topics).
     json_index: SchemaIndex | None = None
+    #: Worked out by the compiler beside its checks (None: :func:`generator.render.render`
+    #: works it out itself).
+    render_setup: RenderSetup | None = None

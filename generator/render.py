@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
-from generator.avro.codec_code import CODEC_MODULE, CodePart, topic_root
-from generator.avro.model import AvroType, Ref, direct_refs
+from generator.avro.codec_code import CODEC_MODULE, CodePart, recursive_records, topic_root
+from generator.avro.model import AvroRegistry, AvroType, NamedType, Ref, direct_refs
 from generator.avro.render import (
     STDLIB_IMPORTS,
     MemberNames,
@@ -17,7 +18,7 @@ from generator.avro.render import (
     namespace_path,
     relative_imports,
 )
-from generator.avro.type_names import namespace_modules
+from generator.avro.type_names import PyName, namespace_modules
 from generator.avro.typing_map import TypeRenderer
 from generator.descriptors import TopicDescriptor
 from generator.formatting import fits, formatted
@@ -45,18 +46,46 @@ _CODEC_TYPES = {"raw": "bytes", "str": "str", "json": "Any"}
 _CODEC_PARTS = 4
 
 
+@dataclass(frozen=True)
+class RenderSetup:
+    """What rendering needs that depends on the Avro types alone: worked out ahead, while
+    the compiler checks the topics' schemas on the other cores (a quarter of a second
+    at 5,000 types that would otherwise keep every core but one waiting)."""
+
+    members: MemberNames
+    namespaces: list[tuple[tuple[str, ...], list[NamedType]]]
+    recursive: frozenset[str]
+    #: With the templates of the modules rendered by the thousand compiled already, here
+    #: rather than once in every worker.
+    env: jinja2.Environment
+
+    @classmethod
+    def of(cls, registry: AvroRegistry, names: dict[str, PyName]) -> RenderSetup:
+        """The setup for ``registry`` with its Python ``names`` (see ``assign_names``)."""
+        env = environment()
+        for template in ("namespace_module.py.j2", "topic_module.py.j2"):
+            env.get_template(template)
+        return cls(
+            MemberNames(registry, names),
+            list(namespace_modules(registry).items()),
+            frozenset(recursive_records(registry)),
+            env,
+        )
+
+
 def render(model: CompileModel, *, jobs: int | None = None) -> dict[str, str]:
     """Relative path -> content of every generated file (deterministic).
 
     The namespace, topic and codec modules are rendered by up to ``jobs`` processes
     (default: :func:`~generator.parallel.available_jobs`); the files do not depend on it.
     """
-    env = environment()
-    names = MemberNames(model)
+    setup = model.render_setup or RenderSetup.of(model.registry, model.names)
+    env = setup.env
+    names = setup.members
     # Which subject each shared JSON document is registered under: the same for every topic.
     subjects = json_topic_subjects(model.topics)
-    namespaces = list(namespace_modules(model.registry).items())
-    codec, roots = codec_builder(model, names)
+    namespaces = setup.namespaces
+    codec, roots = codec_builder(model, names, set(setup.recursive))
     codec_parts = codec.parts(roots, _CODEC_PARTS)
     defining = _DefiningFiles(model)
     work: list[tuple[str, int]] = [("codec", i) for i in range(len(codec_parts))]

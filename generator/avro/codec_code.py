@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
 import weakref
 from collections.abc import Iterator
@@ -145,7 +146,8 @@ class CodePart:
     """The functions of some :data:`CodeUnit`s, and the helpers, constants and imports
     they use (see :meth:`CodecModule.render_part`)."""
 
-    bodies: list[str]  # each function's lines, joined: one string crosses a pipe faster
+    #: The functions, each after two blank lines: one string crosses a pipe fastest.
+    text: str
     helpers: dict[str, list[str]]
     constants: dict[str, str]
     uses_cast: bool
@@ -164,13 +166,14 @@ class CodecModule:
         registry: AvroRegistry,
         names: dict[str, PyName],
         members: dict[str, dict[str, str]],
+        recursive: set[str] | None = None,
     ) -> None:
         self.registry = registry
         self.members = members
         self.r = TypeRenderer(registry, names, (CODEC_MODULE,))
         self.idents = function_names(registry)
         self.m = _Module()
-        self._recursive = _recursive_records(registry)
+        self._recursive = recursive_records(registry) if recursive is None else recursive
         self._sizes: dict[str, int] = {}
 
     # -- the module ------------------------------------------------------------------
@@ -211,31 +214,33 @@ class CodecModule:
             bodies.append(self._record_reader(fullname))
             if planned:
                 bodies.append(self._record_resolver(fullname))
+        # Each function after two blank lines, as ruff format writes top-level blocks.
+        joined = "".join(["\n\n\n" + "\n".join(body) for body in bodies])
         # Searched here, part by part, rather than in the assembled module: parts may be
-        # rendered side by side, and no helper name spans two functions.
-        texts = ["\n".join(body) for body in bodies]
-        joined = "\n".join(texts)
+        # rendered side by side. No name spans two lines, and most lines recur thousands of
+        # times (the same field code in record after record): each is searched once.
+        distinct = "\n".join(set(itertools.chain.from_iterable(bodies)))
+        # An item of a body is one line or more: when none is too long, no line is.
+        longest = max(map(len, itertools.chain.from_iterable(bodies)), default=0)
         return CodePart(
-            texts,
+            joined,
             dict(self.m.helpers),
             dict(self.m.constants),
             self.m.uses_cast,
             set(self.r.modules),
             set(self.r.typing),
-            _base_names_in(joined),
-            _imports_in(joined),
-            fits(joined),
+            _base_names_in(distinct),
+            _imports_in(distinct),
+            longest <= LINE_LENGTH or fits(joined),
         )
 
     def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> tuple[str, bool]:
         """The module text from the rendered :meth:`parts`, in their order, and whether every
         line fits (known from the parts: the whole module, tens of megabytes at scale, is not
         searched again)."""
-        bodies: list[str] = []
         base: set[str] = set()
         imports: set[str] = set()
         for part in parts:
-            bodies += part.bodies
             base |= part.base
             imports |= part.imports
             # Helpers and constants are named by what they hold: the same name from two
@@ -277,18 +282,23 @@ class CodecModule:
         after = ["", "", *tables]
         # What the parts did not search for standard modules: all but their bodies.
         imports |= _imports_in("\n".join(before + after) + _NATIVE_SWAP)
-        pieces = list(before)
-        for body in bodies:
-            pieces += ["", "", body]
-        rest = "\n".join([*pieces, *after]) + "\n" + _NATIVE_SWAP
         head = self._head(imports)
-        text = head + rest
-        # The digest covers the whole text but its own value.
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-        head = head.replace(_DIGEST_PLACEHOLDER, digest, 1)  # the head holds the placeholder
-        frame = "\n".join([head, *before, *after, _NATIVE_SWAP])
+        pieces = [head, "\n".join(before)]
+        pieces += [part.text for part in parts]
+        pieces.append("\n" + "\n".join(after) + "\n" + _NATIVE_SWAP)
+        if not before:  # the first function's (or the tables') blank lines follow the head
+            first = next((i for i in range(2, len(pieces)) if pieces[i]), len(pieces) - 1)
+            pieces[first] = pieces[first][1:]
+        # The digest covers the whole text but its own value; hashed piece by piece, as
+        # the module, tens of megabytes at scale, is cheaper to build once than to copy.
+        hashed = hashlib.sha256()
+        for piece in pieces:
+            hashed.update(piece.encode("utf-8"))
+        digest = hashed.hexdigest()[:32]
+        pieces[0] = head.replace(_DIGEST_PLACEHOLDER, digest, 1)  # the head holds it
+        frame = "\n".join([pieces[0], *before, *after, _NATIVE_SWAP])
         fitting = all(part.fits for part in parts) and fits(frame)
-        return head + rest, fitting
+        return "".join(pieces), fitting
 
     def _constant_lines(self) -> list[str]:
         return [f"{name}: Final = {self.m.constants[name]}" for name in sorted(self.m.constants)]
@@ -1116,7 +1126,7 @@ def _type_key(t: AvroType) -> str:
     return "[" + ",".join(_type_key(b) for b in t.branches) + "]"
 
 
-def _recursive_records(registry: AvroRegistry) -> set[str]:
+def recursive_records(registry: AvroRegistry) -> set[str]:
     """Records that can contain themselves (directly or through other types)."""
     edges: dict[str, set[str]] = {}
     for fullname, nt in registry.types.items():

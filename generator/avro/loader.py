@@ -32,7 +32,7 @@ from generator.avro.model import (
     direct_refs,
 )
 from generator.errors import GeneratorError, ProblemCollector
-from generator.input_files import read_input
+from generator.input_files import read_input, relative_names
 from generator.json_input import parse_json
 from generator.json_lines import line_of
 from generator.suggest import did_you_mean
@@ -426,10 +426,8 @@ def read_avro(
     registry = AvroRegistry()
     before = len(problems.problems)
     parsers: list[_FileParser] = []
-    sources = [
-        (path.relative_to(root).as_posix(), path)
-        for path in sorted(files, key=lambda p: p.relative_to(root).as_posix())
-    ]
+    paths = list(files)
+    sources = sorted(zip(relative_names(paths, root), paths, strict=True))
     inputs: list[tuple[str, Path | str]] = [*sources, *extra]
     for rel, source in inputs:
         try:

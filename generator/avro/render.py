@@ -9,7 +9,8 @@ import jinja2
 
 from generator.avro.codec_code import CodecModule, CodecRoot, topic_root
 from generator.avro.defaults import convert_default
-from generator.avro.model import AvroType, NamedType, Primitive
+from generator.avro.model import AvroRegistry, AvroType, NamedType, Primitive
+from generator.avro.type_names import PyName
 from generator.avro.typing_map import TypeRenderer
 from generator.formatting import LINE_LENGTH
 from generator.model import AvroPayload, CompileModel
@@ -36,15 +37,15 @@ STDLIB_IMPORTS = {
 class MemberNames:
     """Python names of record fields and enum members, by type full name and Avro name."""
 
-    def __init__(self, model: CompileModel) -> None:
+    def __init__(self, registry: AvroRegistry, python_names: dict[str, PyName]) -> None:
         self.members: dict[str, dict[str, str]] = {}
         module_classes: dict[tuple[str, ...], set[str]] = {}
-        for py in model.names.values():
+        for py in python_names.values():
             module_classes.setdefault(py.module, set()).add(py.name)
         reserved = ANNOTATION_BUILTINS | RESERVED_FIELD_NAMES | RESERVED_MODULE_NAMES
         # Per module, not per record: a namespace may hold thousands of classes.
         module_taken = {module: reserved | classes for module, classes in module_classes.items()}
-        for fullname, nt in model.registry.types.items():
+        for fullname, nt in registry.types.items():
             names: dict[str, str] = {}
             if nt.kind == "enum":
                 taken: set[str] = set()
@@ -52,7 +53,7 @@ class MemberNames:
                     names[symbol] = enum_member(symbol, taken)
                     taken.add(names[symbol])
             elif nt.kind == "record":
-                fields = _Taken(module_taken[model.names[fullname].module])
+                fields = _Taken(module_taken[python_names[fullname].module])
                 for f in nt.fields:
                     names[f.name] = mangle(f.name, fields, builtins_too=False)
                     fields.own.add(names[f.name])
@@ -79,20 +80,24 @@ def namespace_path(parts: tuple[str, ...]) -> str:
 
 def codec_file(model: CompileModel, names: MemberNames | None = None) -> str:
     """The content of the package's specialised codec module (``_avro_codec.py``)."""
-    codec, roots = codec_builder(model, MemberNames(model) if names is None else names)
+    members = MemberNames(model.registry, model.names) if names is None else names
+    codec, roots = codec_builder(model, members)
     return codec.source(roots)
 
 
-def codec_builder(model: CompileModel, names: MemberNames) -> tuple[CodecModule, list[CodecRoot]]:
+def codec_builder(
+    model: CompileModel, names: MemberNames, recursive: set[str] | None = None
+) -> tuple[CodecModule, list[CodecRoot]]:
     """The builder of the codec module and the topic sides it encodes and decodes (for
-    rendering it in parts: :meth:`CodecModule.parts`)."""
+    rendering it in parts: :meth:`CodecModule.parts`); ``recursive``: the registry's
+    :func:`~generator.avro.codec_code.recursive_records`, when known already."""
     roots = [
         topic_root(model.registry, topic.module, side, payload.type)
         for topic in model.topics
         for side, payload in (("key", topic.key), ("value", topic.value))
         if isinstance(payload, AvroPayload)
     ]
-    return CodecModule(model.registry, model.names, names.members), roots
+    return CodecModule(model.registry, model.names, names.members, recursive), roots
 
 
 def relative_imports(r: TypeRenderer, package: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -202,19 +207,21 @@ def _without_outer_parentheses(expr: str) -> str:
     if not (expr.startswith("(") and expr.endswith(")")):
         return expr
     depth = 0
-    quote = ""
-    for i, ch in enumerate(expr):
-        if quote:
-            quote = "" if ch == quote and expr[i - 1] != "\\" else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "(":
+    last = len(expr) - 1
+    # Token by token (a string literal is one), not character by character: tens of
+    # thousands of fields at scale.
+    for token in _PARENTHESES.finditer(expr):
+        if token[0] == "(":
             depth += 1
-        elif ch == ")":
+        elif token[0] == ")":
             depth -= 1
-            if depth == 0 and i != len(expr) - 1:
+            if depth == 0 and token.start() != last:
                 return expr  # the first parenthesis closes before the end: (a) + (b)
     return expr[1:-1]
+
+
+# A parenthesis outside string literals, or a whole string literal (skipped).
+_PARENTHESES = re.compile(r"""[()]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
 
 
 def _field_doc(t: AvroType, doc: str | None) -> str | None:

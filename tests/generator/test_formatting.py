@@ -101,7 +101,7 @@ def _codec_checked(folder: Path) -> tuple[str, bool]:
     from generator.compiler import build_model
 
     model = build_model(folder)
-    codec, roots = codec_builder(model, MemberNames(model))
+    codec, roots = codec_builder(model, MemberNames(model.registry, model.names))
     return codec.assemble(roots, [codec.render_part(p) for p in codec.parts(roots, 3)])
 
 
