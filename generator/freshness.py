@@ -24,7 +24,7 @@ from pathlib import Path
 
 import gen_topics
 from generator.errors import ProblemCollector
-from generator.input_files import InputFiles, find_input_files, relative_names
+from generator.input_files import InputFiles, file_bytes, find_input_files, relative_names
 from generator.writer import (
     MANIFEST,
     digest,
@@ -139,7 +139,7 @@ def input_key(
     paths = sorted(zip(relative_names(every, root), every, strict=True))
     for rel, path in paths:
         try:
-            data = path.read_bytes()
+            data = file_bytes(path)
             if store is not None:
                 store[os.fspath(path)] = data
         except IsADirectoryError:
@@ -166,8 +166,7 @@ def up_to_date(root: Path, out: Path) -> int | None:
     folder = str(out)
     for name, sha in manifest.outputs.items():
         try:
-            with open(os.path.join(folder, name), "rb") as fh:
-                data = fh.read()
+            data = file_bytes(os.path.join(folder, name))
         except OSError:
             return None
         if digest(data) != sha:

@@ -195,6 +195,22 @@ def preloaded(
         _LISTED.clear()
 
 
+def file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the file at ``path`` (raises ``OSError``, ``IsADirectoryError`` for a
+    folder): read without io's buffered file object, a third of the cost at thousands of
+    small files."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        chunks = []
+        size = os.fstat(fd).st_size + 1  # all in one read, unless the file grows meanwhile
+        while chunk := os.read(fd, size):
+            chunks.append(chunk)
+            size = 1 << 16
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def read_input(path: Path, rel: str) -> str:
     """The text of an input file, decoded as UTF-8.
 
@@ -202,7 +218,7 @@ def read_input(path: Path, rel: str) -> str:
     line and column of the first such byte) instead of ``OSError``/``UnicodeDecodeError``.
     """
     try:
-        data = _PRELOADED.get(os.fspath(path)) or path.read_bytes()
+        data = _PRELOADED.get(os.fspath(path)) or file_bytes(path)
     except OSError as exc:
         message = (
             _broken_link(path)

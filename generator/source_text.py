@@ -56,6 +56,10 @@ def string_literal(text: str) -> str:
         if text.count('"') > text.count("'"):
             return "'" + text.replace("'", "\\'") + "'"
         return '"' + text.replace('"', '\\"') + '"'
+    if text[-1] == "\n" and not _ESCAPED.search(text, 0, len(text) - 1):
+        # A line of a multi-line text (an .avsc file embedded as it is): the same again.
+        line = string_literal(text[:-1])
+        return f"{line[:-1]}\\n{line[-1]}"  # the same quotes: a newline is neither
     inner = json.dumps(text, ensure_ascii=False)[1:-1]
     if text.count('"') > text.count("'"):
         # json.dumps escaped every double quote (and backslash): swap which quote is escaped.
