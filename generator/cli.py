@@ -230,7 +230,7 @@ def _compile_and_write(
             _silence_stdout()
         return EXIT_OK if result.clean else EXIT_STALE
     try:
-        written, removed, kept = write(out, files, clean=args.clean, inputs=inputs)
+        written, removed, kept = write(out, files, clean=args.clean, inputs=inputs, jobs=args.jobs)
     except OutputError as exc:
         print(f"gen-topics: {reporter.error_prefix()}: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_INVALID

@@ -182,7 +182,7 @@ class CodecModule:
         """The module text: helpers, a writer and a reader per record type, and an
         encoder/decoder pair per topic key or value."""
         parts = [self.render_part(p) for p in self.parts(topic_roots, 1)]
-        return self.assemble(topic_roots, parts)[0]
+        return self.assemble(parts, self.render_tables(topic_roots))[0]
 
     def parts(self, topic_roots: list[CodecRoot], count: int) -> list[list[CodeUnit]]:
         """The module's functions in order, cut into ``count`` runs of about equal length
@@ -214,42 +214,10 @@ class CodecModule:
             bodies.append(self._record_reader(fullname))
             if planned:
                 bodies.append(self._record_resolver(fullname))
-        # Each function after two blank lines, as ruff format writes top-level blocks.
-        joined = "".join(["\n\n\n" + "\n".join(body) for body in bodies])
-        # Searched here, part by part, rather than in the assembled module: parts may be
-        # rendered side by side. No name spans two lines, and most lines recur thousands of
-        # times (the same field code in record after record): each is searched once.
-        distinct = "\n".join(set(itertools.chain.from_iterable(bodies)))
-        # An item of a body is one line or more: when none is too long, no line is.
-        longest = max(map(len, itertools.chain.from_iterable(bodies)), default=0)
-        return CodePart(
-            joined,
-            dict(self.m.helpers),
-            dict(self.m.constants),
-            self.m.uses_cast,
-            set(self.r.modules),
-            set(self.r.typing),
-            _base_names_in(distinct),
-            _imports_in(distinct),
-            longest <= LINE_LENGTH or fits(joined),
-        )
+        return self._part(bodies)
 
-    def assemble(self, topic_roots: list[CodecRoot], parts: list[CodePart]) -> tuple[str, bool]:
-        """The module text from the rendered :meth:`parts`, in their order, and whether every
-        line fits (known from the parts: the whole module, tens of megabytes at scale, is not
-        searched again)."""
-        base: set[str] = set()
-        imports: set[str] = set()
-        for part in parts:
-            base |= part.base
-            imports |= part.imports
-            # Helpers and constants are named by what they hold: the same name from two
-            # parts is the same definition.
-            self.m.helpers.update(part.helpers)
-            self.m.constants.update(part.constants)
-            self.m.uses_cast |= part.uses_cast
-            self.r.modules |= part.modules
-            self.r.typing |= part.typing
+    def render_tables(self, topic_roots: list[CodecRoot]) -> CodePart:
+        """The module's tables of classes, writers, readers and resolvers by full name."""
         planned = sorted({fn for root in topic_roots for fn in self._top_records(root.type)})
         classes = []
         for fullname in sorted(self.registry.types):
@@ -270,22 +238,60 @@ class CodecModule:
             "#: Plan-following reader of every record type (see the _resolve_* functions).",
             *_table("RESOLVERS: Final[dict[str, Callable[..., tuple[Any, int]]]]", resolvers),
         ]
+        return self._part([tables])
+
+    def _part(self, bodies: list[list[str]]) -> CodePart:
+        # Each function after two blank lines, as ruff format writes top-level blocks.
+        joined = "".join(["\n\n\n" + "\n".join(body) for body in bodies])
+        # Searched here, part by part, rather than in the assembled module: parts may be
+        # rendered side by side. No name spans two lines, and most lines recur thousands of
+        # times (the same field code in record after record): each is searched once.
+        distinct = "\n".join(set(itertools.chain.from_iterable(bodies)))
+        # An item of a body is one line or more: when none is too long, no line is.
+        longest = max(map(len, itertools.chain.from_iterable(bodies)), default=0)
+        return CodePart(
+            joined,
+            dict(self.m.helpers),
+            dict(self.m.constants),
+            self.m.uses_cast,
+            set(self.r.modules),
+            set(self.r.typing),
+            _base_names_in(distinct),
+            _imports_in(distinct),
+            longest <= LINE_LENGTH or fits(joined),
+        )
+
+    def assemble(self, parts: list[CodePart], tables: CodePart) -> tuple[str, bool]:
+        """The module text from the rendered :meth:`parts`, in their order, and the
+        :meth:`render_tables`; and whether every line fits (known from the parts: the whole
+        module, tens of megabytes at scale, is not searched again)."""
+        base: set[str] = set()
+        imports: set[str] = set()
+        parts = [*parts, tables]
+        for part in parts:
+            base |= part.base
+            imports |= part.imports
+            # Helpers and constants are named by what they hold: the same name from two
+            # parts is the same definition.
+            self.m.helpers.update(part.helpers)
+            self.m.constants.update(part.constants)
+            self.m.uses_cast |= part.uses_cast
+            self.r.modules |= part.modules
+            self.r.typing |= part.typing
         helpers: list[str] = []
         for name in sorted(self.m.helpers):
             helpers += ["", "", *self.m.helpers[name]]
         base |= _base_names_in("\n".join(helpers))
-        base |= _base_names_in("\n".join(tables))
         constants = self._constant_lines()
         # Two blank lines between top-level blocks, as ruff format writes them (``helpers``
         # starts with its own two).
         before = [*_used_base(base), *(["", "", *constants] if constants else []), *helpers]
-        after = ["", "", *tables]
-        # What the parts did not search for standard modules: all but their bodies.
-        imports |= _imports_in("\n".join(before + after) + _NATIVE_SWAP)
+        # What the parts did not search for standard modules: all but their texts.
+        imports |= _imports_in("\n".join(before) + _NATIVE_SWAP)
         head = self._head(imports)
         pieces = [head, "\n".join(before)]
-        pieces += [part.text for part in parts]
-        pieces.append("\n" + "\n".join(after) + "\n" + _NATIVE_SWAP)
+        pieces += [part.text for part in parts]  # the tables last
+        pieces.append("\n" + _NATIVE_SWAP)
         if not before:  # the first function's (or the tables') blank lines follow the head
             first = next((i for i in range(2, len(pieces)) if pieces[i]), len(pieces) - 1)
             pieces[first] = pieces[first][1:]
@@ -296,7 +302,7 @@ class CodecModule:
             hashed.update(piece.encode("utf-8"))
         digest = hashed.hexdigest()[:32]
         pieces[0] = head.replace(_DIGEST_PLACEHOLDER, digest, 1)  # the head holds it
-        frame = "\n".join([pieces[0], *before, *after, _NATIVE_SWAP])
+        frame = "\n".join([pieces[0], *before, _NATIVE_SWAP])
         fitting = all(part.fits for part in parts) and fits(frame)
         return "".join(pieces), fitting
 

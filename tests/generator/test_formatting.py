@@ -102,7 +102,8 @@ def _codec_checked(folder: Path) -> tuple[str, bool]:
 
     model = build_model(folder)
     codec, roots = codec_builder(model, MemberNames(model.registry, model.names))
-    return codec.assemble(roots, [codec.render_part(p) for p in codec.parts(roots, 3)])
+    parts = [codec.render_part(p) for p in codec.parts(roots, 3)]
+    return codec.assemble(parts, codec.render_tables(roots))
 
 
 GOLDEN_INPUTS = Path(__file__).resolve().parent / "golden_inputs"

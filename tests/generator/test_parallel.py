@@ -7,14 +7,17 @@ import os
 import select
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import generator.parallel as parallel
-from generator.compiler import compile_folder
+from generator.compiler import build_model, compile_folder
 from generator.parallel import available_jobs, chunks, fork_map
+from generator.render import render
+from generator.writer import MANIFEST, write
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_INPUTS = Path(__file__).resolve().parent / "golden_inputs"
@@ -222,6 +225,55 @@ def test_compiling_on_several_processes_writes_the_same_files(
     alone = compile_folder(folder, jobs=1)
     monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)  # fork even for these small folders
     assert compile_folder(folder, jobs=3) == alone
+
+
+@pytest.mark.parametrize(
+    "folder", [ROOT / "schemas", GOLDEN_INPUTS / "cross_file"], ids=lambda p: p.name
+)
+def test_the_renderers_setup_worked_out_beside_the_checks_is_the_one_render_makes(
+    monkeypatch: pytest.MonkeyPatch, folder: Path
+) -> None:
+    monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)  # the setup comes back from a worker
+    model = build_model(folder, jobs=3)
+    assert model.render_setup is not None
+    assert render(model, jobs=1) == render(replace(model, render_setup=None), jobs=1)
+
+
+def test_a_new_folder_written_on_several_processes_holds_the_same_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, workers: list[int]
+) -> None:
+    files = compile_folder(ROOT / "schemas", jobs=1)
+    write(tmp_path / "alone", files, clean=True, inputs="key", jobs=1)
+    assert workers == []
+    monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)
+    write(tmp_path / "several" / "out", files, clean=True, inputs="key", jobs=3)
+    assert len(workers) == 2  # the parent takes a share too
+
+    def snapshot(folder: Path) -> dict[str, bytes]:
+        return {
+            p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in folder.rglob("*")
+            if p.is_file()
+        }
+
+    alone = snapshot(tmp_path / "alone")
+    assert snapshot(tmp_path / "several" / "out") == alone
+    assert alone.keys() == {*files, MANIFEST}
+    # And a later run over either finds nothing to change.
+    assert write(tmp_path / "several" / "out", files, clean=True, inputs="key")[0] == []
+
+
+def test_a_file_a_worker_cannot_write_fails_the_write_and_leaves_no_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    files = compile_folder(GOLDEN_INPUTS / "cross_file", jobs=1)
+    # A name the file system refuses, written by whichever process draws it.
+    files["x" * 300 + ".py"] = "# too long a name\n"
+    monkeypatch.setattr(parallel, "_MIN_WORK", 0.0)
+    out = tmp_path / "out"
+    with pytest.raises(OSError, match="File name too long"):
+        write(out, files, clean=True, jobs=3)
+    assert sorted(tmp_path.iterdir()) == []
 
 
 def test_a_schema_fastavro_rejects_is_reported_the_same_on_several_processes(
