@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,15 +74,16 @@ def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
         where = Path(exc.filename) if exc.filename else root
         problems.add(_rel(where, root), 1, f"cannot read this folder: {exc.strerror}")
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=True):
+    for dirpath, dirs, files in _walk(os.fspath(root), on_error):
         here = Path(dirpath)
         real_here = os.path.realpath(here)
-        keep: list[str] = []
-        for name in sorted(dirnames):
+        keep: list[os.DirEntry[str]] = []
+        for entry in sorted(dirs, key=_name):
+            name = entry.name
             if name in SKIP_DIRS or name.startswith("."):
                 continue
             path = here / name
-            if path.is_symlink():
+            if entry.is_symlink():
                 target = os.path.realpath(path)
                 if real_here == target or real_here.startswith(target.rstrip(os.sep) + os.sep):
                     problems.add(
@@ -101,22 +102,23 @@ def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
                     f"{'*.avsc' if name.endswith('.avsc') else '*.topic.yaml'} under the "
                     "schemas folder: rename the folder",
                 )
-            keep.append(name)
-        dirnames[:] = keep
-        for name in sorted(filenames):
+            keep.append(entry)
+        dirs[:] = keep
+        for entry in sorted(files, key=_name):
+            name = entry.name
             if name.startswith("."):
                 continue
             path = here / name
             kind = _kind(name)
-            if name.endswith(ASYNCAPI_SUFFIXES) and path.is_file():
+            if name.endswith(ASYNCAPI_SUFFIXES) and _is_file(entry):
                 found.asyncapi.append(path)
             if kind is None and not name.endswith(".json"):
-                if path.is_symlink() and not path.exists():
+                if entry.is_symlink() and not path.exists():
                     # A broken link may stand for a folder of schemas (an unchecked-out
                     # submodule, a moved share): say so rather than compile without it.
                     problems.add(_rel(path, root), 1, _broken_link(path))
                 continue
-            if kind is not None and not path.is_file():
+            if kind is not None and not _is_file(entry):
                 problems.add(_rel(path, root), 1, _not_a_file(path, kind))
                 continue
             if name.endswith(".avsc"):
@@ -130,6 +132,42 @@ def find_input_files(root: Path, problems: ProblemCollector) -> InputFiles:
         order = sorted(range(len(paths)), key=keys.__getitem__)
         paths[:] = [paths[i] for i in order]
     return found
+
+
+def _walk(
+    top: str, on_error: Callable[[OSError], None]
+) -> Iterator[tuple[str, list[os.DirEntry[str]], list[os.DirEntry[str]]]]:
+    """``os.walk(top, followlinks=True)`` top-down, with the entries instead of their names:
+    an entry knows whether it is a regular file from the folder listing, where a path needs
+    one ``stat`` per file (thousands at scale). Folders left in the list are walked."""
+    try:
+        with os.scandir(top) as listing:
+            entries = list(listing)
+    except OSError as exc:
+        on_error(exc)
+        return
+    dirs: list[os.DirEntry[str]] = []
+    files: list[os.DirEntry[str]] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()  # through a link, as os.walk with followlinks
+        except OSError:
+            is_dir = False
+        (dirs if is_dir else files).append(entry)
+    yield top, dirs, files
+    for entry in dirs:
+        yield from _walk(os.path.join(top, entry.name), on_error)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # through a link, as Path.is_file
+    except OSError:
+        return False
 
 
 def relative_names(paths: list[Path], root: Path) -> list[str]:

@@ -235,16 +235,18 @@ def test_a_compile_walks_the_schemas_folder_once(
 ) -> None:
     import os
 
+    import generator.input_files as input_files
+
     root, out = tree
     out = out.parent / "first"  # no manifest yet: nothing to prove up to date first
     walked: list[str] = []
-    real = os.walk
+    real = input_files._walk
 
     def counting(top: Any, *args: Any, **kwargs: Any) -> Any:
         walked.append(os.fspath(top))
         return real(top, *args, **kwargs)
 
-    monkeypatch.setattr(os, "walk", counting)
+    monkeypatch.setattr(input_files, "_walk", counting)
     assert main([str(root), "-o", str(out)]) == 0
     # Once for the inputs key; the compile takes that listing (and those bytes) as it is.
     assert walked.count(str(root)) == 1
