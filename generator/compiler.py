@@ -434,8 +434,8 @@ def _worked_ahead(
     # Seconds each, measured at 5,000 records: only the balance matters. The setup is the
     # heaviest item, so this process takes it first (fork_map starts with the heaviest)
     # and it is never sent through a pipe.
-    weights = [2.5e-5 * len(avro.registry.types)] if setup else []
-    weights += [4e-4] * len(wanted)
+    weights = [5e-5 * len(avro.registry.types)] if setup else []
+    weights += [1.8e-4] * len(wanted)
     done = fork_map(work, keys, weights, jobs=jobs)
     facts: dict[tuple[str, ...], SchemaFacts] = {}
     ahead: _Ahead | None = None

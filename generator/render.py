@@ -109,10 +109,10 @@ def render(model: CompileModel, *, jobs: int | None = None) -> dict[str, str]:
 
     # Rough seconds per item on one core, measured at 5,000 types: only the balance matters.
     types = len(model.registry.types)
-    weights = [1.4e-4 * (types + len(model.topics)) / len(codec_parts)] * len(codec_parts)
-    weights.append(6e-6 * types)
-    weights += [7e-5 * (1 + len(group)) for _, group in namespaces]
-    weights += [3.2e-4] * len(model.topics)
+    weights = [1.1e-4 * (types + len(model.topics)) / len(codec_parts)] * len(codec_parts)
+    weights.append(1.2e-5 * types)
+    weights += [1.2e-4 * (1 + len(group)) for _, group in namespaces]
+    weights += [2e-4] * len(model.topics)
     done = fork_map(one, work, weights, jobs=jobs)
     *rendered, tables = [r for r in done[: len(codec_parts) + 1] if isinstance(r, CodePart)]
     modules = [r for r in done[len(codec_parts) + 1 :] if isinstance(r, tuple)]
