@@ -13,10 +13,12 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gen_topics.errors import GenTopicsError
+from generator.input_files import file_bytes
 from generator.parallel import fork_map
 
 MANIFEST = ".gen-topics-manifest"
@@ -140,18 +142,41 @@ def _read_text(path: Path) -> str:
     return "" if data is None else data.decode("utf-8", errors="replace")
 
 
-def previously_generated(out: Path) -> set[str]:
-    """Files in ``out`` that gen-topics generated: listed in the manifest or carrying its header."""
+def previously_generated(out: Path, besides: Set[str] = frozenset()) -> set[str]:
+    """Files in ``out`` that gen-topics generated, listed in the manifest or carrying its
+    header, other than those in ``besides`` (not looked at: thousands at scale)."""
     found: set[str] = set()
-    manifest = out / MANIFEST
-    if manifest.is_file():
-        for line in _read_text(manifest).splitlines():
+    folder = os.fspath(out)
+    manifest = _current(folder, MANIFEST)
+    if manifest is not None:
+        if MANIFEST not in besides:
+            found.add(MANIFEST)
+        for line in manifest.decode("utf-8", errors="replace").splitlines():
             name = line.partition("\t")[0]
-            if name and not name.startswith("#") and (out / name).is_file():
+            listed = name and not name.startswith("#") and name not in besides
+            if listed and _is_regular(os.path.join(folder, name)):
                 found.add(name)
-        found.add(MANIFEST)
-    found.update(marked_files(out))
+    found.update(marked_files(out, frozenset(besides) | found))
     return found
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _current(folder: str, name: str) -> bytes | None:
+    """The bytes of the regular file ``name`` in ``folder``, or None when there is none (or
+    it is unreadable): by plain strings and two reads, as thousands are compared."""
+    path = os.path.join(folder, name)
+    if not _is_regular(path):
+        return None  # never opened: a FIFO would block
+    try:
+        return file_bytes(path)
+    except OSError:
+        return None
 
 
 def marked_files(out: Path, known: frozenset[str] = frozenset()) -> set[str]:
@@ -187,9 +212,9 @@ def compare(out: Path, files: dict[str, str]) -> Comparison:
     """Compare ``files`` with the folder; the diff covers stale, missing and extra files."""
     result = Comparison()
     chunks: list[str] = []
+    folder = os.fspath(out)
     for name, content in sorted(files.items()):
-        path = out / name
-        current = _read_bytes(path) if path.is_file() else None
+        current = _current(folder, name)
         if current is None:
             result.missing.append(name)
             chunks.extend(_diff("", content, "/dev/null", f"b/{name}"))
@@ -201,7 +226,7 @@ def compare(out: Path, files: dict[str, str]) -> Comparison:
             result.stale.append(name)
             old = current.decode("utf-8", errors="replace")
             chunks.extend(_diff(old, content, f"a/{name}", f"b/{name}"))
-    for name in sorted(previously_generated(out) - set(files)):
+    for name in sorted(previously_generated(out, besides=files.keys())):
         result.extra.append(name)
         chunks.extend(_diff(_read_text(out / name), "", f"a/{name}", "/dev/null"))
     result.diff = "".join(chunks)
@@ -264,8 +289,7 @@ def write(
     # user made may carry an owner, ACLs or be a link that a rename would not keep.
     created = not out.exists() and not out.is_symlink()
     out.mkdir(parents=True, exist_ok=True)
-    old = previously_generated(out)
-    stale = sorted(old - set(files) - {MANIFEST})
+    stale = sorted(previously_generated(out, besides={*files, MANIFEST}))
     final: dict[str, bytes] = {}
     previous: dict[str, bytes | None] = {}
     changed: list[str] = []
@@ -274,8 +298,9 @@ def write(
         previous = dict.fromkeys(changed)
     else:
         final = _encoded_with_manifest(files, [] if clean else stale, inputs)
+        folder = os.fspath(out)
         for name, data in sorted(final.items()):
-            current = _read_bytes(out / name) if (out / name).is_file() else None
+            current = _current(folder, name)
             if current != data:
                 changed.append(name)
                 previous[name] = current
