@@ -128,20 +128,6 @@ class OutputError(GenTopicsError):
     """
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    """The bytes of a regular file at ``path``, or None when there is none (or it is unreadable)."""
-    try:
-        with path.open("rb") as fh:
-            return fh.read()
-    except OSError:
-        return None
-
-
-def _read_text(path: Path) -> str:
-    data = _read_bytes(path)
-    return "" if data is None else data.decode("utf-8", errors="replace")
-
-
 def previously_generated(out: Path, besides: Set[str] = frozenset()) -> set[str]:
     """Files in ``out`` that gen-topics generated, listed in the manifest or carrying its
     header, other than those in ``besides`` (not looked at: thousands at scale)."""
@@ -177,6 +163,11 @@ def _current(folder: str, name: str) -> bytes | None:
         return file_bytes(path)
     except OSError:
         return None
+
+
+def _text(folder: str, name: str) -> str:
+    data = _current(folder, name)
+    return "" if data is None else data.decode("utf-8", errors="replace")
 
 
 def marked_files(out: Path, known: frozenset[str] = frozenset()) -> set[str]:
@@ -228,7 +219,7 @@ def compare(out: Path, files: dict[str, str]) -> Comparison:
             chunks.extend(_diff(old, content, f"a/{name}", f"b/{name}"))
     for name in sorted(previously_generated(out, besides=files.keys())):
         result.extra.append(name)
-        chunks.extend(_diff(_read_text(out / name), "", f"a/{name}", "/dev/null"))
+        chunks.extend(_diff(_text(folder, name), "", f"a/{name}", "/dev/null"))
     result.diff = "".join(chunks)
     return result
 
